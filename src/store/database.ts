@@ -1,0 +1,57 @@
+/**
+ * One SQL dialect over two engines: the embedded PGlite and a PostgreSQL server. Services see only this
+ * interface; every `bigint` column arrives as a JavaScript `bigint` on both engines, and `bigint`
+ * parameters are sent as decimal text so that neither driver rounds them.
+ */
+
+/** A row as the engines return it: column name to value. */
+export type Row = Record<string, unknown>;
+
+/** Runs SQL inside or outside a transaction. Parameters are `$1`, `$2`, … placeholders. */
+export interface SqlExecutor {
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  script(sql: string): Promise<void>;
+}
+
+/** Options of a transaction. */
+export interface TransactionOptions {
+  /** Retries after a serialization failure or deadlock; defaults to `limits.transactionRetriesMax`. */
+  readonly retriesMax?: number;
+}
+
+/** A database: an executor, transactions with bounded retries, a multi-statement script runner, close. */
+export interface Database extends SqlExecutor {
+  readonly engine: 'pglite' | 'postgres';
+  /**
+   * Runs `work` in one transaction and commits it. A serialization failure (40001) or deadlock (40P01)
+   * rolls back and runs `work` again, a bounded number of times; `work` must therefore be free of side
+   * effects outside the transaction.
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** SQLSTATE codes after which a transaction is safe to run again. */
+export const retryableSqlStates: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/** The SQLSTATE of a driver error, if it carries one. */
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** Parameters as both drivers accept them: bigints as decimal text, everything else unchanged. */
+export function normalizeParameters(params: readonly unknown[] | undefined): unknown[] {
+  if (params === undefined) return [];
+  return params.map((value) => (typeof value === 'bigint' ? value.toString() : value));
+}
+
+/** Waits a little before a retry, with jitter so that two contending transactions drift apart. */
+export function retryBackoff(attempt: number): Promise<void> {
+  const ms = Math.min(50, 2 ** attempt) * Math.random();
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

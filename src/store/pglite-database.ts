@@ -1,0 +1,84 @@
+/**
+ * The embedded engine: PGlite, PostgreSQL compiled to WebAssembly, with its data in a directory.
+ * PGlite runs one statement at a time; its transaction mutex serializes concurrent transactions,
+ * which is why throughput here is bounded by one core.
+ */
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { limits } from '../domain/limits.js';
+import {
+  type Database,
+  normalizeParameters,
+  type Row,
+  retryableSqlStates,
+  retryBackoff,
+  type SqlExecutor,
+  sqlState,
+} from './database.js';
+
+const int8Oid = 20;
+
+/** Options for opening PGlite: a data directory (persistent) or none (in memory), or a dump to load. */
+export interface PgliteOpenOptions {
+  readonly dataDir?: string;
+  readonly loadDataDir?: Blob | File;
+}
+
+/** Opens PGlite with `bigint` parsing of int8 columns. */
+export async function openPglite(options: PgliteOpenOptions = {}): Promise<PgliteDatabase> {
+  const pgliteOptions: PGliteOptions = {
+    parsers: { [int8Oid]: (value: string) => BigInt(value) },
+    // Strongest durability PGlite offers: flush to the file system at every commit rather than lazily.
+    relaxedDurability: false,
+  };
+  if (options.dataDir !== undefined) pgliteOptions.dataDir = options.dataDir;
+  if (options.loadDataDir !== undefined) pgliteOptions.loadDataDir = options.loadDataDir;
+  const pg = await PGlite.create(pgliteOptions);
+  return new PgliteDatabase(pg);
+}
+
+/** The Database interface over one PGlite instance. */
+export class PgliteDatabase implements Database {
+  readonly engine = 'pglite' as const;
+
+  constructor(readonly pg: PGlite) {}
+
+  async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    const result = await this.pg.query<T>(sql, normalizeParameters(params));
+    return result.rows;
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { retriesMax?: number }): Promise<T> {
+    const retriesMax = options?.retriesMax ?? limits.transactionRetriesMax;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pg.transaction(async (tx) => {
+          const executor: SqlExecutor = {
+            query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
+              (await tx.query<R>(sql, normalizeParameters(params))).rows,
+            script: async (sql: string) => {
+              await tx.exec(sql);
+            },
+          };
+          return work(executor);
+        });
+      } catch (error) {
+        const state = sqlState(error);
+        if (state === undefined || !retryableSqlStates.has(state) || attempt >= retriesMax) throw error;
+        await retryBackoff(attempt);
+      }
+    }
+  }
+
+  async script(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  /** A dump of the whole data directory, to clone this database quickly (tests). */
+  async dump(): Promise<Blob> {
+    return (await this.pg.dumpDataDir('none')) as Blob;
+  }
+
+  async close(): Promise<void> {
+    await this.pg.close();
+  }
+}

@@ -1,0 +1,39 @@
+// Once per test run: build a migrated PGlite template to clone, and make sure PostgreSQL answers when asked for.
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../src/store/migrate.js';
+import { openPglite } from '../../src/store/pglite-database.js';
+import { openPostgres } from '../../src/store/postgres-database.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplatePath: string;
+    testDatabaseUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const testDatabaseUrl = process.env['TEST_DATABASE_URL'] ?? '';
+  if (testDatabaseUrl !== '') {
+    // Fails the run, loudly, when the server cannot be reached: storage tests never skip silently.
+    const database = await openPostgres({ url: testDatabaseUrl, poolSize: 1, connectTimeoutSeconds: 5 }).catch(
+      (error: unknown) => {
+        throw new Error(`TEST_DATABASE_URL is set but PostgreSQL cannot be reached: ${String(error)}`);
+      },
+    );
+    await database.close();
+  } else {
+    console.warn('\nTEST_DATABASE_URL is not set: storage tests run on PGlite only.\n');
+  }
+  const template = await openPglite();
+  await migrate(template);
+  const dump = await template.dump();
+  await template.close();
+  const templatePath = path.join(os.tmpdir(), `countersign-template-${process.pid}.tar`);
+  await writeFile(templatePath, Buffer.from(await dump.arrayBuffer()));
+  project.provide('pgliteTemplatePath', templatePath);
+  project.provide('testDatabaseUrl', testDatabaseUrl);
+  return async () => {};
+}
