@@ -44,10 +44,24 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Parameters as both drivers accept them: bigints as decimal text, everything else unchanged. */
+function scalarParameter(value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+function arrayElement(value: unknown): unknown {
+  // Array elements travel as text; the SQL casts them (`$1::bigint[]`, booleans as `$1::text[]::boolean[]`
+  // because one driver serializes a boolean array element by element and reads 'true' as false).
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : String(value);
+}
+
+/**
+ * Parameters as both drivers accept them: bigints as decimal text, arrays as arrays of text (the
+ * statement casts them), everything else unchanged.
+ */
 export function normalizeParameters(params: readonly unknown[] | undefined): unknown[] {
   if (params === undefined) return [];
-  return params.map((value) => (typeof value === 'bigint' ? value.toString() : value));
+  return params.map((value) => (Array.isArray(value) ? value.map(arrayElement) : scalarParameter(value)));
 }
 
 /** Waits a little before a retry, with jitter so that two contending transactions drift apart. */

@@ -8,7 +8,9 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     const test = await openTestDatabase(engine);
     try {
       const files = await readMigrations();
-      const rows = await test.database.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+      const rows = await test.database.query<{ name: string }>(
+        'SELECT name FROM schema_migrations ORDER BY name',
+      );
       expect(rows.map((row) => row.name)).toEqual(files.map((file) => file.name));
       expect(await migrate(test.database)).toEqual([]);
     } finally {
@@ -17,20 +19,26 @@ describe.each(testEngines())('migrations on %s', (engine) => {
   });
 
   // One PGlite instance belongs to one process; the race of two migrators needs a server.
-  it.runIf(engine === 'postgres')('lets two concurrent migrators apply each migration exactly once', async () => {
-    const test = await openTestDatabase(engine);
-    try {
-      await test.database.query('DROP TABLE IF EXISTS race_probe');
-      const migrations = [
-        { name: '9000_race_probe.sql', sql: 'CREATE TABLE race_probe (id int PRIMARY KEY);' },
-        { name: '9001_race_probe_row.sql', sql: 'INSERT INTO race_probe VALUES (1);' },
-      ];
-      const results = await Promise.all([migrate(test.database, migrations), migrate(test.database, migrations)]);
-      expect(results.flat().sort()).toEqual(migrations.map((m) => m.name));
-      const rows = await test.database.query('SELECT id FROM race_probe');
-      expect(rows).toHaveLength(1);
-    } finally {
-      await test.dispose();
-    }
-  });
+  it.runIf(engine === 'postgres')(
+    'lets two concurrent migrators apply each migration exactly once',
+    async () => {
+      const test = await openTestDatabase(engine);
+      try {
+        await test.database.query('DROP TABLE IF EXISTS race_probe');
+        const migrations = [
+          { name: '9000_race_probe.sql', sql: 'CREATE TABLE race_probe (id int PRIMARY KEY);' },
+          { name: '9001_race_probe_row.sql', sql: 'INSERT INTO race_probe VALUES (1);' },
+        ];
+        const results = await Promise.all([
+          migrate(test.database, migrations),
+          migrate(test.database, migrations),
+        ]);
+        expect(results.flat().sort()).toEqual(migrations.map((m) => m.name));
+        const rows = await test.database.query('SELECT id FROM race_probe');
+        expect(rows).toHaveLength(1);
+      } finally {
+        await test.dispose();
+      }
+    },
+  );
 });

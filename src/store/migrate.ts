@@ -21,7 +21,9 @@ export interface Migration {
 /** Reads the migration files in name order. */
 export async function readMigrations(directory = migrationsDirectory): Promise<Migration[]> {
   const names = (await readdir(directory)).filter((name) => /^\d{4}_[a-z0-9_]+\.sql$/.test(name)).sort();
-  return Promise.all(names.map(async (name) => ({ name, sql: await readFile(`${directory}/${name}`, 'utf8') })));
+  return Promise.all(
+    names.map(async (name) => ({ name, sql: await readFile(`${directory}/${name}`, 'utf8') })),
+  );
 }
 
 async function createMigrationsTable(database: Database): Promise<void> {

@@ -26,7 +26,7 @@ let templateBytes: Buffer | undefined;
 
 async function openPgliteClone(): Promise<TestDatabase> {
   templateBytes ??= await readFile(inject('pgliteTemplatePath'));
-  const database = await openPglite({ loadDataDir: new Blob([templateBytes]) });
+  const database = await openPglite({ loadDataDir: new Blob([new Uint8Array(templateBytes)]) });
   await migrate(database);
   return { database, url: undefined, dispose: () => database.close() };
 }

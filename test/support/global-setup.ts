@@ -18,11 +18,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const testDatabaseUrl = process.env['TEST_DATABASE_URL'] ?? '';
   if (testDatabaseUrl !== '') {
     // Fails the run, loudly, when the server cannot be reached: storage tests never skip silently.
-    const database = await openPostgres({ url: testDatabaseUrl, poolSize: 1, connectTimeoutSeconds: 5 }).catch(
-      (error: unknown) => {
-        throw new Error(`TEST_DATABASE_URL is set but PostgreSQL cannot be reached: ${String(error)}`);
-      },
-    );
+    const database = await openPostgres({
+      url: testDatabaseUrl,
+      poolSize: 1,
+      connectTimeoutSeconds: 5,
+    }).catch((error: unknown) => {
+      throw new Error(`TEST_DATABASE_URL is set but PostgreSQL cannot be reached: ${String(error)}`);
+    });
     await database.close();
   } else {
     console.warn('\nTEST_DATABASE_URL is not set: storage tests run on PGlite only.\n');

@@ -1,0 +1,145 @@
+/**
+ * Idempotency keys in SQL. Claiming a key is one `INSERT … ON CONFLICT DO NOTHING`: the primary key decides
+ * which of two concurrent requests wins, with no advisory lock and no transaction spanning the handler, so
+ * the same statements work on PGlite, PostgreSQL and distributed PostgreSQL-compatible engines.
+ */
+import {
+  type IdempotencyBeginResult,
+  type IdempotencyStore,
+  idempotencyKeyRetentionMs,
+  idempotencyPurgeBatchSizeMax,
+} from '../services/idempotency.js';
+import type { SqlExecutor } from './database.js';
+
+interface IdempotencyRow {
+  [column: string]: unknown;
+  request_hash: string;
+  status: 'in_progress' | 'completed';
+  response_status: number | null;
+  response_body: string | null;
+  locked_until_ms: bigint | null;
+}
+
+/**
+ * Claiming a key can race with a release (row gone between INSERT and SELECT) or with a take-over; a few
+ * rounds settle every such race, and a caller who still has no answer is told the key is in use.
+ */
+const beginRoundsMax = 3;
+
+/** The IdempotencyStore over a SQL database. */
+export class IdempotencyRepository implements IdempotencyStore {
+  constructor(private readonly database: SqlExecutor) {}
+
+  async begin(
+    scope: string,
+    key: string,
+    requestHash: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<IdempotencyBeginResult> {
+    if (!(leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${leaseMs}`);
+    for (let round = 0; round < beginRoundsMax; round++) {
+      if (await this.insert(scope, key, requestHash, nowMs, leaseMs)) return { kind: 'started' };
+      const row = await this.find(scope, key);
+      if (row === undefined) continue;
+      if (row.request_hash !== requestHash) return { kind: 'reused' };
+      if (row.status === 'completed') return replay(row);
+      if (Number(row.locked_until_ms) > nowMs) return { kind: 'in_progress' };
+      if (await this.takeOver(scope, key, requestHash, nowMs, leaseMs)) return { kind: 'started' };
+    }
+    return { kind: 'in_progress' };
+  }
+
+  async complete(scope: string, key: string, status: number, body: string, nowMs: number): Promise<void> {
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new RangeError(`status must be an HTTP status, got ${status}`);
+    }
+    // Only an in-progress key is completed: a stored response is never overwritten by a late writer.
+    await this.database.query(
+      `UPDATE idempotency_keys
+          SET status = 'completed', response_status = $3, response_body = $4, completed_at_ms = $5,
+              locked_until_ms = NULL
+        WHERE scope = $1 AND key = $2 AND status = 'in_progress'`,
+      [scope, key, status, body, nowMs],
+    );
+  }
+
+  async release(scope: string, key: string): Promise<void> {
+    await this.database.query(
+      `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'`,
+      [scope, key],
+    );
+  }
+
+  async purgeExpired(nowMs: number, limit: number): Promise<number> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > idempotencyPurgeBatchSizeMax) {
+      throw new RangeError(`limit must be between 1 and ${idempotencyPurgeBatchSizeMax}, got ${limit}`);
+    }
+    const deleted = await this.database.query(
+      `DELETE FROM idempotency_keys
+        WHERE (scope, key) IN (
+          SELECT scope, key FROM idempotency_keys
+           WHERE (status = 'completed' AND completed_at_ms < $1)
+              OR (status = 'in_progress' AND locked_until_ms < $1)
+           LIMIT $2)
+        RETURNING key`,
+      [nowMs - idempotencyKeyRetentionMs, limit],
+    );
+    return deleted.length;
+  }
+
+  private async insert(
+    scope: string,
+    key: string,
+    requestHash: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const inserted = await this.database.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status, created_at_ms, locked_until_ms)
+       VALUES ($1, $2, $3, 'in_progress', $4, $5)
+       ON CONFLICT (scope, key) DO NOTHING
+       RETURNING key`,
+      [scope, key, requestHash, nowMs, nowMs + leaseMs],
+    );
+    return inserted.length === 1;
+  }
+
+  private async find(scope: string, key: string): Promise<IdempotencyRow | undefined> {
+    const rows = await this.database.query<IdempotencyRow>(
+      `SELECT request_hash, status, response_status, response_body, locked_until_ms
+         FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [scope, key],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Takes over a key whose holder's lease ran out (its process crashed mid-request). The condition on the
+   * lease is re-checked by the UPDATE itself, so of two retries racing for the same stale key only one wins.
+   */
+  private async takeOver(
+    scope: string,
+    key: string,
+    requestHash: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
+    const updated = await this.database.query(
+      `UPDATE idempotency_keys SET locked_until_ms = $5, created_at_ms = $4
+        WHERE scope = $1 AND key = $2 AND request_hash = $3
+          AND status = 'in_progress' AND locked_until_ms <= $4
+        RETURNING key`,
+      [scope, key, requestHash, nowMs, nowMs + leaseMs],
+    );
+    return updated.length === 1;
+  }
+}
+
+function replay(row: IdempotencyRow): IdempotencyBeginResult {
+  // The table's CHECK guarantees both columns on a completed row; their absence is a broken invariant.
+  if (row.response_status === null || row.response_body === null) {
+    throw new Error('completed idempotency key without a stored response');
+  }
+  return { kind: 'replay', status: row.response_status, body: row.response_body };
+}
