@@ -1,0 +1,260 @@
+/**
+ * The HTTP application: Fastify with the TypeBox type provider, the common behaviour every route shares
+ * (JSON only, size and rate limits, one error shape, security headers, idempotency, OpenAPI, health), and
+ * the route modules passed in by `main.ts`. Building the app never listens on a port, so tests use
+ * `app.inject()`.
+ */
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchemaValidationError,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { LoggerOptions } from 'pino';
+import type { Config } from '../config.js';
+import { CountersignError, type ErrorCode } from '../domain/errors.js';
+import { limits } from '../domain/limits.js';
+import type { Database } from '../store/database.js';
+import { IdempotencyRepository } from '../store/idempotency-repository.js';
+import type { AppDependencies, FastifyTypebox } from './dependencies.js';
+import { type HttpLimits, httpLimits } from './http-limits.js';
+import { registerIdempotency } from './idempotency.js';
+import { httpLoggerOptions, redactedPaths, serializeReply, serializeRequest } from './logger.js';
+
+/**
+ * Builds the application: common plugins and hooks first, then each of `deps.routes` in its own
+ * encapsulated context. The returned instance is not listening; call `listen` or `inject`.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const effectiveLimits: HttpLimits = { ...httpLimits, ...deps.httpLimits };
+  const app = Fastify(serverOptions(deps, effectiveLimits)).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON is the only body the API reads; a page module that needs forms registers a parser in its own context.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(handleError);
+  addSecurityHeaders(app, deps.config);
+
+  await app.register(rateLimit, {
+    global: true,
+    max: effectiveLimits.requestsPerWindowPerAddressMax,
+    timeWindow: effectiveLimits.rateLimitWindowMs,
+    cache: effectiveLimits.rateLimitAddressesTrackedMax,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: () => new CountersignError('rate_limited'),
+  });
+  // Unknown paths are rate limited too, so that probing for endpoints costs the same as using them.
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, async (_request, reply) =>
+    sendError(reply, new CountersignError('route_not_found')),
+  );
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Countersign',
+        version: '1',
+        description: 'Payments approved with one-time transaction codes.',
+      },
+    },
+  });
+  registerIdempotency(app, {
+    store: deps.idempotencyStore ?? new IdempotencyRepository(deps.database),
+    clock: deps.clock,
+    leaseMs: effectiveLimits.idempotencyLeaseMs,
+    keyLengthMax: effectiveLimits.idempotencyKeyLengthMax,
+  });
+  registerHealth(app, deps.database, effectiveLimits.healthCheckTimeoutMs);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const routes of deps.routes ?? []) {
+    await app.register(async (scope) => {
+      await routes(scope, deps);
+    });
+  }
+  return app;
+}
+
+function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): FastifyServerOptions {
+  return {
+    ...loggerOptions(deps),
+    bodyLimit: limits.requestBodyBytesMax,
+    trustProxy: deps.config.trustProxy,
+    connectionTimeout: effectiveLimits.connectionTimeoutMs,
+    requestTimeout: effectiveLimits.requestTimeoutMs,
+    keepAliveTimeout: effectiveLimits.keepAliveTimeoutMs,
+    routerOptions: { maxParamLength: effectiveLimits.pathParameterLengthMax },
+    // A prototype-poisoning body is refused, not silently cleaned: it is an attack, not a typo.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Ids unique across processes, so that log lines of one request can be found among many servers.
+    genReqId: () => randomUUID(),
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, useDefaults: true },
+    },
+  };
+}
+
+function isLoggerInstance(logger: LoggerOptions | FastifyBaseLogger): logger is FastifyBaseLogger {
+  return typeof (logger as { child?: unknown }).child === 'function';
+}
+
+/** Our redaction and serializers apply whichever way the logger was given. */
+function loggerOptions(deps: AppDependencies): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  const logger = deps.logger;
+  if (logger === false) return { logger: false };
+  if (logger === undefined) return { logger: httpLoggerOptions(deps.config.logLevel) };
+  if (!isLoggerInstance(logger)) return { logger: httpLoggerOptions(deps.config.logLevel, logger) };
+  const child = logger.child(
+    {},
+    {
+      redact: { paths: [...redactedPaths], censor: '[redacted]' },
+      serializers: { req: serializeRequest, res: serializeReply },
+    },
+  );
+  return { loggerInstance: child };
+}
+
+const strictContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * Headers on every response, errors and 404s included. Content-Security-Policy and Cache-Control are
+ * defaults: a page route may set its own. No response is cached unless its route says so, because API
+ * responses carry balances and payment states.
+ */
+function addSecurityHeaders(app: FastifyTypebox, config: Config): void {
+  const https = config.publicUrl.startsWith('https:');
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    if (!reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', strictContentSecurityPolicy);
+    }
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    return payload;
+  });
+}
+
+/** `GET /healthz`: 200 when the database answers within the timeout, else 503 service_unavailable. */
+function registerHealth(app: FastifyTypebox, database: Database, timeoutMs: number): void {
+  const schema = {
+    hide: true,
+    response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) },
+  };
+  app.get('/healthz', { schema }, async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`database did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([database.query('SELECT 1'), timeout]);
+    } catch (error) {
+      throw new CountersignError('service_unavailable', { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    return { status: 'ok' as const };
+  });
+}
+
+/** Sends `error` in the catalog's shape: `{"error":{type,code,message,param?,…details}}`. */
+function sendError(reply: FastifyReply, error: CountersignError): FastifyReply {
+  const body: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(error.details ?? {})) {
+    if (!reservedErrorFields.has(name)) body[name] = value;
+  }
+  body['type'] = error.type;
+  body['code'] = error.code;
+  body['message'] = error.message;
+  if (error.param !== undefined) body['param'] = error.param;
+  return reply.code(error.status).type('application/json; charset=utf-8').send({ error: body });
+}
+
+const reservedErrorFields: ReadonlySet<string> = new Set(['type', 'code', 'message', 'param']);
+
+/**
+ * The one error handler. An expected failure keeps its code; Fastify's own failures (parsing, validation,
+ * size) get their catalog code; anything else is a bug: it is logged with its stack and answered with
+ * 500 internal_error, and nothing of it reaches the client.
+ */
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const answer = countersignErrorOf(error);
+  if (answer.status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+  } else if (!(error instanceof CountersignError)) {
+    request.log.info({ code: answer.code, fastifyCode: error.code }, 'request refused');
+  }
+  return sendError(reply, answer);
+}
+
+const fastifyErrorCodes: Readonly<Record<string, { code: ErrorCode; message?: string }>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_request', message: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'invalid_request',
+    message: 'The request body is empty; send a JSON object or no Content-Type.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'invalid_request',
+    message: 'Content-Length does not match the body.',
+  },
+};
+
+function countersignErrorOf(error: FastifyError): CountersignError {
+  if (error instanceof CountersignError) return error;
+  if (Array.isArray(error.validation) && error.validation.length > 0) {
+    return validationError(error.validation[0]!, error.validationContext);
+  }
+  const known = fastifyErrorCodes[error.code];
+  if (known !== undefined)
+    return new CountersignError(known.code, known.message ? { message: known.message } : {});
+  const status = error.statusCode;
+  if (status === 404) return new CountersignError('route_not_found');
+  if (status === 429) return new CountersignError('rate_limited');
+  // Any other client error of Fastify or a plugin: its message may name internals, so the catalog's is used.
+  if (status !== undefined && status >= 400 && status < 500) return new CountersignError('invalid_request');
+  if (status === 503) return new CountersignError('service_unavailable');
+  return new CountersignError('internal_error');
+}
+
+/** `/payee/id` → `payee.id`, `/items/0/amount` → `items[0].amount` (JSON Pointer, RFC 6901). */
+function fieldPath(instancePath: string, lastSegment: string | undefined): string | undefined {
+  const segments = instancePath === '' ? [] : instancePath.slice(1).split('/');
+  if (lastSegment !== undefined) segments.push(lastSegment);
+  let path = '';
+  for (const raw of segments) {
+    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    path += /^[0-9]+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  }
+  return path === '' ? undefined : path;
+}
+
+/** The first schema violation as 400 invalid_request, with `param` naming the field at fault. */
+function validationError(issue: FastifySchemaValidationError, context: string | undefined): CountersignError {
+  const params = issue.params as Record<string, unknown>;
+  const missing = typeof params['missingProperty'] === 'string' ? params['missingProperty'] : undefined;
+  const additional =
+    typeof params['additionalProperty'] === 'string' ? params['additionalProperty'] : undefined;
+  const param = fieldPath(issue.instancePath, missing ?? additional);
+  const part = context === 'querystring' ? 'query string' : (context ?? 'request');
+  let message: string;
+  if (param === undefined) message = `The ${part} ${issue.message ?? 'is invalid'}.`;
+  else if (missing !== undefined) message = `${param} is required.`;
+  else if (additional !== undefined) message = `${param} is not a known field.`;
+  else message = `Invalid ${param}: ${issue.message ?? 'is invalid'}.`;
+  return param === undefined
+    ? new CountersignError('invalid_request', { message })
+    : new CountersignError('invalid_request', { message, param });
+}

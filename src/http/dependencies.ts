@@ -1,0 +1,52 @@
+/**
+ * What the HTTP layer is built from. `main.ts` wires config → store → services → http and passes all of it
+ * to `buildApp`; tests pass their own clock, database and test-only routes the same way.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { LoggerOptions } from 'pino';
+import type { Config } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import type { IdempotencyStore } from '../services/idempotency.js';
+import type { Database } from '../store/database.js';
+import type { HttpLimits } from './http-limits.js';
+
+/** A Fastify instance whose route schemas are TypeBox schemas, so handlers get typed bodies and params. */
+export type FastifyTypebox = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression<RawServerDefault>,
+  RawReplyDefaultExpression<RawServerDefault>,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * A module of routes (payer, merchant, operator, terminal, pages). Each runs in its own encapsulated
+ * Fastify context, so its own hooks and parsers stay inside it, while the common error handling, security
+ * headers, rate limit and idempotency apply to its routes.
+ */
+export type RoutePlugin = (app: FastifyTypebox, deps: AppDependencies) => void | Promise<void>;
+
+/** Everything `buildApp` needs. */
+export interface AppDependencies {
+  readonly config: Config;
+  readonly database: Database;
+  readonly clock: Clock;
+  /**
+   * Pino options (redaction and serializers of `logger.ts` are always applied on top), a logger instance,
+   * or false for no logging. Default: pino at `config.logLevel`.
+   */
+  readonly logger?: LoggerOptions | FastifyBaseLogger | false;
+  /** Route modules, registered in order after the common plugins. */
+  readonly routes?: readonly RoutePlugin[];
+  /** Where idempotency keys live. Default: the SQL repository over `database`. */
+  readonly idempotencyStore?: IdempotencyStore;
+  /** Overrides of HTTP limits, for tests (e.g. a rate limit of three requests). */
+  readonly httpLimits?: Partial<HttpLimits>;
+}

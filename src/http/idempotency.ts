@@ -1,0 +1,209 @@
+/**
+ * Idempotent POST requests (Stripe's semantics). A POST carrying `Idempotency-Key` claims the key just
+ * before its handler runs; the final response is stored, and a retry with the same key and the same request
+ * gets that response again, marked `Idempotent-Replayed: true`, without running the handler. The same key
+ * with another request is refused (422), and a retry while the first is still running is told so (409).
+ * A response of 500 or above is not stored: the key is released so that a retry runs again.
+ *
+ * The key is claimed in a preHandler appended after the route's own preHandlers, so a request refused by
+ * authentication or validation never claims a key. Services read `request.idempotencyKey` to derive
+ * deterministic ids, which makes the operation itself idempotent even if a key's record were lost.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  preHandlerHookHandler,
+  preValidationHookHandler,
+  RouteOptions,
+} from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import { CountersignError } from '../domain/errors.js';
+import type { IdempotencyStore } from '../services/idempotency.js';
+import type { FastifyTypebox } from './dependencies.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The validated `Idempotency-Key` of a POST, or undefined when none was sent. */
+    idempotencyKey: string | undefined;
+  }
+}
+
+/** What the idempotency hooks need. */
+export interface IdempotencyOptions {
+  readonly store: IdempotencyStore;
+  readonly clock: Clock;
+  readonly leaseMs: number;
+  readonly keyLengthMax: number;
+}
+
+/** A claimed or claimable key of one request, and how far its handling got. */
+interface KeyState {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  phase: 'captured' | 'started' | 'replayed' | 'finished';
+}
+
+/** The header's name as clients send it, used as `param` of its errors. */
+export const idempotencyKeyHeader = 'Idempotency-Key';
+
+const printableAsciiPattern = /^[\x20-\x7e]+$/;
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Whose key space a request's key lives in: the SHA-256 of its Authorization header when it has one (so no
+ * credential is stored in clear), else `anonymous:` and the route, so that two callers never share a key.
+ */
+export function idempotencyScope(request: FastifyRequest): string {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string' && authorization !== '') return `sha256:${sha256Hex(authorization)}`;
+  return `anonymous:${request.routeOptions.url ?? request.url}`;
+}
+
+/**
+ * JSON with object keys sorted, so that two bodies that differ only in key order or whitespace are the
+ * same request. An absent body is the empty string.
+ */
+export function canonicalJson(value: unknown): string {
+  const text = JSON.stringify(value, (_name, member: unknown) => {
+    if (member === null || typeof member !== 'object' || Array.isArray(member)) return member;
+    const entries = Object.entries(member as Record<string, unknown>);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries);
+  });
+  return text ?? '';
+}
+
+/**
+ * The SHA-256 of method, path with query string (so path parameters such as a payment id count) and the
+ * canonical body as parsed, before validation may have filled in defaults.
+ */
+export function idempotencyRequestHash(request: FastifyRequest): string {
+  return sha256Hex(`${request.method}\n${request.url}\n${canonicalJson(request.body)}`);
+}
+
+/** Parses the header; throws 400 invalid_request naming the header when it is malformed. */
+function idempotencyKeyOf(request: FastifyRequest, keyLengthMax: number): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length > keyLengthMax || !printableAsciiPattern.test(raw)) {
+    throw new CountersignError('invalid_request', {
+      param: idempotencyKeyHeader,
+      message: `Idempotency-Key must be 1 to ${keyLengthMax} printable ASCII characters.`,
+    });
+  }
+  return raw;
+}
+
+function hooksOf<Hook>(existing: Hook | Hook[] | undefined): Hook[] {
+  if (existing === undefined) return [];
+  return Array.isArray(existing) ? existing : [existing];
+}
+
+function isPost(route: RouteOptions): boolean {
+  return Array.isArray(route.method) ? route.method.includes('POST') : route.method === 'POST';
+}
+
+/**
+ * Adds the idempotency hooks to `app`. Call it on the root instance before any route is registered: the
+ * onRoute hook then reaches every POST route of every route plugin.
+ */
+export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOptions): void {
+  const states = new WeakMap<FastifyRequest, KeyState>();
+  app.decorateRequest('idempotencyKey', undefined);
+
+  // Runs before validation, which may fill in defaults: the hash covers the body exactly as sent.
+  const capture: preValidationHookHandler = async (request) => {
+    const key = idempotencyKeyOf(request, options.keyLengthMax);
+    if (key === undefined) return;
+    request.idempotencyKey = key;
+    const state: KeyState = {
+      scope: idempotencyScope(request),
+      key,
+      requestHash: idempotencyRequestHash(request),
+      phase: 'captured',
+    };
+    states.set(request, state);
+  };
+
+  const claim: preHandlerHookHandler = async (request, reply) => {
+    const state = states.get(request);
+    if (state === undefined) return;
+    const nowMs = options.clock.nowMs();
+    const result = await options.store.begin(
+      state.scope,
+      state.key,
+      state.requestHash,
+      nowMs,
+      options.leaseMs,
+    );
+    if (result.kind === 'started') {
+      state.phase = 'started';
+      return;
+    }
+    if (result.kind === 'replay') {
+      state.phase = 'replayed';
+      reply.code(result.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8');
+      return reply.send(result.body);
+    }
+    if (result.kind === 'in_progress') {
+      reply.header('retry-after', '1');
+      throw new CountersignError('idempotency_key_in_use', { param: idempotencyKeyHeader });
+    }
+    throw new CountersignError('idempotency_key_reused', { param: idempotencyKeyHeader });
+  };
+
+  app.addHook('onRoute', (route) => {
+    if (!isPost(route)) return;
+    route.preValidation = [capture, ...hooksOf(route.preValidation)];
+    route.preHandler = [...hooksOf(route.preHandler), claim];
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const state = states.get(request);
+    if (state?.phase === 'started') await finish(options, state, request, reply, payload);
+    return payload;
+  });
+
+  // A started request that never reached onSend (the response failed) must not hold its key until the lease
+  // runs out.
+  app.addHook('onResponse', async (request) => {
+    const state = states.get(request);
+    if (state?.phase !== 'started') return;
+    state.phase = 'finished';
+    await options.store.release(state.scope, state.key).catch((error: unknown) => {
+      request.log.error({ err: error }, 'could not release an idempotency key');
+    });
+  });
+}
+
+/**
+ * Stores the final response of a started request, or releases the key for a 5xx or a body that is not text.
+ * A storage failure is logged, not answered: the operation has happened and the client gets its real
+ * result; the key then stays claimed until its lease expires, and the service's deterministic ids keep a
+ * later retry from doing the work twice.
+ */
+async function finish(
+  options: IdempotencyOptions,
+  state: KeyState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<void> {
+  state.phase = 'finished';
+  const body =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+  try {
+    if (reply.statusCode >= 500 || body === undefined) {
+      await options.store.release(state.scope, state.key);
+    } else {
+      await options.store.complete(state.scope, state.key, reply.statusCode, body, options.clock.nowMs());
+    }
+  } catch (error) {
+    request.log.error({ err: error }, 'could not record the outcome of an idempotent request');
+  }
+}

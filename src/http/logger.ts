@@ -1,0 +1,76 @@
+/**
+ * What the HTTP layer writes to the log, and what it never writes. Requests are logged as method, path and
+ * client address only: no headers, no query string (it may carry a token) and no bodies (they carry
+ * passwords and codes). Redaction is a second line of defence for anything logged by hand.
+ */
+import pino, { type LoggerOptions } from 'pino';
+import type { LogLevel } from '../config.js';
+
+/** Field names whose values are secrets wherever they appear in a logged object. */
+export const secretFieldNames: readonly string[] = Object.freeze([
+  'password',
+  'verificationCode',
+  'firstCode',
+  'secondCode',
+  'token',
+  'apiKey',
+  'keyHex',
+  'webhookSecret',
+  'enrollmentUri',
+]);
+
+/**
+ * Paths pino redacts. A pino wildcard matches one level, so each secret field is listed at the top level
+ * and up to two levels down (`{ payer: { password } }`, `{ err: { details: { token } } }`).
+ */
+export const redactedPaths: readonly string[] = Object.freeze([
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  ...secretFieldNames.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
+]);
+
+/** The parts of a Fastify request the serializer reads. */
+interface LoggedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly ip?: string;
+  readonly socket?: { readonly remoteAddress?: string | undefined };
+}
+
+/** Logs method, path without query string, and client address; nothing else of a request. */
+export function serializeRequest(request: LoggedRequest): {
+  method: string;
+  url: string;
+  remoteAddress?: string;
+} {
+  const queryStart = request.url.indexOf('?');
+  const url = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
+  const remoteAddress = request.ip ?? request.socket?.remoteAddress;
+  return remoteAddress === undefined
+    ? { method: request.method, url }
+    : { method: request.method, url, remoteAddress };
+}
+
+/** Logs the status code of a reply and nothing else (no headers: they may set cookies). */
+export function serializeReply(reply: { readonly statusCode: number }): { statusCode: number } {
+  return { statusCode: reply.statusCode };
+}
+
+/**
+ * Pino options for the HTTP server at `level`. Options given by the caller are merged in, but redaction
+ * and serializers always come from here, so that no caller can switch them off by accident.
+ */
+export function httpLoggerOptions(level: LogLevel, overrides: LoggerOptions = {}): LoggerOptions {
+  return {
+    ...overrides,
+    level: overrides.level ?? level,
+    redact: { paths: [...redactedPaths], censor: '[redacted]' },
+    serializers: {
+      ...overrides.serializers,
+      req: serializeRequest,
+      res: serializeReply,
+      err: pino.stdSerializers.err,
+    },
+  };
+}

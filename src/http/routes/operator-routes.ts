@@ -1,0 +1,145 @@
+/**
+ * Operator endpoints: payers, payees, deposits, balances, unlocking. Every route requires the operator's
+ * bearer token.
+ */
+import { Type } from '@sinclair/typebox';
+import type { RoutePlugin } from '../dependencies.js';
+import { requireOperator } from '../operator-auth.js';
+import { Amount, Currency, CurrencyQuery, IdParams, PartyId, VerificationCode } from '../schemas.js';
+import type { MethodServices } from '../services.js';
+
+const operatorSecurity = [{ operatorToken: [] }];
+
+/** Routes of the operator. */
+export function operatorRoutes(services: MethodServices): RoutePlugin {
+  return (app) => {
+    app.addHook('preHandler', requireOperator(services.operatorTokenHash));
+
+    app.post(
+      '/v1/payers',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Create a payer with its first second-terminal key',
+          security: operatorSecurity,
+          body: Type.Object(
+            {
+              id: PartyId,
+              password: Type.String({ minLength: 8, maxLength: 128 }),
+              verificationCode: VerificationCode,
+              suite: Type.Optional(Type.String({ maxLength: 64 })),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const payer = await services.parties.createPayer(request.body);
+        return reply.code(201).send(payer);
+      },
+    );
+
+    app.post(
+      '/v1/payees',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Create a payee',
+          security: operatorSecurity,
+          body: Type.Object(
+            { id: PartyId, name: Type.String({ minLength: 1, maxLength: 200 }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => reply.code(201).send(await services.parties.createPayee(request.body)),
+    );
+
+    app.post(
+      '/v1/deposits',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: "Credit a payer's wallet",
+          security: operatorSecurity,
+          body: Type.Object(
+            { payerId: PartyId, amount: Amount, currency: Currency },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const deposit = await services.parties.deposit({
+          id: '',
+          payerId: request.body.payerId,
+          amount: BigInt(request.body.amount),
+          currency: request.body.currency,
+          ...(request.idempotencyKey === undefined
+            ? {}
+            : { idempotencyKey: `operator:${request.idempotencyKey}` }),
+        });
+        return reply.code(201).send({ ...deposit, amount: Number(deposit.amount) });
+      },
+    );
+
+    app.get(
+      '/v1/payers/:id/balance',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: "A payer's balance",
+          security: operatorSecurity,
+          params: IdParams,
+          querystring: CurrencyQuery,
+        },
+      },
+      async (request) => {
+        const balance = await services.parties.payerBalance(request.params.id, request.query.currency);
+        return {
+          payerId: request.params.id,
+          currency: request.query.currency,
+          available: Number(balance.available),
+          held: Number(balance.held),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/payees/:id/balance',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: "A payee's balance",
+          security: operatorSecurity,
+          params: IdParams,
+          querystring: CurrencyQuery,
+        },
+      },
+      async (request) => {
+        const balance = await services.parties.payeeBalance(request.params.id, request.query.currency);
+        return {
+          payeeId: request.params.id,
+          currency: request.query.currency,
+          available: Number(balance.available),
+          incoming: Number(balance.incoming),
+        };
+      },
+    );
+
+    app.post(
+      '/v1/payers/:id/unlock',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Lift the lock of a payer',
+          security: operatorSecurity,
+          params: IdParams,
+        },
+      },
+      async (request) => {
+        await services.authentication.unlock(request.params.id);
+        return { id: request.params.id, locked: false };
+      },
+    );
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Request and response schemas of the API (TypeBox = JSON Schema). The same objects validate requests
+ * and generate `/openapi.json`, so the document cannot drift from what the server accepts.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { limits } from '../domain/limits.js';
+import type { Payment } from '../domain/payment.js';
+
+export const PartyId = Type.String({
+  pattern: '^[A-Za-z0-9._@+-]{3,64}$',
+  description: 'Payer identification code or payee id',
+});
+export const Amount = Type.Integer({
+  minimum: 1,
+  maximum: limits.apiAmountMax,
+  description: 'Integer minor units (cents for EUR)',
+});
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency code' });
+export const Password = Type.String({ minLength: 1, maxLength: 128 });
+export const VerificationCode = Type.String({ pattern: '^[0-9]{4,12}$' });
+export const FirstCode = Type.String({ pattern: '^[0-9]{8}$' });
+export const SecondCode = Type.String({ pattern: '^[0-9]{6,10}$' });
+export const DeliverTo = Type.Union([Type.Literal('first_terminal'), Type.Literal('second_terminal')]);
+export const Uuid = Type.String({
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+});
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const PaymentIdParams = Type.Object({ id: Uuid });
+export const CurrencyQuery = Type.Object({ currency: Currency }, { additionalProperties: false });
+
+export const PaymentStatus = Type.Union(
+  ['requires_approval', 'succeeded', 'canceled', 'expired', 'failed'].map((s) => Type.Literal(s)),
+);
+
+export const PaymentResponse = Type.Object({
+  id: Type.String(),
+  status: PaymentStatus,
+  payerId: Type.String(),
+  payeeId: Type.String(),
+  amount: Type.Integer(),
+  currency: Type.String(),
+  deliverTo: DeliverTo,
+  failedApprovals: Type.Integer(),
+  paymentRequestId: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  firstCode: Type.Optional(FirstCode),
+});
+export type PaymentResponse = Static<typeof PaymentResponse>;
+
+/** A payment as the API shows it. Amounts within the API's bound are exact as JSON numbers. */
+export function paymentJson(payment: Payment, firstCode?: string): PaymentResponse {
+  return {
+    id: payment.id,
+    status: payment.status,
+    payerId: payment.payerId,
+    payeeId: payment.payeeId,
+    amount: Number(payment.amount),
+    currency: payment.currency,
+    deliverTo: payment.deliverTo,
+    failedApprovals: payment.failedApprovals,
+    paymentRequestId: payment.paymentRequestId,
+    createdAt: new Date(payment.createdAtMs).toISOString(),
+    expiresAt: new Date(payment.expiresAtMs).toISOString(),
+    updatedAt: new Date(payment.updatedAtMs).toISOString(),
+    ...(firstCode === undefined ? {} : { firstCode }),
+  };
+}
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    type: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+    param: Type.Optional(Type.String()),
+  }),
+});

@@ -1,0 +1,62 @@
+/**
+ * What the method's services are built from. `main.ts` wires the real implementations; tests wire the
+ * same ones over a test database and a manual clock.
+ */
+import type { AttemptPolicy } from '../domain/attempts.js';
+import type { Clock } from '../domain/clock.js';
+import type { Database, SqlExecutor } from '../store/database.js';
+import type { LedgerStore } from './ledger-service.js';
+import type { PartyStore, PaymentStore } from './party-store.js';
+
+/** Sealing (AES-256-GCM) and keyed hashing (HMAC-SHA256) under keys derived from the master key. */
+export interface MethodSecrets {
+  readonly box: {
+    seal(plaintext: string | Buffer, associatedData: string): string;
+    open(sealed: string, associatedData: string): Buffer;
+  };
+  keyedHash(purpose: string, ...parts: string[]): string;
+  constantTimeEqualHex(a: string, b: string): boolean;
+}
+
+/** Password hashing with Argon2id; the dummy path costs the same as a real check. */
+export interface PasswordHasher {
+  hashPassword(password: string): Promise<string>;
+  verifyPasswordOrDummy(hash: string | undefined, password: string): Promise<boolean>;
+}
+
+/** A security event for the audit log: never a secret in `detail`. */
+export interface AuditEvent {
+  readonly event: string;
+  readonly subject: string | null;
+  readonly detail: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** Appends audit events inside the caller's transaction, so they commit with the change they record. */
+export interface AuditAppender {
+  appendIn(tx: SqlExecutor, events: readonly AuditEvent[], nowMs: number): Promise<unknown>;
+}
+
+/** Settings of the method, from configuration. */
+export interface MethodSettings {
+  readonly codeTtlSeconds: number;
+  readonly attemptPolicy: AttemptPolicy;
+  readonly publicUrl: string;
+  /** The OCRA suite given to new terminals. */
+  readonly defaultSuite: string;
+  /** A session ends after this long without use, and after `sessionLifetimeMs` in all. */
+  readonly sessionIdleMs: number;
+  readonly sessionLifetimeMs: number;
+}
+
+/** Everything the method's services need. */
+export interface MethodDependencies {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly settings: MethodSettings;
+  readonly secrets: MethodSecrets;
+  readonly passwords: PasswordHasher;
+  readonly audit: AuditAppender;
+  readonly ledgerStore: LedgerStore;
+  readonly partyStore: PartyStore;
+  readonly paymentStore: PaymentStore;
+}

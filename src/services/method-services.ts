@@ -1,0 +1,92 @@
+/**
+ * Builds the method's services from their dependencies: one place that `main.ts`, the CLI and the tests
+ * share, so that every entry point runs the same wiring.
+ */
+import type { Clock } from '../domain/clock.js';
+import { defaultTerminalSuite } from '../domain/terminal-suite.js';
+import type { Database } from '../store/database.js';
+import { AuditService, type AuditStore } from './audit-service.js';
+import { AuthenticationService } from './authentication-service.js';
+import { LedgerService, type LedgerStore } from './ledger-service.js';
+import type { AuditAppender, MethodDependencies, MethodSettings, MethodSecrets, PasswordHasher } from './method-dependencies.js';
+import type { PartyStore, PaymentStore } from './party-store.js';
+import { PartyService } from './party-service.js';
+import { PaymentService } from './payment-service.js';
+
+/** The stores, implemented by `store/`; passed in so that services never import SQL. */
+export interface MethodStores {
+  readonly ledgerStore: LedgerStore;
+  readonly partyStore: PartyStore;
+  readonly paymentStore: PaymentStore;
+  readonly auditStore: AuditStore;
+}
+
+/** The settings a deployment chooses, from configuration. */
+export interface MethodConfiguration {
+  readonly codeTtlSeconds: number;
+  readonly lockSeconds: number;
+  readonly temporaryLocksBeforePermanent: number;
+  readonly publicUrl: string;
+}
+
+/** The built services. */
+export interface MethodServiceSet {
+  readonly deps: MethodDependencies;
+  readonly audit: AuditService;
+  readonly authentication: AuthenticationService;
+  readonly parties: PartyService;
+  readonly payments: PaymentService;
+  readonly ledger: LedgerService;
+}
+
+/** Session timeouts of the method: 5 minutes idle, 30 minutes in all. */
+export const sessionIdleMs = 5 * 60 * 1000;
+export const sessionLifetimeMs = 30 * 60 * 1000;
+
+/** Settings from configuration, with the method's fixed rules added. */
+export function methodSettings(configuration: MethodConfiguration): MethodSettings {
+  return {
+    codeTtlSeconds: configuration.codeTtlSeconds,
+    attemptPolicy: {
+      failuresBeforeLock: 5,
+      lockMs: configuration.lockSeconds * 1000,
+      temporaryLocksBeforePermanent: configuration.temporaryLocksBeforePermanent,
+    },
+    publicUrl: configuration.publicUrl,
+    defaultSuite: defaultTerminalSuite,
+    sessionIdleMs,
+    sessionLifetimeMs,
+  };
+}
+
+/** Wires the method's services. */
+export function createMethodServices(input: {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly configuration: MethodConfiguration;
+  readonly secrets: MethodSecrets;
+  readonly passwords: PasswordHasher;
+  readonly stores: MethodStores;
+}): MethodServiceSet {
+  const audit = new AuditService(input.database, input.clock, input.stores.auditStore);
+  const deps: MethodDependencies = {
+    database: input.database,
+    clock: input.clock,
+    settings: methodSettings(input.configuration),
+    secrets: input.secrets,
+    passwords: input.passwords,
+    audit: audit as unknown as AuditAppender,
+    ledgerStore: input.stores.ledgerStore,
+    partyStore: input.stores.partyStore,
+    paymentStore: input.stores.paymentStore,
+  };
+  const authentication = new AuthenticationService(deps);
+  return {
+    deps,
+    audit,
+    authentication,
+    parties: new PartyService(deps),
+    payments: new PaymentService(deps, authentication),
+    ledger: new LedgerService(input.database, input.clock, input.stores.ledgerStore),
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * Payers, payees, deposits and balances: the platform's side of method step 1 (storing each payer with
+ * its verification code and password, and their association) and the operator's tools around it.
+ */
+import { randomBytes } from 'node:crypto';
+import { CountersignError } from '../domain/errors.js';
+import { bytesToHex } from '../domain/hex.js';
+import { limits } from '../domain/limits.js';
+import { isCurrency } from '../domain/money.js';
+import { isAcceptablePassword, isPartyId, isVerificationCode, payeeNameLengthMax } from '../domain/payer.js';
+import { checkTerminalSuite } from '../domain/terminal-suite.js';
+import { accountId, fundingAccount, payeeAccount, payerWallet } from './accounts.js';
+import { derivedId, newId } from './ids.js';
+import type { MethodDependencies } from './method-dependencies.js';
+
+/** A new payer as the operator submits it. */
+export interface PayerCreation {
+  readonly id: string;
+  readonly password: string;
+  readonly verificationCode: string;
+  readonly suite?: string;
+}
+
+/** The created payer's terminal: the key is shown once, here, and never again. */
+export interface CreatedPayer {
+  readonly id: string;
+  readonly terminal: {
+    readonly id: string;
+    readonly suite: string;
+    readonly keyHex: string;
+    readonly enrollmentUri: string;
+  };
+}
+
+/** A deposit as recorded. */
+export interface Deposit {
+  readonly id: string;
+  readonly payerId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+}
+
+/** The sealed-data label of a payer's verification code: binds the ciphertext to its row. */
+export function verificationCodeLabel(payerId: string): string {
+  return `payer:${payerId}:verification_code`;
+}
+
+/** The sealed-data label of a terminal key. */
+export function terminalKeyLabel(terminalId: string): string {
+  return `terminal:${terminalId}:key`;
+}
+
+function invalid(param: string, message: string): CountersignError {
+  return new CountersignError('invalid_request', { param, message });
+}
+
+/** Checks an amount and currency from a request; throws `invalid_request` naming the field. */
+export function assertMoney(amount: bigint, currency: string): void {
+  if (amount <= 0n || amount > BigInt(limits.apiAmountMax)) {
+    throw invalid('amount', `amount must be a whole number of minor units from 1 to ${limits.apiAmountMax}`);
+  }
+  if (!isCurrency(currency)) throw invalid('currency', 'currency must be an ISO 4217 code such as EUR');
+}
+
+/** Payers, payees, deposits and balances. */
+export class PartyService {
+  constructor(private readonly deps: MethodDependencies) {}
+
+  /** Creates a payer with its first terminal. Throws `payer_exists` if the id is taken. */
+  async createPayer(creation: PayerCreation): Promise<CreatedPayer> {
+    const { database, clock, secrets, passwords, partyStore, audit, settings } = this.deps;
+    if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
+    if (!isAcceptablePassword(creation.password))
+      throw invalid('password', 'password must be 8–128 characters');
+    if (!isVerificationCode(creation.verificationCode)) {
+      throw invalid('verificationCode', 'verificationCode must be 4–12 digits');
+    }
+    const suite = creation.suite ?? settings.defaultSuite;
+    const suiteCheck = checkTerminalSuite(suite);
+    if (!suiteCheck.ok)
+      throw invalid('suite', `suite is not usable by a second terminal: ${suiteCheck.reason}`);
+    const passwordHash = await passwords.hashPassword(creation.password);
+    const key = randomBytes(32);
+    const terminalId = newId();
+    const nowMs = clock.nowMs();
+    await database.transaction(async (tx) => {
+      const inserted = await partyStore.insertPayer(tx, {
+        id: creation.id,
+        passwordHash,
+        verificationCodeSealed: secrets.box.seal(
+          creation.verificationCode,
+          verificationCodeLabel(creation.id),
+        ),
+        createdAtMs: nowMs,
+      });
+      if (!inserted) throw new CountersignError('payer_exists', { param: 'id' });
+      await partyStore.insertTerminal(tx, {
+        id: terminalId,
+        payerId: creation.id,
+        suite,
+        keySealed: secrets.box.seal(key, terminalKeyLabel(terminalId)),
+        status: 'active',
+        label: 'first terminal',
+        createdAtMs: nowMs,
+      });
+      await audit.appendIn(
+        tx,
+        [{ event: 'payer_created', subject: creation.id, detail: { terminalId, suite } }],
+        nowMs,
+      );
+    });
+    const keyHex = bytesToHex(key);
+    return {
+      id: creation.id,
+      terminal: {
+        id: terminalId,
+        suite,
+        keyHex,
+        enrollmentUri: this.enrollmentUri(creation.id, suite, keyHex),
+      },
+    };
+  }
+
+  private enrollmentUri(payerId: string, suite: string, keyHex: string): string {
+    const query = new URLSearchParams({
+      payer: payerId,
+      suite,
+      key: keyHex,
+      platform: this.deps.settings.publicUrl,
+    });
+    return `countersign://enroll?${query.toString()}`;
+  }
+
+  /** Creates a payee. Throws `payee_exists` if the id is taken. */
+  async createPayee(creation: { id: string; name: string }): Promise<{ id: string; name: string }> {
+    const { database, clock, partyStore, audit } = this.deps;
+    if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
+    const name = creation.name.trim();
+    if (name.length === 0 || name.length > payeeNameLengthMax) {
+      throw invalid('name', `name must be 1–${payeeNameLengthMax} characters`);
+    }
+    const nowMs = clock.nowMs();
+    await database.transaction(async (tx) => {
+      const inserted = await partyStore.insertPayee(tx, {
+        id: creation.id,
+        name,
+        kind: 'payee',
+        createdAtMs: nowMs,
+      });
+      if (!inserted) throw new CountersignError('payee_exists', { param: 'id' });
+      await audit.appendIn(tx, [{ event: 'payee_created', subject: creation.id, detail: {} }], nowMs);
+    });
+    return { id: creation.id, name };
+  }
+
+  /**
+   * Credits a payer's wallet from the platform's funding account. With an idempotency key the deposit's
+   * id is derived from it, so a retry after a lost answer finds the first deposit instead of paying twice.
+   */
+  async deposit(request: Deposit & { idempotencyKey?: string }): Promise<Deposit> {
+    const { database, clock, ledgerStore, partyStore, audit } = this.deps;
+    assertMoney(request.amount, request.currency);
+    const id = request.idempotencyKey === undefined ? newId() : derivedId('deposit', request.idempotencyKey);
+    return database.transaction(async (tx) => {
+      if ((await partyStore.selectPayer(tx, request.payerId)) === undefined) {
+        throw new CountersignError('payer_not_found', { param: 'payerId' });
+      }
+      const nowMs = clock.nowMs();
+      const funding = fundingAccount(request.currency);
+      const wallet = payerWallet(request.payerId, request.currency);
+      await ledgerStore.insertAccounts(tx, [funding, wallet], nowMs);
+      const [result] = await ledgerStore.createTransfersIn(
+        tx,
+        [
+          {
+            id,
+            kind: 'single',
+            debitAccountId: funding.id,
+            creditAccountId: wallet.id,
+            amount: request.amount,
+            reference: `deposit:${request.payerId}`,
+          },
+        ],
+        nowMs,
+      );
+      if (result === undefined || result.status === 'failed') {
+        throw invalid(
+          'amount',
+          `the deposit was refused by the ledger (${result?.status === 'failed' ? result.error : 'no result'})`,
+        );
+      }
+      if (result.status === 'created') {
+        await audit.appendIn(
+          tx,
+          [
+            {
+              event: 'deposit_created',
+              subject: request.payerId,
+              detail: { depositId: id, amount: request.amount.toString(), currency: request.currency },
+            },
+          ],
+          nowMs,
+        );
+      }
+      return {
+        id,
+        payerId: request.payerId,
+        amount: result.transfer.amount,
+        currency: result.transfer.currency,
+      };
+    });
+  }
+
+  /** A payer's balance in one currency: what can be spent, and what is held by open payments. */
+  async payerBalance(payerId: string, currency: string): Promise<{ available: bigint; held: bigint }> {
+    const { database, partyStore, ledgerStore } = this.deps;
+    if (!isCurrency(currency)) throw invalid('currency', 'currency must be an ISO 4217 code such as EUR');
+    if ((await partyStore.selectPayer(database, payerId)) === undefined)
+      throw new CountersignError('payer_not_found');
+    const [account] = await ledgerStore.selectAccounts(
+      database,
+      [accountId('payer', payerId, currency)],
+      false,
+    );
+    if (account === undefined) return { available: 0n, held: 0n };
+    return {
+      available: account.creditsPosted - account.debitsPosted - account.debitsPending,
+      held: account.debitsPending,
+    };
+  }
+
+  /** A payee's balance in one currency: what has been paid to it, and what is on its way (held). */
+  async payeeBalance(payeeId: string, currency: string): Promise<{ available: bigint; incoming: bigint }> {
+    const { database, partyStore, ledgerStore } = this.deps;
+    if (!isCurrency(currency)) throw invalid('currency', 'currency must be an ISO 4217 code such as EUR');
+    if ((await partyStore.selectPayee(database, payeeId)) === undefined)
+      throw new CountersignError('payee_not_found');
+    const [account] = await ledgerStore.selectAccounts(database, [payeeAccount(payeeId, currency).id], false);
+    if (account === undefined) return { available: 0n, incoming: 0n };
+    return {
+      available: account.creditsPosted - account.debitsPosted - account.debitsPending,
+      incoming: account.creditsPending,
+    };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * What the payer, payee, authentication and payment services need from storage. `store/party-repository`
+ * and `store/payment-repository` implement these interfaces in SQL; every function runs inside the
+ * caller's transaction (or directly on the database, which is also an executor).
+ */
+import type { AttemptState } from '../domain/attempts.js';
+import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
+import type { SqlExecutor } from '../store/database.js';
+
+/** A payer row: secrets only in hashed or sealed form. */
+export interface PayerRecord {
+  readonly id: string;
+  readonly passwordHash: string;
+  readonly verificationCodeSealed: string;
+  readonly createdAtMs: number;
+}
+
+/** A second terminal enrolled for a payer. */
+export interface TerminalRecord {
+  readonly id: string;
+  readonly payerId: string;
+  readonly suite: string;
+  readonly keySealed: string;
+  readonly status: 'active' | 'revoked';
+  readonly label: string | null;
+  readonly createdAtMs: number;
+}
+
+/** A payee (or a merchant, which is a payee that integrates over the API). */
+export interface PayeeRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'payee' | 'merchant';
+  readonly createdAtMs: number;
+}
+
+/** Storage of payers, payees, terminals, attempt counters and sessions. */
+export interface PartyStore {
+  insertPayer(tx: SqlExecutor, payer: PayerRecord): Promise<boolean>;
+  selectPayer(tx: SqlExecutor, id: string): Promise<PayerRecord | undefined>;
+  insertTerminal(tx: SqlExecutor, terminal: TerminalRecord): Promise<void>;
+  selectActiveTerminals(tx: SqlExecutor, payerId: string): Promise<TerminalRecord[]>;
+  insertPayee(tx: SqlExecutor, payee: PayeeRecord): Promise<boolean>;
+  selectPayee(tx: SqlExecutor, id: string): Promise<PayeeRecord | undefined>;
+  /** The attempt state of a claimed payer id, locked for update when `lock` is true. */
+  selectAttemptState(tx: SqlExecutor, subject: string, lock: boolean): Promise<AttemptState>;
+  saveAttemptState(tx: SqlExecutor, subject: string, state: AttemptState, nowMs: number): Promise<void>;
+  insertSession(tx: SqlExecutor, tokenHash: string, payerId: string, nowMs: number): Promise<void>;
+  /** Marks a live session used and returns its payer and creation time, or undefined if dead or unknown. */
+  touchSession(
+    tx: SqlExecutor,
+    tokenHash: string,
+    nowMs: number,
+    idleMs: number,
+    lifetimeMs: number,
+  ): Promise<{ payerId: string; createdAtMs: number } | undefined>;
+  revokeSession(tx: SqlExecutor, tokenHash: string): Promise<void>;
+}
+
+/** A new payment row, with the keyed hashes of its codes. */
+export interface PaymentInsert {
+  readonly payment: Payment;
+  readonly firstCodeHash: string;
+  readonly secondCodeHashes: readonly { readonly terminalId: string; readonly hash: string }[];
+}
+
+/** A message for the delivery outbox. */
+export interface DeliveryInsert {
+  readonly id: string;
+  readonly payerId: string;
+  readonly paymentId: string | null;
+  readonly channel: string;
+  readonly payloadSealed: string;
+  readonly nowMs: number;
+}
+
+/** Storage of payments, their codes and the delivery outbox. */
+export interface PaymentStore {
+  /** Inserts a payment; false when the first code's hash collides with an open payment of the payer. */
+  insertPayment(tx: SqlExecutor, insert: PaymentInsert): Promise<'inserted' | 'code_collision' | 'exists'>;
+  selectPayment(tx: SqlExecutor, id: string, lock: boolean): Promise<Payment | undefined>;
+  /** The stored hashes: the first code's, and the second codes' of terminals still active. */
+  selectCodeHashes(
+    tx: SqlExecutor,
+    id: string,
+  ): Promise<{ firstCodeHash: string; secondCodeHashes: string[] } | undefined>;
+  updatePaymentStatus(
+    tx: SqlExecutor,
+    id: string,
+    status: PaymentStatus,
+    failedApprovals: number,
+    nowMs: number,
+  ): Promise<void>;
+  /** Open payments past their expiry, locked, skipping rows another process holds. */
+  selectDuePayments(tx: SqlExecutor, nowMs: number, limit: number): Promise<Payment[]>;
+  insertDelivery(tx: SqlExecutor, delivery: DeliveryInsert): Promise<void>;
+  listPayerPayments(
+    tx: SqlExecutor,
+    payerId: string,
+    limit: number,
+    beforeCreatedAtMs?: number,
+  ): Promise<Payment[]>;
+}
+
+export type { DeliverTo };

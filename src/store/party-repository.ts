@@ -1,0 +1,193 @@
+/**
+ * Payers, payees, terminals, attempt counters and sessions in SQL.
+ */
+import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
+import type { PartyStore, PayeeRecord, PayerRecord, TerminalRecord } from '../services/party-store.js';
+import type { SqlExecutor } from './database.js';
+
+interface PayerRow {
+  [column: string]: unknown;
+  id: string;
+  password_hash: string;
+  verification_code_sealed: string;
+  created_at_ms: bigint;
+}
+
+interface TerminalRow {
+  [column: string]: unknown;
+  id: string;
+  payer_id: string;
+  suite: string;
+  key_sealed: string;
+  status: 'active' | 'revoked';
+  label: string | null;
+  created_at_ms: bigint;
+}
+
+interface PayeeRow {
+  [column: string]: unknown;
+  id: string;
+  name: string;
+  kind: 'payee' | 'merchant';
+  created_at_ms: bigint;
+}
+
+interface AttemptRow {
+  [column: string]: unknown;
+  consecutive_failures: number;
+  locked_until_ms: bigint | null;
+  temporary_locks: number;
+  locked_permanently: boolean;
+}
+
+function terminalFromRow(row: TerminalRow): TerminalRecord {
+  return {
+    id: row.id,
+    payerId: row.payer_id,
+    suite: row.suite,
+    keySealed: row.key_sealed,
+    status: row.status,
+    label: row.label,
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+async function insertPayer(tx: SqlExecutor, payer: PayerRecord): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO payers (id, password_hash, verification_code_sealed, created_at_ms) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [payer.id, payer.passwordHash, payer.verificationCodeSealed, payer.createdAtMs],
+  );
+  return rows.length === 1;
+}
+
+async function selectPayer(tx: SqlExecutor, id: string): Promise<PayerRecord | undefined> {
+  const [row] = await tx.query<PayerRow>('SELECT * FROM payers WHERE id = $1', [id]);
+  if (row === undefined) return undefined;
+  return {
+    id: row.id,
+    passwordHash: row.password_hash,
+    verificationCodeSealed: row.verification_code_sealed,
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+async function insertTerminal(tx: SqlExecutor, terminal: TerminalRecord): Promise<void> {
+  await tx.query(
+    `INSERT INTO terminals (id, payer_id, suite, key_sealed, status, label, created_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      terminal.id,
+      terminal.payerId,
+      terminal.suite,
+      terminal.keySealed,
+      terminal.status,
+      terminal.label,
+      terminal.createdAtMs,
+    ],
+  );
+}
+
+async function selectActiveTerminals(tx: SqlExecutor, payerId: string): Promise<TerminalRecord[]> {
+  const rows = await tx.query<TerminalRow>(
+    `SELECT * FROM terminals WHERE payer_id = $1 AND status = 'active' ORDER BY created_at_ms, id`,
+    [payerId],
+  );
+  return rows.map(terminalFromRow);
+}
+
+async function insertPayee(tx: SqlExecutor, payee: PayeeRecord): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO payees (id, name, kind, created_at_ms) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [payee.id, payee.name, payee.kind, payee.createdAtMs],
+  );
+  return rows.length === 1;
+}
+
+async function selectPayee(tx: SqlExecutor, id: string): Promise<PayeeRecord | undefined> {
+  const [row] = await tx.query<PayeeRow>('SELECT * FROM payees WHERE id = $1', [id]);
+  if (row === undefined) return undefined;
+  return { id: row.id, name: row.name, kind: row.kind, createdAtMs: Number(row.created_at_ms) };
+}
+
+async function selectAttemptState(tx: SqlExecutor, subject: string, lock: boolean): Promise<AttemptState> {
+  if (lock) {
+    // Make sure the row exists so that the lock below has something to hold, even for an unknown id.
+    await tx.query(
+      `INSERT INTO authentication_failures (subject, updated_at_ms) VALUES ($1, 0) ON CONFLICT (subject) DO NOTHING`,
+      [subject],
+    );
+  }
+  const [row] = await tx.query<AttemptRow>(
+    `SELECT * FROM authentication_failures WHERE subject = $1${lock ? ' FOR UPDATE' : ''}`,
+    [subject],
+  );
+  if (row === undefined) return freshAttemptState;
+  return {
+    consecutiveFailures: row.consecutive_failures,
+    lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
+    temporaryLocks: row.temporary_locks,
+    lockedPermanently: row.locked_permanently,
+  };
+}
+
+async function saveAttemptState(
+  tx: SqlExecutor,
+  subject: string,
+  state: AttemptState,
+  nowMs: number,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO authentication_failures
+       (subject, consecutive_failures, locked_until_ms, temporary_locks, locked_permanently, updated_at_ms)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (subject) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures,
+       locked_until_ms = EXCLUDED.locked_until_ms, temporary_locks = EXCLUDED.temporary_locks,
+       locked_permanently = EXCLUDED.locked_permanently, updated_at_ms = EXCLUDED.updated_at_ms`,
+    [subject, state.consecutiveFailures, state.lockedUntilMs, state.temporaryLocks, state.lockedPermanently, nowMs],
+  );
+}
+
+async function insertSession(tx: SqlExecutor, tokenHash: string, payerId: string, nowMs: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO sessions (token_hash, payer_id, created_at_ms, last_used_at_ms) VALUES ($1, $2, $3, $3)`,
+    [tokenHash, payerId, nowMs],
+  );
+}
+
+async function touchSession(
+  tx: SqlExecutor,
+  tokenHash: string,
+  nowMs: number,
+  idleMs: number,
+  lifetimeMs: number,
+): Promise<{ payerId: string; createdAtMs: number } | undefined> {
+  // One statement both checks that the session is alive and extends its idle window.
+  const [row] = await tx.query<{ payer_id: string; created_at_ms: bigint }>(
+    `UPDATE sessions SET last_used_at_ms = $2
+     WHERE token_hash = $1 AND NOT revoked AND last_used_at_ms > $3 AND created_at_ms > $4
+     RETURNING payer_id, created_at_ms`,
+    [tokenHash, nowMs, nowMs - idleMs, nowMs - lifetimeMs],
+  );
+  return row === undefined ? undefined : { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms) };
+}
+
+async function revokeSession(tx: SqlExecutor, tokenHash: string): Promise<void> {
+  await tx.query('UPDATE sessions SET revoked = true WHERE token_hash = $1', [tokenHash]);
+}
+
+/** The SQL implementation of PartyStore. */
+export const sqlPartyStore: PartyStore = Object.freeze({
+  insertPayer,
+  selectPayer,
+  insertTerminal,
+  selectActiveTerminals,
+  insertPayee,
+  selectPayee,
+  selectAttemptState,
+  saveAttemptState,
+  insertSession,
+  touchSession,
+  revokeSession,
+});
