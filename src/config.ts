@@ -46,7 +46,8 @@ function integer(env: Environment, name: string, fallback: number, min: number, 
   if (raw === undefined || raw === '') return fallback;
   if (!/^[0-9]+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
@@ -63,7 +64,10 @@ function databaseUrl(env: Environment): string | undefined {
     throw new ConfigError('DATABASE_URL', `must use the postgres:// scheme, got "${url.protocol}"`);
   }
   if (url.hostname === '' || url.pathname.length <= 1) {
-    throw new ConfigError('DATABASE_URL', 'must name a host and a database (postgres://user@host:port/database)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must name a host and a database (postgres://user@host:port/database)',
+    );
   }
   return raw;
 }
@@ -81,7 +85,8 @@ function operatorToken(env: Environment): string | undefined {
 function masterKey(env: Environment): string | undefined {
   const raw = env['MASTER_KEY'];
   if (raw === undefined || raw === '') return undefined;
-  if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError('MASTER_KEY', 'must be 64 hex characters (32 bytes)');
+  if (!/^[0-9a-fA-F]{64}$/.test(raw))
+    throw new ConfigError('MASTER_KEY', 'must be 64 hex characters (32 bytes)');
   return raw.toLowerCase();
 }
 

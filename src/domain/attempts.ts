@@ -55,7 +55,12 @@ export function afterFailure(
     };
   }
   return {
-    state: { consecutiveFailures: 0, lockedUntilMs: nowMs + policy.lockMs, temporaryLocks, lockedPermanently: false },
+    state: {
+      consecutiveFailures: 0,
+      lockedUntilMs: nowMs + policy.lockMs,
+      temporaryLocks,
+      lockedPermanently: false,
+    },
     locked: 'temporary',
   };
 }

@@ -161,10 +161,11 @@ function assertDetailValue(key: string, value: unknown): void {
     typeof value === 'boolean' ||
     (typeof value === 'number' && Number.isFinite(value)) ||
     (typeof value === 'string' && value.length <= auditLimits.detailValueCharactersMax);
-  if (!scalar)
+  if (!scalar) {
     throw new Error(
       `audit detail ${JSON.stringify(key)} is not a short string, finite number, boolean or null`,
     );
+  }
 }
 
 /**
@@ -172,12 +173,9 @@ function assertDetailValue(key: string, value: unknown): void {
  * object of scalars, that names a secret, or that is larger than the limits.
  */
 export function canonicalDetail(detail: AuditDetail): string {
-  const prototype: unknown = Object.getPrototypeOf(detail);
-  if (
-    typeof detail !== 'object' ||
-    detail === null ||
-    (prototype !== Object.prototype && prototype !== null)
-  ) {
+  const isObject = typeof detail === 'object' && detail !== null;
+  const prototype: unknown = isObject ? Object.getPrototypeOf(detail) : undefined;
+  if (!isObject || (prototype !== Object.prototype && prototype !== null)) {
     throw new Error('an audit detail must be a plain object');
   }
   const keys = Object.keys(detail).sort();
@@ -186,8 +184,9 @@ export function canonicalDetail(detail: AuditDetail): string {
   }
   const sorted: Record<string, unknown> = {};
   for (const key of keys) {
-    if (!detailKeyPattern.test(key))
+    if (!detailKeyPattern.test(key)) {
       throw new Error(`audit detail key ${JSON.stringify(key)} is not an identifier`);
+    }
     assertNoSecretKey(key);
     assertDetailValue(key, detail[key]);
     sorted[key] = detail[key];

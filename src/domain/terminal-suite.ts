@@ -14,7 +14,9 @@ export const terminalSuiteDigitsMin = 6;
 export const terminalSuiteDigitsMax = 10;
 
 /** Parses a suite and checks that a second terminal can use it; returns a reason when it cannot. */
-export function checkTerminalSuite(suite: string): { ok: true; suite: OcraSuite } | { ok: false; reason: string } {
+export function checkTerminalSuite(
+  suite: string,
+): { ok: true; suite: OcraSuite } | { ok: false; reason: string } {
   let parsed: OcraSuite;
   try {
     parsed = parseOcraSuite(suite);
@@ -22,7 +24,10 @@ export function checkTerminalSuite(suite: string): { ok: true; suite: OcraSuite 
     return { ok: false, reason: error instanceof OcraSuiteError ? error.reason : 'malformed suite' };
   }
   if (parsed.digits < terminalSuiteDigitsMin || parsed.digits > terminalSuiteDigitsMax) {
-    return { ok: false, reason: `the response must have ${terminalSuiteDigitsMin} to ${terminalSuiteDigitsMax} digits` };
+    return {
+      ok: false,
+      reason: `the response must have ${terminalSuiteDigitsMin} to ${terminalSuiteDigitsMax} digits`,
+    };
   }
   if (parsed.questionLengthMax < firstCodeDigits) {
     return { ok: false, reason: `the question must hold at least ${firstCodeDigits} characters` };

@@ -134,6 +134,8 @@ describe('audit chain rules', () => {
     expect(() => canonicalDetail({ amount: Number.NaN })).toThrow(/not a short string/);
     expect(() => canonicalDetail({ note: 'x'.repeat(auditLimits.detailValueCharactersMax + 1) })).toThrow();
     expect(() => canonicalDetail(new Map() as unknown as Record<string, string>)).toThrow(/plain object/);
+    expect(() => canonicalDetail(null as unknown as Record<string, string>)).toThrow(/plain object/);
+    expect(() => canonicalDetail([] as unknown as Record<string, string>)).toThrow(/plain object/);
     expect(() => canonicalDetail({ 'with space': 1 })).toThrow(/identifier/);
     expect(() =>
       prepareAuditEvent(newId(), { event: 'Bad Event' as 'login_failed', subject: null, detail: {} }),

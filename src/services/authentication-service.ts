@@ -88,7 +88,8 @@ export class AuthenticationService {
   async unlock(payerId: string): Promise<void> {
     const { database, clock, partyStore, audit } = this.deps;
     await database.transaction(async (tx) => {
-      if ((await partyStore.selectPayer(tx, payerId)) === undefined) throw new CountersignError('payer_not_found');
+      if ((await partyStore.selectPayer(tx, payerId)) === undefined)
+        throw new CountersignError('payer_not_found');
       const nowMs = clock.nowMs();
       await partyStore.saveAttemptState(tx, payerId, afterUnlock(), nowMs);
       await audit.appendIn(tx, [{ event: 'payer_unlocked', subject: payerId, detail: {} }], nowMs);

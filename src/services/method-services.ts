@@ -8,9 +8,15 @@ import type { Database } from '../store/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
 import { AuthenticationService } from './authentication-service.js';
 import { LedgerService, type LedgerStore } from './ledger-service.js';
-import type { AuditAppender, MethodDependencies, MethodSettings, MethodSecrets, PasswordHasher } from './method-dependencies.js';
-import type { PartyStore, PaymentStore } from './party-store.js';
+import type {
+  AuditAppender,
+  MethodDependencies,
+  MethodSecrets,
+  MethodSettings,
+  PasswordHasher,
+} from './method-dependencies.js';
 import { PartyService } from './party-service.js';
+import type { PartyStore, PaymentStore } from './party-store.js';
 import { PaymentService } from './payment-service.js';
 
 /** The stores, implemented by `store/`; passed in so that services never import SQL. */

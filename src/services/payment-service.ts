@@ -409,9 +409,10 @@ export class PaymentService {
         })),
         nowMs,
       );
-      results.forEach((result, index) => assertReleased(result, due[index]!.id));
-      for (const payment of due)
+      for (const [index, payment] of due.entries()) {
+        assertReleased(results[index], payment.id);
         await paymentStore.updatePaymentStatus(tx, payment.id, 'expired', payment.failedApprovals, nowMs);
+      }
       await audit.appendIn(
         tx,
         due.map((payment) => statusEvent(payment, 'expired')),

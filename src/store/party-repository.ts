@@ -145,11 +145,23 @@ async function saveAttemptState(
      ON CONFLICT (subject) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures,
        locked_until_ms = EXCLUDED.locked_until_ms, temporary_locks = EXCLUDED.temporary_locks,
        locked_permanently = EXCLUDED.locked_permanently, updated_at_ms = EXCLUDED.updated_at_ms`,
-    [subject, state.consecutiveFailures, state.lockedUntilMs, state.temporaryLocks, state.lockedPermanently, nowMs],
+    [
+      subject,
+      state.consecutiveFailures,
+      state.lockedUntilMs,
+      state.temporaryLocks,
+      state.lockedPermanently,
+      nowMs,
+    ],
   );
 }
 
-async function insertSession(tx: SqlExecutor, tokenHash: string, payerId: string, nowMs: number): Promise<void> {
+async function insertSession(
+  tx: SqlExecutor,
+  tokenHash: string,
+  payerId: string,
+  nowMs: number,
+): Promise<void> {
   await tx.query(
     `INSERT INTO sessions (token_hash, payer_id, created_at_ms, last_used_at_ms) VALUES ($1, $2, $3, $3)`,
     [tokenHash, payerId, nowMs],

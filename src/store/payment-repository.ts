@@ -44,7 +44,10 @@ export function paymentFromRow(row: PaymentRow): Payment {
   };
 }
 
-async function insertPayment(tx: SqlExecutor, insert: PaymentInsert): Promise<'inserted' | 'code_collision' | 'exists'> {
+async function insertPayment(
+  tx: SqlExecutor,
+  insert: PaymentInsert,
+): Promise<'inserted' | 'code_collision' | 'exists'> {
   const p = insert.payment;
   // ON CONFLICT without a target covers both unique keys: the id (a retried request finds its payment)
   // and the open first code of the payer (a collision, which the caller resolves by drawing a new code).
@@ -139,7 +142,14 @@ async function insertDelivery(tx: SqlExecutor, delivery: DeliveryInsert): Promis
     `INSERT INTO deliveries (id, payer_id, payment_id, channel, payload_sealed, status, next_attempt_at_ms,
        created_at_ms)
      VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT (id) DO NOTHING`,
-    [delivery.id, delivery.payerId, delivery.paymentId, delivery.channel, delivery.payloadSealed, delivery.nowMs],
+    [
+      delivery.id,
+      delivery.payerId,
+      delivery.paymentId,
+      delivery.channel,
+      delivery.payloadSealed,
+      delivery.nowMs,
+    ],
   );
 }
 

@@ -2,7 +2,10 @@
  * Every SQL store, for wiring.
  */
 import type { MethodStores } from '../services/method-services.js';
+import type { PlatformStores } from '../services/platform-services.js';
 import { sqlAuditStore } from './audit-repository.js';
+import type { Database } from './database.js';
+import { IdempotencyRepository } from './idempotency-repository.js';
 import { sqlLedgerStore } from './ledger-repository.js';
 import { sqlPartyStore } from './party-repository.js';
 import { sqlPaymentStore } from './payment-repository.js';
@@ -14,3 +17,8 @@ export const sqlStores: MethodStores = Object.freeze({
   paymentStore: sqlPaymentStore,
   auditStore: sqlAuditStore,
 });
+
+/** The SQL implementations of every store of the platform, over `database`. */
+export function sqlPlatformStores(database: Database): PlatformStores {
+  return { ...sqlStores, idempotencyStore: new IdempotencyRepository(database) };
+}

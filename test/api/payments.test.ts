@@ -1,13 +1,12 @@
 // Proves the method end to end over the HTTP API on both engines: both embodiments, both deliveries, dynamic linking, replays, expiry and cancel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEngines } from '../support/engines.js';
 import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 
 describe.each(testEngines())('payments on %s', (engine) => {
   let platform: TestPlatform;
   let alice: TestPayer;
-  let counter = 0;
 
   beforeAll(async () => {
     platform = await startTestPlatform(engine, { codeTtlSeconds: 60 });
@@ -20,12 +19,19 @@ describe.each(testEngines())('payments on %s', (engine) => {
   });
 
   const balance = async (payerId = alice.id) =>
-    (await call(platform.app, 'GET', `/v1/payers/${payerId}/balance?currency=EUR`, undefined, { token: platform.operatorToken })).json();
+    (
+      await call(platform.app, 'GET', `/v1/payers/${payerId}/balance?currency=EUR`, undefined, {
+        token: platform.operatorToken,
+      })
+    ).json();
   const payeeBalance = async (payeeId = 'shop') =>
-    (await call(platform.app, 'GET', `/v1/payees/${payeeId}/balance?currency=EUR`, undefined, { token: platform.operatorToken })).json();
+    (
+      await call(platform.app, 'GET', `/v1/payees/${payeeId}/balance?currency=EUR`, undefined, {
+        token: platform.operatorToken,
+      })
+    ).json();
 
   async function pay(amount: number, payeeId = 'shop', deliverTo = 'first_terminal') {
-    counter++;
     const response = await call(platform.app, 'POST', '/v1/payments', {
       payerId: alice.id,
       password: alice.password,
@@ -35,7 +41,13 @@ describe.each(testEngines())('payments on %s', (engine) => {
       deliverTo,
     });
     expect(response.statusCode, response.body).toBe(201);
-    return response.json() as { id: string; status: string; firstCode?: string; amount: number; expiresAt: string };
+    return response.json() as {
+      id: string;
+      status: string;
+      firstCode?: string;
+      amount: number;
+      expiresAt: string;
+    };
   }
 
   it('holds the amount and approves with the second code (embodiment 1)', async () => {
@@ -72,7 +84,10 @@ describe.each(testEngines())('payments on %s', (engine) => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.channel).toBe('second_terminal');
     expect(rows[0]!.payload_sealed).not.toContain(payment.id);
-    await call(platform.app, 'POST', `/v1/payments/${payment.id}/cancel`, { payerId: alice.id, password: alice.password });
+    await call(platform.app, 'POST', `/v1/payments/${payment.id}/cancel`, {
+      payerId: alice.id,
+      password: alice.password,
+    });
   });
 
   it('never lets a second code for one payment approve another (dynamic linking)', async () => {
@@ -80,7 +95,9 @@ describe.each(testEngines())('payments on %s', (engine) => {
     const other = await pay(130, 'other-shop');
     const codeForFirst = await secondCodeFor(alice, first.firstCode!);
     const before = await balance();
-    const wrong = await call(platform.app, 'POST', `/v1/payments/${other.id}/approve`, { secondCode: codeForFirst });
+    const wrong = await call(platform.app, 'POST', `/v1/payments/${other.id}/approve`, {
+      secondCode: codeForFirst,
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error.code).toBe('approval_failed');
     expect(await balance()).toEqual(before);
@@ -89,15 +106,22 @@ describe.each(testEngines())('payments on %s', (engine) => {
       verificationCode: alice.verificationCode,
     });
     expect(embodiment2.json().error.code).toBe('approval_failed');
-    const right = await call(platform.app, 'POST', `/v1/payments/${first.id}/approve`, { secondCode: codeForFirst });
+    const right = await call(platform.app, 'POST', `/v1/payments/${first.id}/approve`, {
+      secondCode: codeForFirst,
+    });
     expect(right.statusCode).toBe(200);
-    await call(platform.app, 'POST', `/v1/payments/${other.id}/cancel`, { payerId: alice.id, password: alice.password });
+    await call(platform.app, 'POST', `/v1/payments/${other.id}/cancel`, {
+      payerId: alice.id,
+      password: alice.password,
+    });
   });
 
   it('answers a replayed approval with 409 and leaves the ledger alone', async () => {
     const payment = await pay(70);
     const secondCode = await secondCodeFor(alice, payment.firstCode!);
-    expect((await call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, { secondCode })).statusCode).toBe(200);
+    expect(
+      (await call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, { secondCode })).statusCode,
+    ).toBe(200);
     const before = [await balance(), await payeeBalance()];
     const replay = await call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, { secondCode });
     expect(replay.statusCode).toBe(409);
@@ -149,11 +173,15 @@ describe.each(testEngines())('payments on %s', (engine) => {
     const before = await balance();
     const payment = await pay(60);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const wrong = await call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, { secondCode: '00000000' });
+      const wrong = await call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, {
+        secondCode: '00000000',
+      });
       expect(wrong.statusCode).toBe(401);
       expect(wrong.json().error.code).toBe('approval_failed');
     }
-    const shown = await call(platform.app, 'GET', `/v1/payments/${payment.id}`, undefined, { token: platform.operatorToken });
+    const shown = await call(platform.app, 'GET', `/v1/payments/${payment.id}`, undefined, {
+      token: platform.operatorToken,
+    });
     expect(shown.json()).toMatchObject({ status: 'failed', failedApprovals: 3 });
     expect(await balance()).toEqual(before);
     const secondCode = await secondCodeFor(alice, payment.firstCode!);
@@ -162,7 +190,9 @@ describe.each(testEngines())('payments on %s', (engine) => {
     expect(late.json().error.status).toBe('failed');
     // A success elsewhere resets the payer's consecutive count, so later tests start unlocked.
     const reset = await pay(1);
-    await call(platform.app, 'POST', `/v1/payments/${reset.id}/approve`, { secondCode: await secondCodeFor(alice, reset.firstCode!) });
+    await call(platform.app, 'POST', `/v1/payments/${reset.id}/approve`, {
+      secondCode: await secondCodeFor(alice, reset.firstCode!),
+    });
   });
 
   it('lets exactly one of two concurrent correct approvals succeed, posting once', async () => {
@@ -178,10 +208,19 @@ describe.each(testEngines())('payments on %s', (engine) => {
   });
 
   it('pays with a session instead of the password', async () => {
-    const session = await call(platform.app, 'POST', '/v1/sessions', { payerId: alice.id, password: alice.password });
+    const session = await call(platform.app, 'POST', '/v1/sessions', {
+      payerId: alice.id,
+      password: alice.password,
+    });
     expect(session.statusCode).toBe(201);
     const { token } = session.json();
-    const created = await call(platform.app, 'POST', '/v1/payments', { payeeId: 'shop', amount: 10, currency: 'EUR', deliverTo: 'first_terminal' }, { token });
+    const created = await call(
+      platform.app,
+      'POST',
+      '/v1/payments',
+      { payeeId: 'shop', amount: 10, currency: 'EUR', deliverTo: 'first_terminal' },
+      { token },
+    );
     expect(created.statusCode, created.body).toBe(201);
     const shown = await call(platform.app, 'GET', `/v1/payments/${created.json().id}`, undefined, { token });
     expect(shown.statusCode).toBe(200);

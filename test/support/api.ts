@@ -1,7 +1,7 @@
 // Small helpers for driving the API with inject: JSON posts, operator calls, and a funded payer.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { computeOcra } from '../../src/domain/ocra.js';
 import { hexToBytes } from '../../src/domain/hex.js';
+import { computeOcra } from '../../src/domain/ocra.js';
 
 /** Sends a JSON request; `token` becomes a bearer Authorization header. */
 export function call(
@@ -14,7 +14,12 @@ export function call(
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+  return app.inject({
+    method,
+    url,
+    headers,
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  });
 }
 
 /** A payer as a test knows it, secrets included. */
@@ -38,18 +43,34 @@ export async function createFundedPayer(
   const created = await call(app, 'POST', '/v1/payers', payer, { token: operatorToken });
   if (created.statusCode !== 201) throw new Error(`payer creation failed: ${created.body}`);
   const terminal = created.json().terminal as { suite: string; keyHex: string };
-  const deposit = await call(app, 'POST', '/v1/deposits', { payerId: id, amount, currency }, { token: operatorToken });
+  const deposit = await call(
+    app,
+    'POST',
+    '/v1/deposits',
+    { payerId: id, amount, currency },
+    { token: operatorToken },
+  );
   if (deposit.statusCode !== 201) throw new Error(`deposit failed: ${deposit.body}`);
   return { ...payer, suite: terminal.suite, keyHex: terminal.keyHex };
 }
 
 /** Creates a payee through the API. */
-export async function createPayee(app: FastifyInstance, operatorToken: string, id: string, name = 'Corner Shop') {
+export async function createPayee(
+  app: FastifyInstance,
+  operatorToken: string,
+  id: string,
+  name = 'Corner Shop',
+) {
   const created = await call(app, 'POST', '/v1/payees', { id, name }, { token: operatorToken });
   if (created.statusCode !== 201) throw new Error(`payee creation failed: ${created.body}`);
 }
 
 /** The second code a payer's terminal computes for `firstCode` (embodiment 1), with the RFC 6287 module. */
 export function secondCodeFor(payer: TestPayer, firstCode: string): Promise<string> {
-  return computeOcra({ suite: payer.suite, key: hexToBytes(payer.keyHex), question: firstCode, pin: payer.verificationCode });
+  return computeOcra({
+    suite: payer.suite,
+    key: hexToBytes(payer.keyHex),
+    question: firstCode,
+    pin: payer.verificationCode,
+  });
 }

@@ -6,20 +6,17 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { RoutePlugin } from '../../src/http/dependencies.js';
 import { hashOperatorToken } from '../../src/http/operator-auth.js';
-import { operatorRoutes } from '../../src/http/routes/operator-routes.js';
-import { paymentRoutes } from '../../src/http/routes/payment-routes.js';
-import type { MethodServices } from '../../src/http/services.js';
-import { createMethodServices, type MethodServiceSet } from '../../src/services/method-services.js';
-import { hashPassword, verifyPasswordOrDummy } from '../../src/services/passwords.js';
-import { createSecrets } from '../../src/services/secrets.js';
-import { sqlStores } from '../../src/store/stores.js';
+import { platformRoutes } from '../../src/http/routes/index.js';
+import type { HttpServices } from '../../src/http/services.js';
+import { createPlatformServices, type PlatformServices } from '../../src/services/platform-services.js';
+import { sqlPlatformStores } from '../../src/store/stores.js';
 import { type EngineName, openTestDatabase, type TestDatabase } from './engines.js';
 
 /** A running platform for one test file. */
 export interface TestPlatform {
   readonly test: TestDatabase;
   readonly clock: ManualClock;
-  readonly services: MethodServiceSet;
+  readonly services: PlatformServices;
   readonly app: FastifyInstance;
   readonly operatorToken: string;
   readonly masterKeyHex: string;
@@ -29,17 +26,24 @@ export interface TestPlatform {
 /** Options of a test platform. */
 export interface TestPlatformOptions {
   readonly codeTtlSeconds?: number;
-  readonly extraRoutes?: (services: MethodServices) => RoutePlugin[];
+  readonly extraRoutes?: (services: HttpServices) => RoutePlugin[];
 }
 
 /** Starts the platform over a fresh database on `engine`. */
-export async function startTestPlatform(engine: EngineName, options: TestPlatformOptions = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  engine: EngineName,
+  options: TestPlatformOptions = {},
+): Promise<TestPlatform> {
   const test = await openTestDatabase(engine);
   const clock = new ManualClock(Date.now());
   const masterKeyHex = randomBytes(32).toString('hex');
   const operatorToken = `cs_op_${randomBytes(24).toString('base64url')}`;
-  const config = loadConfig({ OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1:8080' });
-  const services = createMethodServices({
+  const config = loadConfig({
+    OPERATOR_TOKEN: operatorToken,
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: 'http://127.0.0.1:8080',
+  });
+  const services = createPlatformServices({
     database: test.database,
     clock,
     configuration: {
@@ -47,18 +51,19 @@ export async function startTestPlatform(engine: EngineName, options: TestPlatfor
       lockSeconds: 900,
       temporaryLocksBeforePermanent: 3,
       publicUrl: config.publicUrl,
+      sweepIntervalMs: 1000,
     },
-    secrets: createSecrets(masterKeyHex),
-    passwords: { hashPassword, verifyPasswordOrDummy },
-    stores: sqlStores,
+    masterKeyHex,
+    stores: sqlPlatformStores(test.database),
   });
-  const httpServices: MethodServices = { ...services, operatorTokenHash: hashOperatorToken(operatorToken) };
+  const httpServices: HttpServices = { ...services, operatorTokenHash: hashOperatorToken(operatorToken) };
   const app = await buildApp({
     config,
     database: test.database,
     clock,
     logger: false,
-    routes: [operatorRoutes(httpServices), paymentRoutes(httpServices), ...(options.extraRoutes?.(httpServices) ?? [])],
+    routes: [...platformRoutes(httpServices), ...(options.extraRoutes?.(httpServices) ?? [])],
+    idempotencyStore: services.idempotencyStore,
     httpLimits: { requestsPerWindowPerAddressMax: 1_000_000 },
   });
   await app.ready();

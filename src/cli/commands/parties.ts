@@ -1,0 +1,67 @@
+/**
+ * `countersign payer create`, `payee create`, `deposit`: the operator's set-up commands. They call the
+ * services directly over the configured database.
+ */
+import type { Command } from 'commander';
+import { CountersignError } from '../../domain/errors.js';
+import { printJson, withPlatform } from '../platform-command.js';
+
+function amountOption(value: string): bigint {
+  if (!/^[0-9]{1,19}$/.test(value))
+    throw new CountersignError('invalid_request', {
+      param: 'amount',
+      message: 'amount must be a whole number of minor units',
+    });
+  return BigInt(value);
+}
+
+/** Registers `payer create`, `payee create` and `deposit`. */
+export function registerPartyCommands(program: Command): void {
+  const payer = program.command('payer').description('manage payers');
+  payer
+    .command('create')
+    .description('create a payer; prints its id and its first terminal (suite, key, enrollment URI) once')
+    .requiredOption('--id <id>', 'payer identification code (3–64 of A-Z a-z 0-9 . _ @ + -)')
+    .requiredOption('--password <password>', 'password, 8–128 characters')
+    .requiredOption('--verification-code <digits>', 'verification code (PIN), 4–12 digits')
+    .option('--suite <suite>', 'OCRA suite of the terminal (default OCRA-1:HOTP-SHA256-8:QN08-PSHA1)')
+    .action(async (options: { id: string; password: string; verificationCode: string; suite?: string }) => {
+      await withPlatform(async (platform) => {
+        printJson(await platform.services.parties.createPayer(options));
+      });
+    });
+
+  const payee = program.command('payee').description('manage payees');
+  payee
+    .command('create')
+    .description('create a payee')
+    .requiredOption('--id <id>', 'payee id (3–64 of A-Z a-z 0-9 . _ @ + -)')
+    .requiredOption('--name <name>', 'display name shown to payers')
+    .action(async (options: { id: string; name: string }) => {
+      await withPlatform(async (platform) => {
+        printJson(await platform.services.parties.createPayee(options));
+      });
+    });
+
+  program
+    .command('deposit')
+    .description("credit a payer's wallet from the platform's funding account")
+    .requiredOption('--payer <id>', 'payer id')
+    .requiredOption('--amount <minor-units>', 'amount in minor units (cents for EUR)')
+    .requiredOption('--currency <code>', 'ISO 4217 currency code')
+    .option('--idempotency-key <key>', 'makes a retried deposit land once')
+    .action(async (options: { payer: string; amount: string; currency: string; idempotencyKey?: string }) => {
+      await withPlatform(async (platform) => {
+        const deposit = await platform.services.parties.deposit({
+          id: '',
+          payerId: options.payer,
+          amount: amountOption(options.amount),
+          currency: options.currency,
+          ...(options.idempotencyKey === undefined
+            ? {}
+            : { idempotencyKey: `operator:${options.idempotencyKey}` }),
+        });
+        printJson(deposit);
+      });
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * `countersign serve`: starts the platform and keeps it running until SIGTERM or SIGINT, then drains
+ * requests, stops background work and closes the database.
+ */
+import type { Command } from 'commander';
+import { startServer } from '../../main.js';
+import { configOrExit } from '../platform-command.js';
+
+/** Registers `serve`. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'start the platform: HTTP API, pages and background jobs (configured by environment variables)',
+    )
+    .action(async () => {
+      const config = configOrExit();
+      if (config === undefined) return;
+      const server = await startServer(config);
+      const storage =
+        config.databaseUrl === undefined ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL';
+      process.stdout.write(`Countersign listening on ${server.url} (${storage})\n`);
+      if (server.platform.operatorToken.created) {
+        // Printed once, at the first start; afterwards it is only in DATA_DIR/operator.token (mode 0600).
+        process.stdout.write(
+          `Operator token (shown once, stored in ${config.dataDir}): ${server.platform.operatorToken.token}\n`,
+        );
+      }
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        server.app.log.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            server.app.log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}

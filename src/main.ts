@@ -1,0 +1,99 @@
+/**
+ * Wiring: config → store → services → http. `startServer` opens the database, applies migrations, builds
+ * the services and the app, starts the background jobs and listens; `close` drains requests, stops the
+ * jobs and closes the database, in that order.
+ */
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Config } from './config.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import { buildApp } from './http/app.js';
+import { httpLoggerOptions } from './http/logger.js';
+import { hashOperatorToken } from './http/operator-auth.js';
+import { platformRoutes } from './http/routes/index.js';
+import type { HttpServices } from './http/services.js';
+import { BackgroundJobs } from './services/background-jobs.js';
+import { loadOrCreateMasterKey, loadOrCreateOperatorToken } from './services/key-files.js';
+import { createPlatformServices, type PlatformServices } from './services/platform-services.js';
+import type { Database } from './store/database.js';
+import { migrate } from './store/migrate.js';
+import { openDatabase } from './store/open-database.js';
+import { sqlPlatformStores } from './store/stores.js';
+
+/** A platform opened over its database, without HTTP: what the CLI commands use. */
+export interface OpenPlatform {
+  readonly config: Config;
+  readonly database: Database;
+  readonly services: PlatformServices;
+  readonly operatorToken: { readonly token: string; readonly created: boolean };
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies migrations, loads or creates the keys, and builds the services. */
+export async function openPlatform(config: Config, clock: Clock = systemClock): Promise<OpenPlatform> {
+  const database = await openDatabase(config);
+  try {
+    await migrate(database);
+    const masterKeyHex = await loadOrCreateMasterKey(config.dataDir, config.masterKeyHex);
+    const operatorToken = await loadOrCreateOperatorToken(config.dataDir, config.operatorToken);
+    const services = createPlatformServices({
+      database,
+      clock,
+      configuration: config,
+      masterKeyHex,
+      stores: sqlPlatformStores(database),
+    });
+    return { config, database, services, operatorToken, close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** A listening server. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly platform: OpenPlatform;
+  close(): Promise<void>;
+}
+
+/** Starts the platform and listens on `config.host:config.port`. */
+export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
+  const platform = await openPlatform(config, clock);
+  const logger = pino(httpLoggerOptions(config.logLevel));
+  const services: HttpServices = {
+    ...platform.services,
+    operatorTokenHash: hashOperatorToken(platform.operatorToken.token),
+  };
+  const app = await buildApp({
+    config,
+    database: platform.database,
+    clock,
+    logger,
+    routes: platformRoutes(services),
+    idempotencyStore: services.idempotencyStore,
+  });
+  const jobs = new BackgroundJobs(services.jobs, logger);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    await platform.close();
+    throw error;
+  }
+  jobs.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    app,
+    url: `http://${host}:${port}`,
+    platform,
+    close: async () => {
+      await app.close();
+      await jobs.stop();
+      await platform.close();
+    },
+  };
+}
