@@ -32,6 +32,14 @@ export interface CreatedPayer {
   };
 }
 
+/** A deposit as asked for; with an idempotency key, a retry finds the first deposit. */
+export interface DepositRequest {
+  readonly payerId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly idempotencyKey?: string;
+}
+
 /** A deposit as recorded. */
 export interface Deposit {
   readonly id: string;
@@ -157,7 +165,7 @@ export class PartyService {
    * Credits a payer's wallet from the platform's funding account. With an idempotency key the deposit's
    * id is derived from it, so a retry after a lost answer finds the first deposit instead of paying twice.
    */
-  async deposit(request: Deposit & { idempotencyKey?: string }): Promise<Deposit> {
+  async deposit(request: DepositRequest): Promise<Deposit> {
     const { database, clock, ledgerStore, partyStore, audit } = this.deps;
     assertMoney(request.amount, request.currency);
     const id = request.idempotencyKey === undefined ? newId() : derivedId('deposit', request.idempotencyKey);

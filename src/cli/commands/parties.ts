@@ -53,7 +53,6 @@ export function registerPartyCommands(program: Command): void {
     .action(async (options: { payer: string; amount: string; currency: string; idempotencyKey?: string }) => {
       await withPlatform(async (platform) => {
         const deposit = await platform.services.parties.deposit({
-          id: '',
           payerId: options.payer,
           amount: amountOption(options.amount),
           currency: options.currency,

@@ -70,7 +70,6 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       },
       async (request, reply) => {
         const deposit = await services.parties.deposit({
-          id: '',
           payerId: request.body.payerId,
           amount: BigInt(request.body.amount),
           currency: request.body.currency,
