@@ -17,11 +17,13 @@ describe.each(testEngines())('migrations on %s', (engine) => {
       await test.dispose();
     }
   });
+});
 
-  // One PGlite instance belongs to one process; the race of two migrators needs a server.
-  it.runIf(engine === 'postgres')(
-    'lets two concurrent migrators apply each migration exactly once',
-    async () => {
+// One PGlite instance belongs to one process; the race of two migrators needs a server.
+describe.each(testEngines().filter((engine) => engine === 'postgres'))(
+  'concurrent migrations on %s',
+  (engine) => {
+    it('lets two concurrent migrators apply each migration exactly once', async () => {
       const test = await openTestDatabase(engine);
       try {
         await test.database.query('DROP TABLE IF EXISTS race_probe');
@@ -39,6 +41,6 @@ describe.each(testEngines())('migrations on %s', (engine) => {
       } finally {
         await test.dispose();
       }
-    },
-  );
-});
+    });
+  },
+);
