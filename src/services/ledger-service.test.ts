@@ -196,6 +196,19 @@ describe.each(testEngines())('ledger on %s', (engine) => {
     expect(await ledgerState(test.database)).toEqual(before);
   });
 
+  it('answers concurrent submissions of one new transfer with one created and the rest exists', async () => {
+    const request: TransferRequest = {
+      id: newId(),
+      kind: 'single',
+      debitAccountId: payer,
+      creditAccountId: payee,
+      amount: 3n,
+    };
+    const results = await Promise.all(Array.from({ length: 4 }, () => ledger.createTransfers([request])));
+    expect(results.map(([result]) => result?.status).sort()).toEqual(['created', 'exists', 'exists', 'exists']);
+    expect((await account(payer)).debitsPosted).toBe(3n);
+  });
+
   it('lets one failing transfer leave its neighbours alone', async () => {
     const results = await ledger.createTransfers([
       { id: newId(), kind: 'single', debitAccountId: payer, creditAccountId: payee, amount: 10n },

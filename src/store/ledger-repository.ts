@@ -125,10 +125,6 @@ export async function selectAccounts(
 
 async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[]) {
   const dependencies = batchDependencies(requests);
-  const existingRows = await tx.query<TransferRow>('SELECT * FROM transfers WHERE id = ANY($1::uuid[])', [
-    dependencies.transferIds,
-  ]);
-  const existing = new Map(existingRows.map((row) => [row.id, transferFromRow(row)]));
   // Pending transfers first, then accounts: every batch takes its locks in this one order.
   const pendingRows = await tx.query<TransferRow & { status: PendingStatus }>(
     `SELECT t.*, p.status FROM pending_transfers p JOIN transfers t ON t.id = p.id
@@ -144,6 +140,12 @@ async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[
     accountIds.add(transfer.creditAccountId);
   }
   const accounts = await selectAccounts(tx, [...accountIds].sort(), true);
+  // Transfers already recorded under the batch's ids are read after the locks: a concurrent batch with
+  // the same new id has then committed, and this one answers `exists` instead of hitting the primary key.
+  const existingRows = await tx.query<TransferRow>('SELECT * FROM transfers WHERE id = ANY($1::uuid[])', [
+    dependencies.transferIds,
+  ]);
+  const existing = new Map(existingRows.map((row) => [row.id, transferFromRow(row)]));
   return { accounts: new Map(accounts.map((account) => [account.id, account])), pending, existing };
 }
 

@@ -27,7 +27,9 @@ export interface PgliteOpenOptions {
 export async function openPglite(options: PgliteOpenOptions = {}): Promise<PgliteDatabase> {
   const pgliteOptions: PGliteOptions = {
     parsers: { [int8Oid]: (value: string) => BigInt(value) },
-    // Strongest durability PGlite offers: flush to the file system at every commit rather than lazily.
+    // The strongest durability PGlite offers: every commit is written to the operating system before it is
+    // acknowledged (not lazily). PGlite's Node file system never calls fsync, so a commit survives a crash
+    // of this process (kill -9) but not a crash of the machine; docs/reliability.md has the measurement.
     relaxedDurability: false,
   };
   if (options.dataDir !== undefined) pgliteOptions.dataDir = options.dataDir;
