@@ -1,12 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The package's own client export, resolved to its source (examples import it as a merchant's app would).
+  resolve: {
+    alias: { 'countersign/client': fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/faults/**', 'node_modules/**', 'dist/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 60_000,
+    // Generous: on a loaded 2-core machine a fresh PGlite directory alone can take 20 s to open.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: two workers keep PGlite's start-up cost spread without starving the database server.
     maxWorkers: 2,

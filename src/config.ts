@@ -26,6 +26,29 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly sweepIntervalMs: number;
   readonly trustProxy: boolean;
+  /** Requests one client address may make per minute, across all routes (`RATE_LIMIT_PER_MINUTE`). */
+  readonly rateLimitPerMinute: number;
+  /** Payment operations per group commit (`COMMIT_BATCH_SIZE`); 0 commits each on its own. */
+  readonly commitBatchSize: number;
+  /** Longest wait of an operation for its group commit to close (`COMMIT_BATCH_WAIT_MS`). */
+  readonly commitBatchWaitMs: number;
+  /** Earlier master keys (hex) that still open sealed values until `keys rotate` has resealed them. */
+  readonly masterKeysRetiredHex: readonly string[];
+  /** Authentication attempts one payer id may make per minute on one process (`RATE_LIMIT_PER_PAYER`). */
+  readonly rateLimitPerPayer: number;
+  /** PEM certificate chain and private key files: when both are set the server speaks HTTPS itself. */
+  readonly tlsCertPath: string | undefined;
+  readonly tlsKeyPath: string | undefined;
+  /** Where second-terminal messages are POSTed for SMS (`SMS_GATEWAY_URL`); undefined: no SMS channel. */
+  readonly smsGatewayUrl: string | undefined;
+  /** Key of the HMAC-SHA256 signature on every SMS-gateway message (`SMS_GATEWAY_SECRET`). */
+  readonly smsGatewaySecret: string | undefined;
+  /** `DEVELOPMENT_OUTBOX`: keep every second-terminal message, first code included, for the operator. */
+  readonly developmentOutbox: boolean;
+  /** `WEBHOOK_ALLOW_PRIVATE_TARGETS`: let webhooks go to loopback and private addresses (development only). */
+  readonly webhookAllowPrivateTargets: boolean;
+  /** `WEBHOOK_TIMEOUT_MS`: time one webhook attempt may take, connect to answer. */
+  readonly webhookTimeoutMs: number;
 }
 
 /** A configuration error names the variable at fault; `main` prints it and exits non-zero. */
@@ -90,6 +113,36 @@ function masterKey(env: Environment): string | undefined {
   return raw.toLowerCase();
 }
 
+function masterKeysRetired(env: Environment, current: string | undefined): string[] {
+  const raw = env['MASTER_KEYS_RETIRED'];
+  if (raw === undefined || raw.trim() === '') return [];
+  const keys = raw.split(',').map((key) => key.trim().toLowerCase());
+  if (keys.some((key) => !/^[0-9a-f]{64}$/.test(key))) {
+    throw new ConfigError('MASTER_KEYS_RETIRED', 'must be a comma-separated list of 64-hex-character keys');
+  }
+  if (keys.length > limits.retiredMasterKeysMax)
+    throw new ConfigError('MASTER_KEYS_RETIRED', `holds at most ${limits.retiredMasterKeysMax} keys`);
+  if (new Set(keys).size !== keys.length || (current !== undefined && keys.includes(current))) {
+    throw new ConfigError('MASTER_KEYS_RETIRED', 'must not repeat a key or contain MASTER_KEY');
+  }
+  return keys;
+}
+
+function tlsFiles(env: Environment): { tlsCertPath: string | undefined; tlsKeyPath: string | undefined } {
+  const cert = env['TLS_CERT'] || undefined;
+  const key = env['TLS_KEY'] || undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(
+      cert === undefined ? 'TLS_CERT' : 'TLS_KEY',
+      'TLS_CERT and TLS_KEY are set together',
+    );
+  }
+  return {
+    tlsCertPath: cert === undefined ? undefined : path.resolve(cert),
+    tlsKeyPath: key === undefined ? undefined : path.resolve(key),
+  };
+}
+
 const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(env: Environment): LogLevel {
@@ -109,7 +162,9 @@ function boolean(env: Environment, name: string): boolean {
 
 function publicUrl(env: Environment, host: string, port: number): string {
   const raw = env['PUBLIC_URL'];
-  if (raw === undefined || raw === '') return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const scheme = env['TLS_CERT'] ? 'https' : 'http';
+  if (raw === undefined || raw === '')
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   try {
     const url = new URL(raw);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
@@ -119,10 +174,39 @@ function publicUrl(env: Environment, host: string, port: number): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** The SMS gateway: a URL and a signing secret, both or neither. */
+function smsGateway(env: Environment): {
+  smsGatewayUrl: string | undefined;
+  smsGatewaySecret: string | undefined;
+} {
+  const url = env['SMS_GATEWAY_URL'] || undefined;
+  const secret = env['SMS_GATEWAY_SECRET'] || undefined;
+  if (url === undefined) {
+    if (secret !== undefined)
+      throw new ConfigError('SMS_GATEWAY_SECRET', 'is set but SMS_GATEWAY_URL is not');
+    return { smsGatewayUrl: undefined, smsGatewaySecret: undefined };
+  }
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError('SMS_GATEWAY_URL', 'must be an http:// or https:// URL');
+  }
+  // 32 characters or more: the secret keys an HMAC, and a short one could be guessed from signed messages.
+  if (secret === undefined || secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) {
+    throw new ConfigError(
+      'SMS_GATEWAY_SECRET',
+      'must be at least 32 printable characters when SMS_GATEWAY_URL is set',
+    );
+  }
+  return { smsGatewayUrl: url, smsGatewaySecret: secret };
+}
+
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Environment = process.env): Config {
   const host = env['HOST'] || '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
+  const masterKeyHex = masterKey(env);
   return Object.freeze({
     host,
     port,
@@ -131,12 +215,40 @@ export function loadConfig(env: Environment = process.env): Config {
     databaseUrl: databaseUrl(env),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, limits.databasePoolSizeMax),
     operatorToken: operatorToken(env),
-    masterKeyHex: masterKey(env),
+    masterKeyHex,
     codeTtlSeconds: integer(env, 'CODE_TTL_SECONDS', 300, limits.codeTtlSecondsMin, limits.codeTtlSecondsMax),
     lockSeconds: integer(env, 'LOCK_SECONDS', 900, 1, 30 * 24 * 3600),
     temporaryLocksBeforePermanent: integer(env, 'TEMPORARY_LOCKS_BEFORE_PERMANENT', 3, 1, 100),
     logLevel: logLevel(env),
     sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000),
     trustProxy: boolean(env, 'TRUST_PROXY'),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    commitBatchSize: integer(
+      env,
+      'COMMIT_BATCH_SIZE',
+      limits.commitBatchSizeMax,
+      0,
+      limits.commitBatchSizeMax,
+    ),
+    commitBatchWaitMs: integer(
+      env,
+      'COMMIT_BATCH_WAIT_MS',
+      limits.commitBatchWaitMsMax,
+      0,
+      limits.commitBatchWaitMsMax,
+    ),
+    masterKeysRetiredHex: Object.freeze(masterKeysRetired(env, masterKeyHex)),
+    rateLimitPerPayer: integer(
+      env,
+      'RATE_LIMIT_PER_PAYER',
+      limits.payerAttemptsPerWindowMax,
+      limits.rateLimitPerWindowMin,
+      limits.rateLimitPerWindowMax,
+    ),
+    ...tlsFiles(env),
+    ...smsGateway(env),
+    developmentOutbox: boolean(env, 'DEVELOPMENT_OUTBOX'),
+    webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1_000, 30_000),
   });
 }

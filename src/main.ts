@@ -3,6 +3,7 @@
  * the services and the app, starts the background jobs and listens; `close` drains requests, stops the
  * jobs and closes the database, in that order.
  */
+import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Config } from './config.js';
@@ -14,6 +15,8 @@ import { platformRoutes } from './http/routes/index.js';
 import type { HttpServices } from './http/services.js';
 import { BackgroundJobs } from './services/background-jobs.js';
 import { loadOrCreateMasterKey, loadOrCreateOperatorToken } from './services/key-files.js';
+import { prepareDummyPasswordHash } from './services/passwords.js';
+import { openPlatformSecrets } from './services/platform-keys.js';
 import { createPlatformServices, type PlatformServices } from './services/platform-services.js';
 import type { Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -36,18 +39,35 @@ export async function openPlatform(config: Config, clock: Clock = systemClock): 
     await migrate(database);
     const masterKeyHex = await loadOrCreateMasterKey(config.dataDir, config.masterKeyHex);
     const operatorToken = await loadOrCreateOperatorToken(config.dataDir, config.operatorToken);
+    const stores = sqlPlatformStores(database);
+    const secrets = await openPlatformSecrets(
+      database,
+      stores.platformKeyStore,
+      masterKeyHex,
+      config.masterKeysRetiredHex,
+      clock.nowMs(),
+    );
     const services = createPlatformServices({
       database,
       clock,
       configuration: config,
       masterKeyHex,
-      stores: sqlPlatformStores(database),
+      retiredMasterKeysHex: config.masterKeysRetiredHex,
+      secrets,
+      stores,
     });
     return { config, database, services, operatorToken, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
   }
+}
+
+/** The certificate and key files named by TLS_CERT and TLS_KEY, read once at start. */
+async function tlsFiles(config: Config): Promise<{ tls?: { cert: Buffer; key: Buffer } }> {
+  if (config.tlsCertPath === undefined || config.tlsKeyPath === undefined) return {};
+  const [cert, key] = await Promise.all([readFile(config.tlsCertPath), readFile(config.tlsKeyPath)]);
+  return { tls: { cert, key } };
 }
 
 /** A listening server. */
@@ -60,6 +80,9 @@ export interface RunningServer {
 
 /** Starts the platform and listens on `config.host:config.port`. */
 export async function startServer(config: Config, clock: Clock = systemClock): Promise<RunningServer> {
+  // Computed before the first request, so that the first login with an unknown payer id costs what any
+  // other costs: its timing tells nothing about whether the id exists.
+  await prepareDummyPasswordHash();
   const platform = await openPlatform(config, clock);
   const logger = pino(httpLoggerOptions(config.logLevel));
   const services: HttpServices = {
@@ -73,6 +96,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     logger,
     routes: platformRoutes(services),
     idempotencyStore: services.idempotencyStore,
+    // The window stays one minute, so the configured count is exactly the per-minute rate.
+    httpLimits: { requestsPerWindowPerAddressMax: config.rateLimitPerMinute, rateLimitWindowMs: 60_000 },
+    ...(await tlsFiles(config)),
   });
   const jobs = new BackgroundJobs(services.jobs, logger);
   try {
@@ -88,7 +114,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     app,
-    url: `http://${host}:${port}`,
+    url: `${config.tlsCertPath === undefined ? 'http' : 'https'}://${host}:${port}`,
     platform,
     close: async () => {
       await app.close();

@@ -2,10 +2,12 @@
 /**
  * The `countersign` command line: `serve`, operator set-up commands, verifiers, and the OCRA calculator.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerOcraCommand } from './commands/ocra.js';
 import { registerPartyCommands } from './commands/parties.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTerminalCommands } from './commands/terminal.js';
 import { registerVerifyCommands } from './commands/verify.js';
 
 /** Builds the program with every command registered. */
@@ -14,17 +16,27 @@ export function buildProgram(): Command {
   program
     .name('countersign')
     .description('Countersign: payments approved with one-time transaction codes')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors (a missing or unknown option) reach the catch below instead of exiting with 1, so that
+    // they end with exit code 2 like every other bad input; set before the commands, which inherit it.
+    .exitOverride();
   registerServeCommand(program);
   registerPartyCommands(program);
   registerVerifyCommands(program);
   registerOcraCommand(program);
+  registerKeysCommands(program);
+  registerTerminalCommands(program);
   return program;
 }
 
 buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
+    if (error instanceof CommanderError) {
+      // Commander has printed the help or the usage error already.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
     process.stderr.write(`countersign: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });

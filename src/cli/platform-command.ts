@@ -4,7 +4,7 @@
  */
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { CountersignError } from '../domain/errors.js';
-import { type OpenPlatform, openPlatform } from '../main.js';
+import type { OpenPlatform } from '../main.js';
 
 /** Exit codes: 1 for an expected failure (e.g. a ledger that does not verify), 2 for bad input or configuration. */
 export const exitCodes = Object.freeze({ failure: 1, badInput: 2 });
@@ -25,6 +25,9 @@ export function configOrExit(): Config | undefined {
 export async function withPlatform(work: (platform: OpenPlatform) => Promise<void>): Promise<void> {
   const config = configOrExit();
   if (config === undefined) return;
+  // Loaded here rather than at the top: the platform's modules (database engines, HTTP, services) take a
+  // second or two to load, which `--help`, `ocra` and a usage error should not have to wait for.
+  const { openPlatform } = await import('../main.js');
   const platform = await openPlatform(config);
   try {
     await work(platform);

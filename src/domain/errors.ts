@@ -63,6 +63,11 @@ export const errorCatalog = Object.freeze({
     type: 'authentication_error',
     message: 'These credentials do not allow this action.',
   },
+  csrf_token_invalid: {
+    status: 403,
+    type: 'invalid_request_error',
+    message: 'This form has expired or did not come from this site; reload the page and try again.',
+  },
   insufficient_funds: {
     status: 402,
     type: 'payment_error',
@@ -83,6 +88,55 @@ export const errorCatalog = Object.freeze({
     type: 'conflict_error',
     message: 'This payment can no longer be canceled.',
   },
+  enrollment_not_found: { status: 404, type: 'not_found_error', message: 'No enrollment has this id.' },
+  enrollment_invalid: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'This enrollment is unknown or its secret is wrong.',
+  },
+  enrollment_not_redeemable: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'This enrollment can no longer be redeemed.',
+  },
+  enrollment_confirmation_failed: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'The verification code does not confirm this enrollment.',
+  },
+  terminal_not_found: { status: 404, type: 'not_found_error', message: 'No terminal has this id.' },
+  terminal_limit_reached: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'This payer already has as many terminals or open enrollments as allowed.',
+  },
+  terminal_authentication_failed: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'The request is not signed by an enrolled terminal.',
+  },
+  terminal_request_expired: {
+    status: 401,
+    type: 'authentication_error',
+    message: "The request's timestamp is too far from the platform's clock.",
+  },
+  terminal_request_replayed: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'This signed request was already received.',
+  },
+  terminal_revoked: { status: 401, type: 'authentication_error', message: 'This terminal was revoked.' },
+  terminal_streams_exhausted: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'Too many event streams are open for this terminal.',
+  },
+  delivery_not_found: { status: 404, type: 'not_found_error', message: 'No delivery has this id.' },
+  delivery_not_retryable: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'Only a failed delivery can be retried.',
+  },
   idempotency_key_in_use: {
     status: 409,
     type: 'conflict_error',
@@ -102,6 +156,69 @@ export const errorCatalog = Object.freeze({
     status: 429,
     type: 'rate_limit_error',
     message: 'Too many requests; retry after the time given in Retry-After.',
+  },
+  merchant_not_found: { status: 404, type: 'not_found_error', message: 'No merchant has this id.' },
+  api_key_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    message: 'This merchant has no API key with this id.',
+  },
+  api_key_revoked: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'This API key is revoked or expired and cannot be rotated.',
+  },
+  too_many_api_keys: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'This merchant has the most active API keys allowed; revoke one first.',
+  },
+  payment_request_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    message: 'No payment request has this id.',
+  },
+  payment_request_not_open: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'This payment request is no longer open.',
+  },
+  payment_request_in_progress: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'A payment for this request is already awaiting approval.',
+  },
+  payment_request_no_pending_payment: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'No payment for this request awaits approval yet; the payer must start paying first.',
+  },
+  payment_not_refundable: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'Only a succeeded payment can be refunded.',
+  },
+  refund_exceeds_remaining: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'The refund exceeds what is left to refund of this payment.',
+  },
+  merchant_balance_insufficient: {
+    status: 402,
+    type: 'payment_error',
+    message: "The merchant's available balance does not cover this refund.",
+  },
+  refund_not_found: { status: 404, type: 'not_found_error', message: 'No refund has this id.' },
+  event_not_found: { status: 404, type: 'not_found_error', message: 'No event has this id.' },
+  webhook_delivery_not_found: {
+    status: 404,
+    type: 'not_found_error',
+    message: 'No webhook delivery has this id.',
+  },
+  webhook_url_not_set: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'This merchant has no webhook URL to deliver to.',
   },
   internal_error: {
     status: 500,

@@ -22,4 +22,61 @@ export const limits = Object.freeze({
   databasePoolSizeMax: 100,
   /** Rows the expiry sweeper resolves in one pass. */
   sweepBatchSizeMax: 500,
+  /** Payment operations committed together in one transaction (group commit). */
+  commitBatchSizeMax: 500,
+  /** Longest time an operation waits for its group-commit batch to close while another batch runs. */
+  commitBatchWaitMsMax: 2,
+  /** Operations waiting for a group commit at once; more are refused with 503 (back-pressure). */
+  commitQueueLengthMax: 20_000,
+  /**
+   * Authentication attempts (password checks and code approvals) one payer id may make in one window, on
+   * one server process, whatever the client address: a throttle on top of the attempt locks.
+   */
+  payerAttemptsPerWindowMax: 20,
+  /** Length of the per-payer rate-limit window. */
+  payerRateLimitWindowMs: 60_000,
+  /** Payer ids the per-payer limiter tracks at once; the least recently seen are forgotten. */
+  payerRateLimitPayersTrackedMax: 100_000,
+  /** Bounds of the per-payer rate limit a deployment may configure, in attempts per window. */
+  rateLimitPerWindowMin: 1,
+  rateLimitPerWindowMax: 1_000_000,
+  /** Sealed values re-encrypted under the current master key in one transaction of a key rotation. */
+  resealBatchSizeMax: 500,
+  /** Retired master keys a keyring holds at once. */
+  retiredMasterKeysMax: 8,
+  /** Lifetime of an enrollment (its URI and QR code): ten minutes, like the longest code lifetime. */
+  enrollmentTtlSeconds: 600,
+  /** Active terminals of one payer, and enrollments of one payer open at once. */
+  terminalsPerPayerMax: 10,
+  openEnrollmentsPerPayerMax: 5,
+  /** Wrong verification codes an enrollment accepts before it is canceled. */
+  enrollmentConfirmationFailuresMax: 3,
+  /** How far the timestamp of a signed terminal request may be from the platform's clock, either way. */
+  terminalRequestSkewSecondsMax: 60,
+  /** Event streams open at once for one terminal, and in one server process. */
+  terminalStreamsPerTerminalMax: 3,
+  terminalStreamsPerProcessMax: 1000,
+  /** A stream sends a comment this often, so that proxies keep it open and a dead peer is noticed. */
+  terminalStreamHeartbeatSeconds: 15,
+  /** A stream ends after this long; the terminal reconnects with a freshly signed request. */
+  terminalStreamLifetimeSeconds: 3600,
+  /** Open challenges one terminal request or stream pass returns. */
+  terminalChallengesMax: 100,
+  /** Delivery outbox: attempts of one message before it is marked failed. */
+  deliveryAttemptsMax: 8,
+  /** Backoff between attempts: base × 2^(attempt − 1), capped. */
+  deliveryBackoffBaseMs: 1000,
+  deliveryBackoffMaxMs: 60_000,
+  /** Messages one delivery pass claims. */
+  deliveryBatchSizeMax: 100,
+  /** How long a claimed message stays claimed: a process that dies mid-delivery is retried after this. */
+  deliveryLeaseMs: 30_000,
+  /** How long one channel (the SMS gateway) may take to accept a message. */
+  deliveryChannelTimeoutMs: 5000,
+  /** Characters of a channel's error kept with an attempt. */
+  deliveryErrorLengthMax: 500,
+  /** How long the development outbox keeps a message. */
+  developmentOutboxRetentionHours: 24,
+  /** Rows one housekeeping pass deletes or closes (nonces, expired enrollments, development outbox). */
+  terminalPurgeBatchSizeMax: 1000,
 });

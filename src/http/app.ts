@@ -28,6 +28,7 @@ import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
 import { httpLoggerOptions, redactedPaths, serializeReply, serializeRequest } from './logger.js';
+import { firstDuplicateKey } from './strict-json.js';
 
 /**
  * Builds the application: common plugins and hooks first, then each of `deps.routes` in its own
@@ -39,6 +40,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // JSON is the only body the API reads; a page module that needs forms registers a parser in its own context.
   app.removeContentTypeParser('text/plain');
+  refuseDuplicateKeys(app);
   app.setErrorHandler(handleError);
   addSecurityHeaders(app, deps.config);
 
@@ -62,6 +64,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         version: '1',
         description: 'Payments approved with one-time transaction codes.',
       },
+      // Every scheme a route names in `security` must be declared here, or the document cannot be built
+      // (test/api/openapi.test.ts keeps the two in step).
+      components: {
+        securitySchemes: {
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'The operator token' },
+          payerSession: { type: 'http', scheme: 'bearer', description: 'A payer session token' },
+          merchantApiKey: { type: 'http', scheme: 'bearer', description: 'A merchant API key' },
+          terminalSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'countersign-signature',
+            description: 'A signed terminal request (docs/terminal.md)',
+          },
+        },
+      },
     },
   });
   registerIdempotency(app, {
@@ -81,8 +98,37 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   return app;
 }
 
+/**
+ * Fastify's JSON parser (prototype poisoning refused), then a refusal of any object key given twice: two
+ * parsers that read such a body differently could be made to see two different requests (strict-json.ts).
+ */
+function refuseDuplicateKeys(app: FastifyTypebox): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    parseJson(request, text, (error, value) => {
+      if (error !== null && error !== undefined) return done(error as FastifyError, undefined);
+      const duplicate = firstDuplicateKey(text);
+      if (duplicate === undefined) return done(null, value);
+      const named = /^[A-Za-z0-9_.-]{1,64}$/.test(duplicate) ? { param: duplicate } : {};
+      done(
+        new CountersignError('invalid_request', {
+          message: 'The request body gives the same key twice in one object.',
+          ...named,
+        }) as unknown as FastifyError,
+        undefined,
+      );
+    });
+  });
+}
+
 function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): FastifyServerOptions {
+  // With a certificate the server speaks HTTPS itself (TLS_CERT/TLS_KEY); Fastify then builds an https
+  // server with the same timeouts. The option is outside FastifyServerOptions' HTTP-only type, hence the cast.
+  const tls = deps.tls === undefined ? {} : ({ https: { cert: deps.tls.cert, key: deps.tls.key } } as object);
   return {
+    ...tls,
     ...loggerOptions(deps),
     bodyLimit: limits.requestBodyBytesMax,
     trustProxy: deps.config.trustProxy,
@@ -178,6 +224,9 @@ function sendError(reply: FastifyReply, error: CountersignError): FastifyReply {
   body['code'] = error.code;
   body['message'] = error.message;
   if (error.param !== undefined) body['param'] = error.param;
+  // A service-level throttle (e.g. per payer) says when to come back, like the per-address limiter does.
+  const retryAfterSeconds = error.details?.['retryAfterSeconds'];
+  if (typeof retryAfterSeconds === 'number') reply.header('retry-after', String(retryAfterSeconds));
   return reply.code(error.status).type('application/json; charset=utf-8').send({ error: body });
 }
 

@@ -49,4 +49,6 @@ export interface AppDependencies {
   readonly idempotencyStore?: IdempotencyStore;
   /** Overrides of HTTP limits, for tests (e.g. a rate limit of three requests). */
   readonly httpLimits?: Partial<HttpLimits>;
+  /** PEM certificate chain and private key: the server then listens with HTTPS. */
+  readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
 }

@@ -38,6 +38,7 @@ export class AuthenticationService {
    * records it (possibly locking) and throws `authentication_failed`; when locked throws `payer_locked`.
    */
   async verifyPassword(payerId: string, password: string): Promise<string> {
+    this.deps.payerRateLimiter?.attempt(payerId, this.deps.clock.nowMs());
     await this.assertNotLocked(payerId);
     const payer = isPartyId(payerId)
       ? await this.deps.partyStore.selectPayer(this.deps.database, payerId)

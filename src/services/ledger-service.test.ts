@@ -205,7 +205,12 @@ describe.each(testEngines())('ledger on %s', (engine) => {
       amount: 3n,
     };
     const results = await Promise.all(Array.from({ length: 4 }, () => ledger.createTransfers([request])));
-    expect(results.map(([result]) => result?.status).sort()).toEqual(['created', 'exists', 'exists', 'exists']);
+    expect(results.map(([result]) => result?.status).sort()).toEqual([
+      'created',
+      'exists',
+      'exists',
+      'exists',
+    ]);
     expect((await account(payer)).debitsPosted).toBe(3n);
   });
 

@@ -7,6 +7,8 @@ import type { Clock } from '../domain/clock.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { LedgerStore } from './ledger-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
+import type { PayerRateLimiter } from './payer-rate-limiter.js';
+import type { CommitBatching } from './payment-batches.js';
 
 /** Sealing (AES-256-GCM) and keyed hashing (HMAC-SHA256) under keys derived from the master key. */
 export interface MethodSecrets {
@@ -59,4 +61,8 @@ export interface MethodDependencies {
   readonly ledgerStore: LedgerStore;
   readonly partyStore: PartyStore;
   readonly paymentStore: PaymentStore;
+  /** Throttles password checks and approvals per payer id (absent: no per-payer throttle). */
+  readonly payerRateLimiter?: PayerRateLimiter;
+  /** Group commit of payments (absent: every payment in a transaction of its own). */
+  readonly commitBatching?: CommitBatching;
 }

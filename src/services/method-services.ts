@@ -7,6 +7,7 @@ import { defaultTerminalSuite } from '../domain/terminal-suite.js';
 import type { Database } from '../store/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
 import { AuthenticationService } from './authentication-service.js';
+import { coalescedPartyStore } from './coalesced-stores.js';
 import { LedgerService, type LedgerStore } from './ledger-service.js';
 import type {
   AuditAppender,
@@ -17,6 +18,8 @@ import type {
 } from './method-dependencies.js';
 import { PartyService } from './party-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
+import { PayerRateLimiter, payerRateLimit } from './payer-rate-limiter.js';
+import { commitBatching, type PaymentBatchStore } from './payment-batches.js';
 import { PaymentService } from './payment-service.js';
 
 /** The stores, implemented by `store/`; passed in so that services never import SQL. */
@@ -25,6 +28,8 @@ export interface MethodStores {
   readonly partyStore: PartyStore;
   readonly paymentStore: PaymentStore;
   readonly auditStore: AuditStore;
+  /** The set-oriented statements of group commit (absent: every payment runs alone). */
+  readonly paymentBatchStore?: PaymentBatchStore;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -33,6 +38,12 @@ export interface MethodConfiguration {
   readonly lockSeconds: number;
   readonly temporaryLocksBeforePermanent: number;
   readonly publicUrl: string;
+  /** Authentication attempts per payer id per minute (`RATE_LIMIT_PER_PAYER`); default `limits`. */
+  readonly rateLimitPerPayer?: number;
+  /** Payments per group commit (`COMMIT_BATCH_SIZE`; 0: each alone); default `limits.commitBatchSizeMax`. */
+  readonly commitBatchSize?: number;
+  /** Longest wait of a payment for its batch to close (`COMMIT_BATCH_WAIT_MS`). */
+  readonly commitBatchWaitMs?: number;
 }
 
 /** The built services. */
@@ -75,6 +86,7 @@ export function createMethodServices(input: {
   readonly stores: MethodStores;
 }): MethodServiceSet {
   const audit = new AuditService(input.database, input.clock, input.stores.auditStore);
+  const batching = commitBatching(input.database, input.configuration, input.stores.paymentBatchStore);
   const deps: MethodDependencies = {
     database: input.database,
     clock: input.clock,
@@ -83,8 +95,14 @@ export function createMethodServices(input: {
     passwords: input.passwords,
     audit: audit as unknown as AuditAppender,
     ledgerStore: input.stores.ledgerStore,
-    partyStore: input.stores.partyStore,
+    // With group commit on, session checks and lock reads of concurrent requests share statements.
+    partyStore:
+      batching.commitBatching === undefined
+        ? input.stores.partyStore
+        : coalescedPartyStore(input.database, input.stores.partyStore, batching.commitBatching),
     paymentStore: input.stores.paymentStore,
+    payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
+    ...batching,
   };
   const authentication = new AuthenticationService(deps);
   return {

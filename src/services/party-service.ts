@@ -9,6 +9,7 @@ import { limits } from '../domain/limits.js';
 import { isCurrency } from '../domain/money.js';
 import { isAcceptablePassword, isPartyId, isVerificationCode, payeeNameLengthMax } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
+import type { SqlExecutor } from '../store/database.js';
 import { accountId, fundingAccount, payeeAccount, payerWallet } from './accounts.js';
 import { derivedId, newId } from './ids.js';
 import type { MethodDependencies } from './method-dependencies.js';
@@ -30,6 +31,23 @@ export interface CreatedPayer {
     readonly keyHex: string;
     readonly enrollmentUri: string;
   };
+  /** The enrollment of the first terminal, when the platform issues enrollments (docs/terminal.md). */
+  readonly enrollment?: { readonly id: string; readonly expiresAt: string };
+}
+
+/** Issues the enrollment of a new payer's first terminal inside the payer's transaction. */
+export interface PayerEnrollmentIssuer {
+  issueIn(
+    tx: SqlExecutor,
+    request: {
+      readonly payerId: string;
+      readonly terminalId: string;
+      readonly suite: string;
+      readonly key: Uint8Array;
+      readonly label: null;
+      readonly nowMs: number;
+    },
+  ): Promise<{ readonly id: string; readonly uri: string; readonly expiresAtMs: number }>;
 }
 
 /** A deposit as asked for; with an idempotency key, a retry finds the first deposit. */
@@ -72,7 +90,10 @@ export function assertMoney(amount: bigint, currency: string): void {
 
 /** Payers, payees, deposits and balances. */
 export class PartyService {
-  constructor(private readonly deps: MethodDependencies) {}
+  constructor(
+    private readonly deps: MethodDependencies,
+    private readonly enrollments?: PayerEnrollmentIssuer,
+  ) {}
 
   /** Creates a payer with its first terminal. Throws `payer_exists` if the id is taken. */
   async createPayer(creation: PayerCreation): Promise<CreatedPayer> {
@@ -91,7 +112,7 @@ export class PartyService {
     const key = randomBytes(32);
     const terminalId = newId();
     const nowMs = clock.nowMs();
-    await database.transaction(async (tx) => {
+    const enrollment = await database.transaction(async (tx) => {
       const inserted = await partyStore.insertPayer(tx, {
         id: creation.id,
         passwordHash,
@@ -116,6 +137,14 @@ export class PartyService {
         [{ event: 'payer_created', subject: creation.id, detail: { terminalId, suite } }],
         nowMs,
       );
+      return this.enrollments?.issueIn(tx, {
+        payerId: creation.id,
+        terminalId,
+        suite,
+        key,
+        label: null,
+        nowMs,
+      });
     });
     const keyHex = bytesToHex(key);
     return {
@@ -124,8 +153,11 @@ export class PartyService {
         id: terminalId,
         suite,
         keyHex,
-        enrollmentUri: this.enrollmentUri(creation.id, suite, keyHex),
+        enrollmentUri: enrollment?.uri ?? this.enrollmentUri(creation.id, suite, keyHex),
       },
+      ...(enrollment === undefined
+        ? {}
+        : { enrollment: { id: enrollment.id, expiresAt: new Date(enrollment.expiresAtMs).toISOString() } }),
     };
   }
 

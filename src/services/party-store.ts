@@ -94,11 +94,15 @@ export interface PaymentStore {
   /** Open payments past their expiry, locked, skipping rows another process holds. */
   selectDuePayments(tx: SqlExecutor, nowMs: number, limit: number): Promise<Payment[]>;
   insertDelivery(tx: SqlExecutor, delivery: DeliveryInsert): Promise<void>;
+  /**
+   * A payer's payments, newest first (by creation time, then id), at most `limit`; with `after`, only
+   * those that come after that payment in this order (a keyset cursor: stable while payments are added).
+   */
   listPayerPayments(
     tx: SqlExecutor,
     payerId: string,
     limit: number,
-    beforeCreatedAtMs?: number,
+    after?: { readonly createdAtMs: number; readonly id: string },
   ): Promise<Payment[]>;
 }
 

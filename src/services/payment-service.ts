@@ -21,6 +21,7 @@ import { derivedId, newId } from './ids.js';
 import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import { assertMoney, terminalKeyLabel, verificationCodeLabel } from './party-service.js';
+import { PaymentBatches } from './payment-batches.js';
 
 /** A payment as asked for by an authenticated payer. */
 export interface PaymentCreation {
@@ -53,15 +54,59 @@ function notApprovable(status: PaymentStatus): CountersignError {
   return new CountersignError('payment_not_approvable', { details: { status } });
 }
 
+/**
+ * Told of a payment's creation and success inside the transaction that makes them, so that what depends
+ * on a payment (a merchant's payment request, its webhook event) commits or rolls back with it. Throwing
+ * refuses the change: the whole transaction rolls back.
+ */
+export interface PaymentObserver {
+  paymentCreatedIn(tx: SqlExecutor, payment: Payment, nowMs: number): Promise<void>;
+  paymentSucceededIn(tx: SqlExecutor, payment: Payment, nowMs: number): Promise<void>;
+}
+
 /** Use cases of payments. */
 export class PaymentService {
+  private readonly observers: PaymentObserver[] = [];
+  /** Group commit of the plain case (`payment-batches.ts`); undefined runs every payment alone. */
+  private readonly batches: PaymentBatches | undefined;
+
   constructor(
     private readonly deps: MethodDependencies,
     private readonly authentication: AuthenticationService,
-  ) {}
+  ) {
+    this.batches =
+      deps.commitBatching === undefined
+        ? undefined
+        : new PaymentBatches(deps, deps.commitBatching, {
+            observers: this.observers,
+            createAlone: (creation) => this.createAlone(creation),
+            approveAlone: (paymentId, approval) => this.approveAlone(paymentId, approval),
+            cancelAlone: (paymentId, payerId) => this.cancelAlone(paymentId, payerId),
+          });
+  }
+
+  /** Counters of group commit, or undefined when it is off. */
+  batchStats() {
+    return this.batches?.stats();
+  }
+
+  /** Adds an observer of payments (wired once, at start). */
+  observe(observer: PaymentObserver): void {
+    this.observers.push(observer);
+  }
 
   /** Holds the amount and issues the first code. The payer is authenticated by the caller. */
   async create(creation: PaymentCreation): Promise<CreatedPayment> {
+    assertMoney(creation.amount, creation.currency);
+    // A payment of a merchant's request locks the request: it takes the reference path.
+    if (this.batches !== undefined && creation.paymentRequestId === undefined) {
+      return this.batches.create(creation);
+    }
+    return this.createAlone(creation);
+  }
+
+  /** The reference path of `create`: one payment in one transaction of its own. */
+  async createAlone(creation: PaymentCreation): Promise<CreatedPayment> {
     const { database, clock, partyStore, settings } = this.deps;
     assertMoney(creation.amount, creation.currency);
     const payee = await partyStore.selectPayee(database, creation.payeeId);
@@ -86,6 +131,12 @@ export class PaymentService {
       updatedAtMs: nowMs,
     };
     return database.transaction(async (tx) => {
+      // A retry of a creation that committed (its answer lost to a crash or a timeout) finds the payment
+      // first: holding again would ask for the same hold id with a later timeout, which the ledger refuses.
+      if (creation.idempotencyKey !== undefined) {
+        const existing = await this.deps.paymentStore.selectPayment(tx, paymentId, false);
+        if (existing !== undefined) return { payment: existing, payeeName: payee.name };
+      }
       await this.hold(tx, payment, nowMs);
       for (let draw = 0; draw < firstCodeDrawsMax; draw++) {
         const firstCode = generateFirstCode();
@@ -97,6 +148,7 @@ export class PaymentService {
         if (outcome === 'exists') return this.existing(tx, paymentId, payee.name);
         if (outcome === 'code_collision') continue;
         await this.issued(tx, payment, firstCode, payee.name, nowMs);
+        for (const observer of this.observers) await observer.paymentCreatedIn(tx, payment, nowMs);
         return {
           payment,
           payeeName: payee.name,
@@ -228,6 +280,12 @@ export class PaymentService {
    * `payment_not_approvable` without looking at the codes; a locked payer answers `payer_locked`.
    */
   async approve(paymentId: string, approval: Approval): Promise<Payment> {
+    if (this.batches !== undefined) return this.batches.approve(paymentId, approval);
+    return this.approveAlone(paymentId, approval);
+  }
+
+  /** The reference path of `approve`: one approval, in transactions of its own. */
+  async approveAlone(paymentId: string, approval: Approval): Promise<Payment> {
     const { database, paymentStore, clock } = this.deps;
     const payment = await paymentStore.selectPayment(database, paymentId, false);
     if (payment === undefined) throw new CountersignError('payment_not_found');
@@ -236,6 +294,7 @@ export class PaymentService {
       await this.expire(paymentId);
       throw notApprovable('expired');
     }
+    this.deps.payerRateLimiter?.attempt(payment.payerId, clock.nowMs());
     await this.authentication.assertNotLocked(payment.payerId);
     const matched = await this.codesMatch(payment, approval);
     return matched ? this.succeed(paymentId) : this.countFailure(paymentId);
@@ -284,6 +343,7 @@ export class PaymentService {
         throw new Error(`invariant: hold of ${paymentId} not postable: ${posted.error}`);
       await paymentStore.updatePaymentStatus(tx, paymentId, 'succeeded', payment.failedApprovals, nowMs);
       await this.authentication.recordSuccessIn(tx, payment.payerId);
+      for (const observer of this.observers) await observer.paymentSucceededIn(tx, payment, nowMs);
       await audit.appendIn(
         tx,
         [
@@ -351,6 +411,12 @@ export class PaymentService {
 
   /** Cancels an open payment of `payerId` and voids its hold. Someone else's payment is not found. */
   async cancel(paymentId: string, payerId: string): Promise<Payment> {
+    if (this.batches !== undefined) return this.batches.cancel(paymentId, payerId);
+    return this.cancelAlone(paymentId, payerId);
+  }
+
+  /** The reference path of `cancel`: one cancellation in one transaction of its own. */
+  async cancelAlone(paymentId: string, payerId: string): Promise<Payment> {
     const { database, paymentStore, clock, audit } = this.deps;
     return database.transaction(async (tx) => {
       const payment = await paymentStore.selectPayment(tx, paymentId, true);
@@ -422,10 +488,31 @@ export class PaymentService {
     });
   }
 
-  /** A payer's payments, newest first. */
-  listForPayer(payerId: string, limit: number, beforeCreatedAtMs?: number): Promise<Payment[]> {
-    const bounded = Math.max(1, Math.min(limit, limits.pageSizeMax));
-    return this.deps.paymentStore.listPayerPayments(this.deps.database, payerId, bounded, beforeCreatedAtMs);
+  /**
+   * One page of a payer's payments, newest first: at most `limit` (1 to `limits.pageSizeMax`), after the
+   * payment `startingAfter` when given, which must be one of the payer's own payments.
+   */
+  async listForPayer(
+    payerId: string,
+    page: { readonly limit: number; readonly startingAfter?: string },
+  ): Promise<{ payments: Payment[]; hasMore: boolean }> {
+    const { database, paymentStore } = this.deps;
+    const limit = Math.max(1, Math.min(page.limit, limits.pageSizeMax));
+    let after: { createdAtMs: number; id: string } | undefined;
+    if (page.startingAfter !== undefined) {
+      const cursor = await paymentStore.selectPayment(database, page.startingAfter, false);
+      // Someone else's payment is as unknown as one that does not exist.
+      if (cursor === undefined || cursor.payerId !== payerId) {
+        throw new CountersignError('invalid_request', {
+          param: 'starting_after',
+          message: 'starting_after must be the id of one of your payments.',
+        });
+      }
+      after = { createdAtMs: cursor.createdAtMs, id: cursor.id };
+    }
+    // One row more than asked tells whether another page follows, without counting.
+    const rows = await paymentStore.listPayerPayments(database, payerId, limit + 1, after);
+    return { payments: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 }
 

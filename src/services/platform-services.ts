@@ -5,44 +5,86 @@
 import type { Clock } from '../domain/clock.js';
 import type { Database } from '../store/database.js';
 import type { BackgroundJob } from './background-jobs.js';
+import { coalescedIdempotencyStore, type IdempotencyBatchStore } from './coalesced-stores.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { idempotencyPurgeBatchSizeMax } from './idempotency.js';
+import { MasterKeyRotation, type SealedValueStore } from './key-rotation.js';
+import {
+  createMerchantServices,
+  type MerchantConfiguration,
+  type MerchantServiceSet,
+} from './merchant-services.js';
+import type { MerchantStores } from './merchant-stores.js';
 import {
   createMethodServices,
   type MethodConfiguration,
   type MethodServiceSet,
   type MethodStores,
 } from './method-services.js';
+import { OverviewService, type OverviewStore } from './overview-service.js';
 import { hashPassword, verifyPasswordOrDummy } from './passwords.js';
-import { createSecrets } from './secrets.js';
+import type { PlatformKeyStore } from './platform-keys.js';
+import { sealedIdempotencyStore } from './sealed-idempotency-store.js';
+import { createSecrets, masterKeyId, parseMasterKeyHex, type Secrets } from './secrets.js';
+import {
+  createTerminalServices,
+  type DeliveryConfiguration,
+  type TerminalServiceSet,
+  type TerminalStores,
+} from './terminal-services.js';
 
 /** Stores of the whole platform. */
-export interface PlatformStores extends MethodStores {
+export interface PlatformStores extends MethodStores, MerchantStores, TerminalStores {
   readonly idempotencyStore: IdempotencyStore;
+  readonly overviewStore: OverviewStore;
+  readonly sealedValueStore: SealedValueStore;
+  readonly platformKeyStore: PlatformKeyStore;
+  /** Claims and completions of idempotency keys many at a time (group commit; absent: one at a time). */
+  readonly idempotencyBatchStore?: IdempotencyBatchStore;
 }
 
 /** Inputs of the platform. */
 export interface PlatformInput {
   readonly database: Database;
   readonly clock: Clock;
-  readonly configuration: MethodConfiguration & { readonly sweepIntervalMs: number };
+  readonly configuration: MethodConfiguration &
+    MerchantConfiguration &
+    DeliveryConfiguration & { readonly sweepIntervalMs: number };
   readonly masterKeyHex: string;
+  /** Earlier master keys whose sealed values still open until rotation reseals them. */
+  readonly retiredMasterKeysHex?: readonly string[];
+  /** The secrets as `openPlatformSecrets` built them (stored code-hash key); default: from the keys. */
+  readonly secrets?: Secrets;
   readonly stores: PlatformStores;
 }
 
 /** Every service of the platform, and the background jobs a server process runs. */
-export interface PlatformServices extends MethodServiceSet {
+export interface PlatformServices extends MethodServiceSet, MerchantServiceSet, TerminalServiceSet {
   readonly idempotencyStore: IdempotencyStore;
   readonly jobs: readonly BackgroundJob[];
+  /** Read-only views for the web pages. */
+  readonly overview: OverviewService;
+  /** Re-encrypts sealed values under the current master key (`countersign keys rotate`). */
+  readonly keyRotation: MasterKeyRotation;
+}
+
+/** The idempotency store, its claims and completions coalesced when group commit is on. */
+function coalescedIdempotency(input: PlatformInput, method: MethodServiceSet): IdempotencyStore {
+  const batching = method.deps.commitBatching;
+  const store = input.stores.idempotencyBatchStore;
+  if (batching === undefined || store === undefined) return input.stores.idempotencyStore;
+  return coalescedIdempotencyStore(input.database, input.stores.idempotencyStore, store, batching);
 }
 
 /** Builds every service and the list of background jobs. */
 export function createPlatformServices(input: PlatformInput): PlatformServices {
+  const retired = input.retiredMasterKeysHex ?? [];
+  const secrets = input.secrets ?? createSecrets(input.masterKeyHex, retired);
   const method = createMethodServices({
     database: input.database,
     clock: input.clock,
     configuration: input.configuration,
-    secrets: createSecrets(input.masterKeyHex),
+    secrets,
     passwords: { hashPassword, verifyPasswordOrDummy },
     stores: input.stores,
   });
@@ -57,5 +99,48 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
         input.stores.idempotencyStore.purgeExpired(input.clock.nowMs(), idempotencyPurgeBatchSizeMax),
     },
   ];
-  return { ...method, idempotencyStore: input.stores.idempotencyStore, jobs };
+  const keyRotation = new MasterKeyRotation(
+    input.database,
+    secrets.box,
+    masterKeyId(parseMasterKeyHex(input.masterKeyHex)),
+    input.stores.sealedValueStore,
+  );
+  // While retired keys are configured, every server reseals in the background, a batch at a time.
+  if (retired.length > 0)
+    jobs.push({ name: 'reseal-retired-keys', intervalMs: every, run: () => keyRotation.resealBatch() });
+  const overview = new OverviewService(input.database, input.clock, input.stores.overviewStore);
+  const idempotencyStore = sealedIdempotencyStore(
+    coalescedIdempotency(input, method),
+    secrets.box,
+    secrets.keyedHash,
+  );
+  const merchant = createMerchantServices({
+    method,
+    stores: input.stores,
+    configuration: input.configuration,
+    sweepIntervalMs: every,
+  });
+  jobs.push(...merchant.jobs);
+  const {
+    parties,
+    jobs: terminalJobs,
+    ...terminal
+  } = createTerminalServices({
+    database: input.database,
+    clock: input.clock,
+    method,
+    stores: input.stores,
+    configuration: input.configuration,
+  });
+  jobs.push(...terminalJobs);
+  return {
+    ...method,
+    ...merchant.services,
+    ...terminal,
+    parties,
+    idempotencyStore,
+    jobs,
+    overview,
+    keyRotation,
+  };
 }

@@ -214,11 +214,25 @@ export function constantTimeEqualHex(a: string, b: string): boolean {
 }
 
 /**
- * Builds the platform's secrets from the master key (64 hex digits). `retiredMasterKeysHex` are earlier
- * master keys whose sealed values must still open until they are resealed; keyed hashes always use the
- * current key (a hash cannot be resealed, so rotating the master key invalidates stored keyed hashes).
+ * The key of the keyed hashes as first derived from a master key. A platform derives it once, from the
+ * master key it starts with, and keeps it sealed in the database (`platform-keys.ts`), so that a later
+ * rotation of the master key re-encrypts it instead of invalidating every stored hash.
  */
-export function createSecrets(masterKeyHex: string, retiredMasterKeysHex: readonly string[] = []): Secrets {
+export function deriveCodeHashKey(masterKeyHex: string): Buffer {
+  return deriveKey(parseMasterKeyHex(masterKeyHex), hkdfInfoCodeHashKey);
+}
+
+/**
+ * Builds the platform's secrets from the master key (64 hex digits). `retiredMasterKeysHex` are earlier
+ * master keys whose sealed values must still open until they are resealed. `codeHashKey` is the key of the
+ * keyed hashes as kept by the platform; without it the key is derived from the current master key, which
+ * is what it was at the first start of a platform that has never rotated its master key.
+ */
+export function createSecrets(
+  masterKeyHex: string,
+  retiredMasterKeysHex: readonly string[] = [],
+  codeHashKey?: Uint8Array,
+): Secrets {
   const masterKey = parseMasterKeyHex(masterKeyHex);
   const currentKeyId = masterKeyId(masterKey);
   const keys = new Map<string, Buffer>();
@@ -228,11 +242,14 @@ export function createSecrets(masterKeyHex: string, retiredMasterKeysHex: readon
   }
   keys.set(currentKeyId, deriveKey(masterKey, hkdfInfoSealingKey));
   if (keys.size !== retiredMasterKeysHex.length + 1) throw new RangeError('two master keys share a key id');
-  const codeHashKey = deriveKey(masterKey, hkdfInfoCodeHashKey);
+  if (codeHashKey !== undefined && codeHashKey.length !== keyBytes)
+    throw new RangeError(`the code-hash key must be ${keyBytes} bytes`);
+  const hashKey =
+    codeHashKey === undefined ? deriveKey(masterKey, hkdfInfoCodeHashKey) : Buffer.from(codeHashKey);
   const box = new SecretBox({ currentKeyId, keys });
   const keyedHash = (purpose: string, ...parts: string[]): string => {
     if (!purposePattern.test(purpose)) throw new RangeError(`keyed-hash purpose ${JSON.stringify(purpose)}`);
-    return createHmac('sha256', codeHashKey)
+    return createHmac('sha256', hashKey)
       .update(lengthPrefixed([purpose, ...parts]))
       .digest('hex');
   };

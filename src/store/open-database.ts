@@ -3,7 +3,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Database } from './database.js';
+import { acquireDataDirectoryLock } from './data-directory-lock.js';
+import type { Database, Row } from './database.js';
 import { openPglite } from './pglite-database.js';
 import { openPostgres } from './postgres-database.js';
 
@@ -14,12 +15,58 @@ export interface OpenDatabaseOptions {
   readonly dataDir: string;
 }
 
-/** Opens PostgreSQL (DATABASE_URL) or the embedded PGlite under `<dataDir>/pglite`. */
+/**
+ * Opens PostgreSQL (DATABASE_URL) or the embedded PGlite under `<dataDir>/pglite`. PGlite's directory is
+ * locked for this process until `close` (see data-directory-lock.ts): a second process is refused with
+ * DataDirectoryInUseError instead of corrupting the database.
+ */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl !== undefined) {
-    return openPostgres({ url: options.databaseUrl, poolSize: options.databasePoolSize });
+    try {
+      return await openPostgres({ url: options.databaseUrl, poolSize: options.databasePoolSize });
+    } catch (error) {
+      // The driver's message ("connect ECONNREFUSED", "database … does not exist") does not say which
+      // setting to look at; the operator needs to know it is DATABASE_URL, and which server it named.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `cannot open the database at DATABASE_URL ${withoutPassword(options.databaseUrl)}: ${reason}`,
+        { cause: error },
+      );
+    }
   }
   const directory = path.join(options.dataDir, 'pglite');
   await mkdir(directory, { recursive: true });
-  return openPglite({ dataDir: directory });
+  const lock = await acquireDataDirectoryLock(directory, options.dataDir);
+  let database: Database;
+  try {
+    database = await openPglite({ dataDir: directory });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  return releasingOnClose(database, () => lock.release());
+}
+
+/** `database` whose `close` also runs `release`, after the database is closed, whatever happened. */
+function releasingOnClose(database: Database, release: () => Promise<void>): Database {
+  return {
+    engine: database.engine,
+    query: <T extends Row = Row>(sql: string, params?: readonly unknown[]) => database.query<T>(sql, params),
+    transaction: (work, options) => database.transaction(work, options),
+    script: (sql) => database.script(sql),
+    close: async () => {
+      try {
+        await database.close();
+      } finally {
+        await release();
+      }
+    },
+  };
+}
+
+/** A database URL fit for a message: its password, if any, replaced. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = 'redacted';
+  return parsed.toString();
 }

@@ -157,13 +157,22 @@ async function listPayerPayments(
   tx: SqlExecutor,
   payerId: string,
   limit: number,
-  beforeCreatedAtMs?: number,
+  after?: { readonly createdAtMs: number; readonly id: string },
 ): Promise<Payment[]> {
-  const rows = await tx.query<PaymentRow>(
-    `SELECT ${paymentColumns} FROM payments WHERE payer_id = $1 AND created_at_ms < $2
-     ORDER BY created_at_ms DESC, id DESC LIMIT $3`,
-    [payerId, beforeCreatedAtMs ?? Number.MAX_SAFE_INTEGER, limit],
-  );
+  // The row comparison keeps payments created in the same millisecond apart, ordered by id.
+  const rows =
+    after === undefined
+      ? await tx.query<PaymentRow>(
+          `SELECT ${paymentColumns} FROM payments WHERE payer_id = $1
+           ORDER BY created_at_ms DESC, id DESC LIMIT $2`,
+          [payerId, limit],
+        )
+      : await tx.query<PaymentRow>(
+          `SELECT ${paymentColumns} FROM payments
+           WHERE payer_id = $1 AND (created_at_ms, id) < ($2::bigint, $3::uuid)
+           ORDER BY created_at_ms DESC, id DESC LIMIT $4`,
+          [payerId, after.createdAtMs, after.id, limit],
+        );
   return rows.map(paymentFromRow);
 }
 

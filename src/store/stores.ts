@@ -5,10 +5,18 @@ import type { MethodStores } from '../services/method-services.js';
 import type { PlatformStores } from '../services/platform-services.js';
 import { sqlAuditStore } from './audit-repository.js';
 import type { Database } from './database.js';
+import { sqlDeliveryStore } from './delivery-repository.js';
+import { sqlIdempotencyBatchStore } from './idempotency-batch-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
 import { sqlLedgerStore } from './ledger-repository.js';
+import { sqlMerchantStores } from './merchant-stores.js';
+import { sqlOverviewStore } from './overview-repository.js';
 import { sqlPartyStore } from './party-repository.js';
+import { sqlPaymentBatchStore } from './payment-batch-repository.js';
 import { sqlPaymentStore } from './payment-repository.js';
+import { sqlPlatformKeyStore } from './platform-key-repository.js';
+import { sqlSealedValueStore } from './sealed-value-repository.js';
+import { sqlTerminalStore } from './terminal-repository.js';
 
 /** The SQL implementations of the method's stores. */
 export const sqlStores: MethodStores = Object.freeze({
@@ -16,9 +24,20 @@ export const sqlStores: MethodStores = Object.freeze({
   partyStore: sqlPartyStore,
   paymentStore: sqlPaymentStore,
   auditStore: sqlAuditStore,
+  paymentBatchStore: sqlPaymentBatchStore,
 });
 
 /** The SQL implementations of every store of the platform, over `database`. */
 export function sqlPlatformStores(database: Database): PlatformStores {
-  return { ...sqlStores, idempotencyStore: new IdempotencyRepository(database) };
+  return {
+    ...sqlStores,
+    ...sqlMerchantStores,
+    idempotencyStore: new IdempotencyRepository(database),
+    idempotencyBatchStore: sqlIdempotencyBatchStore,
+    overviewStore: sqlOverviewStore,
+    sealedValueStore: sqlSealedValueStore,
+    platformKeyStore: sqlPlatformKeyStore,
+    terminalStore: sqlTerminalStore,
+    deliveryStore: sqlDeliveryStore,
+  };
 }

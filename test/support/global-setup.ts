@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../../src/store/migrate.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { openPostgres } from '../../src/store/postgres-database.js';
+import { buildPageScripts } from '../browser/support/build-page-scripts.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,6 +30,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } else {
     console.warn('\nTEST_DATABASE_URL is not set: storage tests run on PGlite only.\n');
   }
+  // Browser tests load the compiled page scripts from dist/; building them once here avoids races between files.
+  await buildPageScripts();
   const template = await openPglite();
   await migrate(template);
   const dump = await template.dump();

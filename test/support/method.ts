@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import type { RoutePlugin } from '../../src/http/dependencies.js';
+import type { HttpLimits } from '../../src/http/http-limits.js';
 import { hashOperatorToken } from '../../src/http/operator-auth.js';
 import { platformRoutes } from '../../src/http/routes/index.js';
 import type { HttpServices } from '../../src/http/services.js';
@@ -27,6 +28,20 @@ export interface TestPlatform {
 export interface TestPlatformOptions {
   readonly codeTtlSeconds?: number;
   readonly extraRoutes?: (services: HttpServices) => RoutePlugin[];
+  /** Per-payer attempts per minute; tests default to no practical limit, like the per-address one. */
+  readonly rateLimitPerPayer?: number;
+  /** HTTP limits to apply instead of the test defaults (e.g. a small per-address rate limit). */
+  readonly httpLimits?: Partial<HttpLimits>;
+  /** Let webhooks reach local receivers (127.0.0.1), as tests need; production refuses them by default. */
+  readonly webhookAllowPrivateTargets?: boolean;
+  /** Payments per group commit; 0 runs every payment alone (the reference path). Default: production's. */
+  readonly commitBatchSize?: number;
+  /** Second-terminal delivery channels beyond push: an SMS gateway, the development outbox. */
+  readonly deliveries?: {
+    readonly smsGatewayUrl?: string;
+    readonly smsGatewaySecret?: string;
+    readonly developmentOutbox?: boolean;
+  };
 }
 
 /** Starts the platform over a fresh database on `engine`. */
@@ -52,6 +67,10 @@ export async function startTestPlatform(
       temporaryLocksBeforePermanent: 3,
       publicUrl: config.publicUrl,
       sweepIntervalMs: 1000,
+      rateLimitPerPayer: options.rateLimitPerPayer ?? 1_000_000,
+      ...(options.commitBatchSize === undefined ? {} : { commitBatchSize: options.commitBatchSize }),
+      webhookAllowPrivateTargets: options.webhookAllowPrivateTargets ?? false,
+      ...options.deliveries,
     },
     masterKeyHex,
     stores: sqlPlatformStores(test.database),
@@ -64,7 +83,7 @@ export async function startTestPlatform(
     logger: false,
     routes: [...platformRoutes(httpServices), ...(options.extraRoutes?.(httpServices) ?? [])],
     idempotencyStore: services.idempotencyStore,
-    httpLimits: { requestsPerWindowPerAddressMax: 1_000_000 },
+    httpLimits: { requestsPerWindowPerAddressMax: 1_000_000, ...options.httpLimits },
   });
   await app.ready();
   return {

@@ -2,17 +2,28 @@
  * `countersign payer create`, `payee create`, `deposit`: the operator's set-up commands. They call the
  * services directly over the configured database.
  */
-import type { Command } from 'commander';
-import { CountersignError } from '../../domain/errors.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { limits } from '../../domain/limits.js';
+import { isCurrency } from '../../domain/money.js';
 import { printJson, withPlatform } from '../platform-command.js';
 
+/**
+ * `--amount`, checked as commander parses it, so that a typo is refused before the database is opened:
+ * a whole number of minor units within the API's bound.
+ */
 function amountOption(value: string): bigint {
-  if (!/^[0-9]{1,19}$/.test(value))
-    throw new CountersignError('invalid_request', {
-      param: 'amount',
-      message: 'amount must be a whole number of minor units',
-    });
+  if (!/^[0-9]{1,19}$/.test(value) || BigInt(value) < 1n || BigInt(value) > BigInt(limits.apiAmountMax)) {
+    throw new InvalidArgumentError(
+      `Expected a whole number of minor units from 1 to ${limits.apiAmountMax}.`,
+    );
+  }
   return BigInt(value);
+}
+
+/** `--currency`, checked as commander parses it: an ISO 4217 code such as EUR. */
+function currencyOption(value: string): string {
+  if (!isCurrency(value)) throw new InvalidArgumentError('Expected an ISO 4217 currency code such as EUR.');
+  return value;
 }
 
 /** Registers `payer create`, `payee create` and `deposit`. */
@@ -47,14 +58,14 @@ export function registerPartyCommands(program: Command): void {
     .command('deposit')
     .description("credit a payer's wallet from the platform's funding account")
     .requiredOption('--payer <id>', 'payer id')
-    .requiredOption('--amount <minor-units>', 'amount in minor units (cents for EUR)')
-    .requiredOption('--currency <code>', 'ISO 4217 currency code')
+    .requiredOption('--amount <minor-units>', 'amount in minor units (cents for EUR)', amountOption)
+    .requiredOption('--currency <code>', 'ISO 4217 currency code', currencyOption)
     .option('--idempotency-key <key>', 'makes a retried deposit land once')
-    .action(async (options: { payer: string; amount: string; currency: string; idempotencyKey?: string }) => {
+    .action(async (options: { payer: string; amount: bigint; currency: string; idempotencyKey?: string }) => {
       await withPlatform(async (platform) => {
         const deposit = await platform.services.parties.deposit({
           payerId: options.payer,
-          amount: amountOption(options.amount),
+          amount: options.amount,
           currency: options.currency,
           ...(options.idempotencyKey === undefined
             ? {}

@@ -3,7 +3,6 @@
  * requests, stops background work and closes the database.
  */
 import type { Command } from 'commander';
-import { startServer } from '../../main.js';
 import { configOrExit } from '../platform-command.js';
 
 /** Registers `serve`. */
@@ -16,6 +15,8 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       if (config === undefined) return;
+      // Loaded on use, so that `--help` stays quick (see platform-command.ts).
+      const { startServer } = await import('../../main.js');
       const server = await startServer(config);
       const storage =
         config.databaseUrl === undefined ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL';

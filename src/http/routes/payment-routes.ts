@@ -20,6 +20,7 @@ import {
   PaymentIdParams,
   paymentJson,
   SecondCode,
+  Uuid,
   VerificationCode,
 } from '../schemas.js';
 import type { MethodServices } from '../services.js';
@@ -32,10 +33,73 @@ function approvalOf(body: { secondCode?: string; firstCode?: string; verificatio
     return { firstCode: body.firstCode, verificationCode: body.verificationCode };
   }
   throw new CountersignError('invalid_request', {
-    param: body.secondCode === undefined ? 'secondCode' : 'firstCode',
+    param: misplacedApprovalField(body),
     message: 'Send either secondCode, or firstCode together with verificationCode.',
   });
 }
+
+/** The field to name when an approval's fields form neither embodiment. */
+function misplacedApprovalField(body: {
+  secondCode?: string;
+  firstCode?: string;
+  verificationCode?: string;
+}): string {
+  // A second code came with an embodiment-2 field: that field is the one too many.
+  if (body.secondCode !== undefined) return body.firstCode !== undefined ? 'firstCode' : 'verificationCode';
+  // Half of embodiment 2: name the missing half.
+  if (body.firstCode !== undefined) return 'verificationCode';
+  if (body.verificationCode !== undefined) return 'firstCode';
+  // Nothing at all: the simplest complete approval is the second code.
+  return 'secondCode';
+}
+
+/**
+ * Whom a new payment pays: a merchant's payment request, or a payee with amount and currency; never both,
+ * so that a payer cannot change what a request asks for.
+ */
+function paymentTargetOf(body: {
+  payeeId?: string;
+  amount?: number;
+  currency?: string;
+  paymentRequestId?: string;
+}): { paymentRequestId: string } | { payeeId: string; amount: bigint; currency: string } {
+  const { payeeId, amount, currency, paymentRequestId } = body;
+  if (paymentRequestId !== undefined) {
+    if (payeeId === undefined && amount === undefined && currency === undefined) return { paymentRequestId };
+    throw new CountersignError('invalid_request', {
+      param: payeeId !== undefined ? 'payeeId' : amount !== undefined ? 'amount' : 'currency',
+      message: 'A payment for a paymentRequestId takes payee, amount and currency from the request.',
+    });
+  }
+  if (payeeId !== undefined && amount !== undefined && currency !== undefined) {
+    return { payeeId, amount: BigInt(amount), currency };
+  }
+  throw new CountersignError('invalid_request', {
+    param: payeeId === undefined ? 'payeeId' : amount === undefined ? 'amount' : 'currency',
+    message: 'Send payeeId, amount and currency, or a paymentRequestId.',
+  });
+}
+
+const sessionSecurity = [{ payerSession: [] }];
+
+/** Page size of `GET /v1/payments` when the request names none (Stripe's default). */
+const defaultPageSize = 10;
+
+/**
+ * Query of `GET /v1/payments`. Query strings are text and types are never coerced, so the page size is
+ * checked by a pattern: 1 to 100, `limits.pageSizeMax`.
+ */
+const PaymentListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Page size, 1 to 100 (default 10)' }),
+    ),
+    starting_after: Type.Optional(
+      Type.String({ pattern: Uuid.pattern, description: 'Id of the last payment of the previous page' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** Routes of payers and of whoever holds a payment's codes. */
 export function paymentRoutes(services: MethodServices): RoutePlugin {
@@ -78,9 +142,15 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
             {
               payerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
               password: Type.Optional(Password),
-              payeeId: PartyId,
-              amount: Amount,
-              currency: Currency,
+              payeeId: Type.Optional(PartyId),
+              amount: Type.Optional(Amount),
+              currency: Type.Optional(Currency),
+              paymentRequestId: Type.Optional(
+                Type.String({
+                  pattern: Uuid.pattern,
+                  description: "A merchant's payment request, instead of payee, amount and currency",
+                }),
+              ),
               deliverTo: DeliverTo,
             },
             { additionalProperties: false },
@@ -88,17 +158,18 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request, reply) => {
+        const target = paymentTargetOf(request.body);
         const payerId = await authenticatePayer(request, request.body, services.authentication);
-        const created = await services.payments.create({
-          payerId,
-          payeeId: request.body.payeeId,
-          amount: BigInt(request.body.amount),
-          currency: request.body.currency,
-          deliverTo: request.body.deliverTo,
-          ...(request.idempotencyKey === undefined
+        const idempotency =
+          request.idempotencyKey === undefined
             ? {}
-            : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` }),
-        });
+            : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` };
+        const { deliverTo } = request.body;
+        // For a payment request, payee, amount and currency come from the request and cannot be changed.
+        const created =
+          'paymentRequestId' in target
+            ? await services.paymentRequests.pay({ payerId, deliverTo, ...target, ...idempotency })
+            : await services.payments.create({ payerId, deliverTo, ...target, ...idempotency });
         return reply.code(201).send(paymentJson(created.payment, created.firstCode));
       },
     );
@@ -132,13 +203,15 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer'],
           summary: 'Cancel an open payment and release its hold',
           params: PaymentIdParams,
+          // Fastify validates an absent body as null: `nullable` lets a session-authenticated cancel
+          // come without one, which `Type.Optional` alone does not.
           body: Type.Optional(
             Type.Object(
               {
                 payerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
                 password: Type.Optional(Password),
               },
-              { additionalProperties: false },
+              { additionalProperties: false, nullable: true },
             ),
           ),
         },
@@ -146,6 +219,48 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
       async (request) => {
         const payerId = await authenticatePayer(request, request.body ?? {}, services.authentication);
         return paymentJson(await services.payments.cancel(request.params.id, payerId));
+      },
+    );
+
+    app.get(
+      '/v1/payments',
+      {
+        schema: {
+          tags: ['payer'],
+          summary: 'The payer’s own payments, newest first (session)',
+          security: sessionSecurity,
+          querystring: PaymentListQuery,
+        },
+      },
+      async (request) => {
+        const payerId = await sessionPayer(request, services.authentication);
+        if (payerId === undefined) throw new CountersignError('authentication_required');
+        const page = await services.payments.listForPayer(payerId, {
+          limit: request.query.limit === undefined ? defaultPageSize : Number(request.query.limit),
+          ...(request.query.starting_after === undefined
+            ? {}
+            : { startingAfter: request.query.starting_after }),
+        });
+        return { data: page.payments.map((payment) => paymentJson(payment)), hasMore: page.hasMore };
+      },
+    );
+
+    app.post(
+      '/v1/sessions/current/revoke',
+      {
+        schema: {
+          tags: ['payer'],
+          summary: 'Sign out: end the session of the bearer token at once',
+          security: sessionSecurity,
+        },
+      },
+      async (request) => {
+        const token = bearerToken(request);
+        if (token === undefined) throw new CountersignError('authentication_required');
+        // Only a live session can end itself: an unknown or dead token is refused like anywhere else.
+        await services.authentication.authenticateSession(token);
+        await services.authentication.revokeSession(token);
+        return { revoked: true };
       },
     );
 

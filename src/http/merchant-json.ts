@@ -1,0 +1,132 @@
+/**
+ * Request schemas and response shapes of the merchant API. Everything here is merchant-facing: nothing
+ * names a payer, a payer's account or a payer's secret. Payment requests and refunds are mapped by the
+ * services' own `paymentRequestObject` and `refundObject`, the same JSON their webhook events carry.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { CountersignError } from '../domain/errors.js';
+import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
+import type { WebhookEventRecord } from '../services/merchant-stores.js';
+import type { DeliveryWithAttempts } from '../services/webhook-service.js';
+import { Amount, Currency, Uuid } from './schemas.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** `?limit=&starting_after=` of every list. Query values arrive as text (no type coercion). */
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+    starting_after: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+
+/** The page size asked for: 1–100, 10 when absent; `invalid_request` naming `limit` otherwise. */
+export function limitOf(query: { limit?: string | undefined }): number {
+  if (query.limit === undefined) return merchantLimits.pageSizeDefault;
+  const limit = Number(query.limit);
+  if (limit < merchantLimits.pageSizeMin || limit > merchantLimits.pageSizeMax) {
+    throw new CountersignError('invalid_request', {
+      param: 'limit',
+      message: `limit must be ${merchantLimits.pageSizeMin} to ${merchantLimits.pageSizeMax}`,
+    });
+  }
+  return limit;
+}
+
+/** A list response: `{object: "list", data, hasMore}`. */
+export function listJson<T>(page: Page<T>, map: (item: T) => unknown): Record<string, unknown> {
+  return { object: 'list', data: page.data.map(map), hasMore: page.hasMore };
+}
+
+/**
+ * An API key as listed: its prefix and state at `nowMs`, never the key. A rotated key whose grace period
+ * has ended shows as `expired`.
+ */
+export function apiKeyJson(key: ApiKeyRecord, nowMs: number): Record<string, unknown> {
+  const expired = key.status === 'active' && key.expiresAtMs !== null && nowMs >= key.expiresAtMs;
+  return {
+    id: key.id,
+    object: 'api_key',
+    prefix: key.prefix,
+    status: expired ? 'expired' : key.status,
+    createdAt: iso(key.createdAtMs),
+    expiresAt: iso(key.expiresAtMs),
+    revokedAt: iso(key.revokedAtMs),
+  };
+}
+
+/** An event exactly as it is delivered. */
+export function eventJson(event: WebhookEventRecord): unknown {
+  return JSON.parse(event.body);
+}
+
+/** A delivery with every attempt. */
+export function deliveryJson({ delivery, attempts }: DeliveryWithAttempts): Record<string, unknown> {
+  return {
+    id: delivery.id,
+    object: 'webhook_delivery',
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    url: delivery.url,
+    status: delivery.status,
+    attemptCount: delivery.attempts,
+    nextAttemptAt: delivery.status === 'pending' ? iso(delivery.nextAttemptAtMs) : null,
+    replayOf: delivery.replayOf,
+    createdAt: iso(delivery.createdAtMs),
+    completedAt: iso(delivery.completedAtMs),
+    attempts: attempts.map((attempt) => ({
+      attempt: attempt.attempt,
+      startedAt: iso(attempt.startedAtMs),
+      durationMs: attempt.durationMs,
+      responseStatus: attempt.responseStatus,
+      error: attempt.error,
+      responseExcerpt: attempt.responseExcerpt,
+    })),
+  };
+}
+
+export const PaymentRequestIdParams = Type.Object({ id: Uuid });
+
+export const PaymentRequestCreate = Type.Object(
+  {
+    amount: Amount,
+    currency: Currency,
+    reference: Type.String({
+      minLength: 1,
+      maxLength: merchantLimits.referenceCharactersMax,
+      description: "The merchant's order number, shown to the payer",
+    }),
+    description: Type.Optional(
+      Type.String({ minLength: 1, maxLength: merchantLimits.descriptionCharactersMax }),
+    ),
+    returnUrl: Type.Optional(Type.String({ minLength: 1, maxLength: merchantLimits.urlCharactersMax })),
+    expiresInSeconds: Type.Optional(
+      Type.Integer({
+        minimum: merchantLimits.paymentRequestTtlSecondsMin,
+        maximum: merchantLimits.paymentRequestTtlSecondsMax,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RefundCreate = Type.Object(
+  {
+    paymentId: Uuid,
+    amount: Type.Optional(Amount),
+  },
+  { additionalProperties: false },
+);
+
+/** The body of a POST that takes no parameters: nothing, or `{}` (see `emptyBodyAsObject`). */
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
+
+/**
+ * A preValidation hook that reads a POST sent without a body as `{}`, so that a schema can still refuse
+ * unknown fields while clients may send no body at all.
+ */
+export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
+  if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
+}

@@ -1,0 +1,114 @@
+/**
+ * Operator endpoints of the delivery outbox: the messages, their attempts and errors, retrying a failed
+ * one, and the development outbox (only with DEVELOPMENT_OUTBOX=true; otherwise it does not exist).
+ * The outbox listing never shows a first code; the development outbox exists to show it.
+ */
+import { Type } from '@sinclair/typebox';
+import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
+import type { DeliveryStatus } from '../../services/delivery-store.js';
+import type { RoutePlugin } from '../dependencies.js';
+import { requireOperator } from '../operator-auth.js';
+import { PartyId, Uuid } from '../schemas.js';
+import type { HttpServices } from '../services.js';
+import { deliveryAttemptJson, deliveryJson, developmentMessageJson } from './terminal-json.js';
+
+const operatorSecurity = [{ operatorToken: [] }];
+// Query strings are not coerced by the API's validator: numbers arrive as text and are checked by pattern.
+const Limit = Type.String({
+  pattern: '^(?:[1-9][0-9]?|100)$',
+  description: `Page size, 1 to ${limits.pageSizeMax} (default 20)`,
+});
+const limitOf = (limit: string | undefined): number => (limit === undefined ? 20 : Number(limit));
+const Status = Type.Union(
+  ['pending', 'delivered', 'failed', 'skipped'].map((status) => Type.Literal(status)),
+);
+
+/** Operator routes of deliveries. */
+export function deliveryRoutes(services: HttpServices): RoutePlugin {
+  return (app) => {
+    app.addHook('preHandler', requireOperator(services.operatorTokenHash));
+
+    app.get(
+      '/v1/deliveries',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'The delivery outbox, newest first (never a first code)',
+          security: operatorSecurity,
+          querystring: Type.Object(
+            {
+              status: Type.Optional(Status),
+              payer_id: Type.Optional(PartyId),
+              limit: Type.Optional(Limit),
+              starting_after: Type.Optional(Uuid),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request) => {
+        const { status, payer_id: payerId, starting_after: startingAfter } = request.query;
+        const limit = limitOf(request.query.limit);
+        let cursor: { createdAtMs: number; id: string } | undefined;
+        if (startingAfter !== undefined) {
+          const after = await services.deliveries.get(startingAfter);
+          cursor = { createdAtMs: after.delivery.createdAtMs, id: after.delivery.id };
+        }
+        const page = await services.deliveries.list({
+          ...(status === undefined ? {} : { status: status as DeliveryStatus }),
+          ...(payerId === undefined ? {} : { payerId }),
+          ...(cursor === undefined ? {} : { startingAfter: cursor }),
+          limit: limit + 1,
+        });
+        return { data: page.slice(0, limit).map(deliveryJson), hasMore: page.length > limit };
+      },
+    );
+
+    app.get(
+      '/v1/deliveries/:id',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'One delivery with every attempt of every channel',
+          security: operatorSecurity,
+          params: Type.Object({ id: Uuid }),
+        },
+      },
+      async (request) => {
+        const { delivery, attempts } = await services.deliveries.get(request.params.id);
+        return { ...deliveryJson(delivery), attemptLog: attempts.map(deliveryAttemptJson) };
+      },
+    );
+
+    app.post(
+      '/v1/deliveries/:id/retry',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Make a failed delivery pending again',
+          security: operatorSecurity,
+          params: Type.Object({ id: Uuid }),
+        },
+      },
+      async (request) => deliveryJson(await services.deliveries.retry(request.params.id)),
+    );
+
+    app.get(
+      '/v1/development-outbox',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Development outbox: second-terminal messages with their first codes (DEVELOPMENT_OUTBOX)',
+          security: operatorSecurity,
+          querystring: Type.Object({ limit: Type.Optional(Limit) }, { additionalProperties: false }),
+        },
+      },
+      async (request) => {
+        if (!services.deliveries.developmentOutboxEnabled) throw new CountersignError('route_not_found');
+        const messages = await services.deliveries.developmentMessages(limitOf(request.query.limit));
+        return { data: messages.map(developmentMessageJson) };
+      },
+    );
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * The merchant API (`Authorization: Bearer <API key>`): payment requests and their redemption (embodiment
+ * 3), refunds, balance, events, webhook deliveries and the merchant's own settings. Every answer here is
+ * merchant-facing and never carries the payer's identity, accounts or secrets. With an Idempotency-Key, ids
+ * of created objects are derived from the key, so a retried POST never creates a second one.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { paymentRequestObject } from '../../services/payment-request-service.js';
+import { refundObject } from '../../services/refund-service.js';
+import type { RoutePlugin } from '../dependencies.js';
+import { merchantOf, requireMerchant } from '../merchant-auth.js';
+import {
+  deliveryJson,
+  EmptyBody,
+  emptyBodyAsObject,
+  eventJson,
+  ListQuery,
+  limitOf,
+  listJson,
+  PaymentRequestCreate,
+  PaymentRequestIdParams,
+  RefundCreate,
+} from '../merchant-json.js';
+import { CurrencyQuery, SecondCode, Uuid } from '../schemas.js';
+import type { HttpServices } from '../services.js';
+
+const merchantSecurity = [{ merchantApiKey: [] }];
+const IdParams = Type.Object({ id: Uuid });
+
+/** The idempotency key of a request, scoped to its merchant. */
+function scopedKey(request: FastifyRequest, merchantId: string): string | undefined {
+  return request.idempotencyKey === undefined
+    ? undefined
+    : `merchant:${merchantId}:${request.idempotencyKey}`;
+}
+
+/** Routes of merchants. */
+export function merchantRoutes(services: HttpServices): RoutePlugin {
+  const { paymentRequests, refunds, webhooks, merchants } = services;
+  const requestJson = (request: Parameters<typeof paymentRequestObject>[0]) =>
+    paymentRequestObject(request, services.deps.settings.publicUrl);
+
+  return (app) => {
+    app.addHook('preValidation', emptyBodyAsObject);
+    app.addHook('preHandler', requireMerchant(merchants));
+    const schema = <T extends object>(summary: string, parts: T) => ({
+      tags: ['merchant'],
+      summary,
+      security: merchantSecurity,
+      ...parts,
+    });
+
+    app.post(
+      '/v1/payment-requests',
+      {
+        schema: schema('Ask to be paid: a payment request with a hosted checkout URL', {
+          body: PaymentRequestCreate,
+        }),
+      },
+      async (request, reply) => {
+        const merchantId = merchantOf(request);
+        const { amount, ...rest } = request.body;
+        const created = await paymentRequests.create(
+          merchantId,
+          { ...rest, amount: BigInt(amount) },
+          scopedKey(request, merchantId),
+        );
+        return reply.code(201).send(requestJson(created));
+      },
+    );
+
+    app.get(
+      '/v1/payment-requests',
+      { schema: schema('The payment requests, newest first', { querystring: ListQuery }) },
+      async (request) => {
+        const page = await paymentRequests.list(
+          merchantOf(request),
+          limitOf(request.query),
+          request.query.starting_after,
+        );
+        return listJson(page, requestJson);
+      },
+    );
+
+    app.get(
+      '/v1/payment-requests/:id',
+      {
+        schema: schema('A payment request: open, paid (with its payment id), expired or canceled', {
+          params: PaymentRequestIdParams,
+        }),
+      },
+      async (request) => requestJson(await paymentRequests.get(merchantOf(request), request.params.id)),
+    );
+
+    app.post(
+      '/v1/payment-requests/:id/cancel',
+      {
+        schema: schema('Cancel an open payment request (a pending payment is canceled too)', {
+          params: PaymentRequestIdParams,
+          body: EmptyBody,
+        }),
+      },
+      async (request) => requestJson(await paymentRequests.cancel(merchantOf(request), request.params.id)),
+    );
+
+    app.post(
+      '/v1/payment-requests/:id/redeem',
+      {
+        schema: schema('Redeem the second code the payer read off their second terminal (embodiment 3)', {
+          params: PaymentRequestIdParams,
+          body: Type.Object({ secondCode: SecondCode }, { additionalProperties: false }),
+        }),
+      },
+      async (request) =>
+        requestJson(
+          await paymentRequests.redeem(merchantOf(request), request.params.id, request.body.secondCode),
+        ),
+    );
+
+    app.post(
+      '/v1/refunds',
+      { schema: schema('Refund all or part of a succeeded payment', { body: RefundCreate }) },
+      async (request, reply) => {
+        const merchantId = merchantOf(request);
+        const refund = await refunds.create(
+          merchantId,
+          {
+            paymentId: request.body.paymentId,
+            amount: request.body.amount === undefined ? undefined : BigInt(request.body.amount),
+          },
+          scopedKey(request, merchantId),
+        );
+        return reply.code(201).send(refundObject(refund));
+      },
+    );
+
+    app.get(
+      '/v1/refunds',
+      { schema: schema('The refunds, newest first', { querystring: ListQuery }) },
+      async (request) =>
+        listJson(
+          await refunds.list(merchantOf(request), limitOf(request.query), request.query.starting_after),
+          refundObject,
+        ),
+    );
+
+    app.get('/v1/refunds/:id', { schema: schema('A refund', { params: IdParams }) }, async (request) =>
+      refundObject(await refunds.get(merchantOf(request), request.params.id)),
+    );
+
+    app.get(
+      '/v1/balance',
+      { schema: schema("The merchant's balance in one currency", { querystring: CurrencyQuery }) },
+      async (request) => {
+        const balance = await refunds.balance(merchantOf(request), request.query.currency);
+        return {
+          object: 'balance',
+          currency: request.query.currency,
+          available: Number(balance.available),
+          incoming: Number(balance.incoming),
+        };
+      },
+    );
+
+    app.get(
+      '/v1/events',
+      { schema: schema('The events, newest first, as delivered to the webhook', { querystring: ListQuery }) },
+      async (request) =>
+        listJson(
+          await webhooks.listEvents(
+            merchantOf(request),
+            limitOf(request.query),
+            request.query.starting_after,
+          ),
+          eventJson,
+        ),
+    );
+
+    app.get('/v1/events/:id', { schema: schema('An event', { params: IdParams }) }, async (request) =>
+      eventJson(await webhooks.getEvent(merchantOf(request), request.params.id)),
+    );
+
+    app.get(
+      '/v1/webhook-deliveries',
+      { schema: schema('Webhook deliveries with every attempt, newest first', { querystring: ListQuery }) },
+      async (request) =>
+        listJson(
+          await webhooks.listDeliveries(
+            merchantOf(request),
+            limitOf(request.query),
+            request.query.starting_after,
+          ),
+          deliveryJson,
+        ),
+    );
+
+    app.get(
+      '/v1/webhook-deliveries/:id',
+      { schema: schema('A webhook delivery with every attempt', { params: IdParams }) },
+      async (request) => deliveryJson(await webhooks.getDelivery(merchantOf(request), request.params.id)),
+    );
+
+    app.post(
+      '/v1/webhook-deliveries/:id/replay',
+      {
+        schema: schema("Send a delivery's event again, now, to the current webhook URL", {
+          params: IdParams,
+          body: EmptyBody,
+        }),
+      },
+      async (request, reply) => {
+        const merchantId = merchantOf(request);
+        const replayed = await webhooks.replay(merchantId, request.params.id, scopedKey(request, merchantId));
+        return reply.code(201).send(deliveryJson(replayed));
+      },
+    );
+
+    app.get('/v1/merchant', { schema: schema("The merchant's own settings", {}) }, async (request) =>
+      merchants.get(merchantOf(request)),
+    );
+
+    app.post(
+      '/v1/merchant',
+      {
+        schema: schema('Set or clear the webhook URL', {
+          body: Type.Object(
+            { webhookUrl: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]) },
+            { additionalProperties: false },
+          ),
+        }),
+      },
+      async (request) => merchants.setWebhookUrl(merchantOf(request), request.body.webhookUrl),
+    );
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * The hosted checkout (the first terminal of a merchant's payment request): `checkoutUrl` shows merchant
+ * name, amount and reference; the payer signs in, chooses where the first code goes, approves with the
+ * second code (or the first code and the verification code) and is sent back to the merchant's return URL.
+ * Plain forms, no script: the page context gives the strict CSP, CSRF checks and `__Host-` cookies. The
+ * approval step is the answer to the sign-in form, because the first code exists only in that answer.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CountersignError } from '../../domain/errors.js';
+import { acceptsNewPayment, type PaymentRequest } from '../../domain/merchant.js';
+import type { DeliverTo } from '../../domain/payment.js';
+import type { Approval } from '../../services/payment-service.js';
+import {
+  approvalBody,
+  type CheckoutApproval,
+  type CheckoutSummary,
+  checkoutPage,
+  checkoutPaths,
+  outcomeBody,
+  signInBody,
+} from '../../web/checkout/checkout-views.js';
+import { pageContentSecurityPolicy } from '../../web/csp.js';
+import { pageMessage } from '../../web/messages.js';
+import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
+import type { RoutePlugin } from '../dependencies.js';
+import type { HttpServices } from '../services.js';
+import { pageSchema } from './page-schemas.js';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Errors the sign-in form shows next to itself; any other one is an error page. */
+const signInErrors = new Set([
+  'authentication_failed',
+  'payer_locked',
+  'insufficient_funds',
+  'payment_request_in_progress',
+]);
+
+function idOf(request: FastifyRequest): string {
+  const id = (request.params as { id?: unknown }).id;
+  if (typeof id !== 'string' || !uuidPattern.test(id))
+    throw new CountersignError('payment_request_not_found');
+  return id;
+}
+
+/** What the payer submitted to approve: one embodiment's codes, or undefined when neither is complete. */
+function approvalOf(body: unknown): Approval | undefined {
+  const secondCode = formField(body, 'secondCode')?.trim();
+  const firstCode = formField(body, 'firstCode')?.trim();
+  const verificationCode = formField(body, 'verificationCode');
+  if (secondCode !== undefined && /^[0-9]{6,10}$/.test(secondCode)) return { secondCode };
+  if (firstCode !== undefined && /^[0-9]{8}$/.test(firstCode) && verificationCode !== undefined) {
+    if (/^[0-9]{4,12}$/.test(verificationCode)) return { firstCode, verificationCode };
+  }
+  return undefined;
+}
+
+/**
+ * The policy of a page whose form may end in a redirect to the merchant: browsers apply `form-action` to
+ * the redirect too, so the return URL's origin is allowed as a form target of this page alone.
+ */
+function withReturnOrigin(reply: FastifyReply, request: PaymentRequest): void {
+  if (request.returnUrl === null) return;
+  const origin = new URL(request.returnUrl).origin;
+  const policy = pageContentSecurityPolicy().replace("form-action 'self'", `form-action 'self' ${origin}`);
+  reply.header('content-security-policy', policy);
+}
+
+/** The hosted checkout pages. */
+export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
+  const { paymentRequests, payments, merchants, authentication } = services;
+  const { secrets, clock } = services.deps;
+  const cancelTokenOf = (paymentId: string) => secrets.keyedHash('checkout_cancel', paymentId);
+
+  const summaryOf = async (id: string): Promise<CheckoutSummary> => {
+    const request = await paymentRequests.forCheckout(id);
+    return { request, merchantName: (await merchants.get(request.merchantId)).name };
+  };
+
+  return async (app) => {
+    const { csrf } = await registerPageContext(app, {
+      area: 'checkout',
+      secrets,
+      // No session: the payer signs in with each payment, and approval needs only the codes.
+      sessionBinding: () => '',
+    });
+
+    const approvalPage = (
+      reply: FastifyReply,
+      request: FastifyRequest,
+      view: CheckoutApproval,
+      status = 200,
+    ) => {
+      withReturnOrigin(reply, view.summary.request);
+      const body = approvalBody(view, csrf.token(request, reply));
+      return sendPage(reply, checkoutPage('Approve your payment', body), status);
+    };
+    const signInPage = (
+      reply: FastifyReply,
+      request: FastifyRequest,
+      summary: CheckoutSummary,
+      form: Parameters<typeof signInBody>[2] = {},
+      status = 200,
+    ) => {
+      if (!acceptsNewPayment(summary.request, clock.nowMs())) {
+        return sendPage(reply, checkoutPage('Payment request', outcomeBody(summary)), status);
+      }
+      return sendPage(
+        reply,
+        checkoutPage('Checkout', signInBody(summary, csrf.token(request, reply), form)),
+        status,
+      );
+    };
+
+    app.get(
+      '/checkout/:id',
+      {
+        schema: pageSchema({
+          tag: 'checkout pages',
+          summary: 'What a payment request asks for, and sign-in to pay it',
+          params: ['id'],
+        }),
+      },
+      async (request, reply) => signInPage(reply, request, await summaryOf(idOf(request))),
+    );
+
+    app.post(
+      '/checkout/:id/pay',
+      {
+        schema: pageSchema({
+          tag: 'checkout pages',
+          summary: 'Sign in and start paying: the approval step',
+          params: ['id'],
+          form: ['payerId', 'password', 'deliverTo'],
+        }),
+      },
+      async (request, reply) => {
+        const summary = await summaryOf(idOf(request));
+        const payerId = formField(request.body, 'payerId')?.trim() ?? '';
+        const deliverTo: DeliverTo =
+          formField(request.body, 'deliverTo') === 'second_terminal' ? 'second_terminal' : 'first_terminal';
+        try {
+          const payer = await authentication.verifyPassword(
+            payerId,
+            formField(request.body, 'password') ?? '',
+          );
+          const created = await paymentRequests.pay({
+            payerId: payer,
+            paymentRequestId: summary.request.id,
+            deliverTo,
+          });
+          const view: CheckoutApproval = {
+            summary,
+            payment: created.payment,
+            cancelToken: cancelTokenOf(created.payment.id),
+            ...(created.firstCode === undefined ? {} : { firstCode: created.firstCode }),
+          };
+          return approvalPage(reply, request, view);
+        } catch (error) {
+          if (error instanceof CountersignError && signInErrors.has(error.code)) {
+            const form = { payerId, deliverTo, error: pageMessage(error.code) };
+            return signInPage(reply, request, summary, form, error.status);
+          }
+          if (error instanceof CountersignError && error.code === 'payment_request_not_open') {
+            return sendPage(
+              reply,
+              checkoutPage('Payment request', outcomeBody(await summaryOf(summary.request.id))),
+            );
+          }
+          throw error;
+        }
+      },
+    );
+
+    app.post(
+      '/checkout/:id/approve',
+      {
+        schema: pageSchema({
+          tag: 'checkout pages',
+          summary: 'Approve with the second code, or the first code and the verification code',
+          params: ['id'],
+          form: ['paymentId', 'secondCode', 'firstCode', 'verificationCode'],
+        }),
+      },
+      async (request, reply) => {
+        const summary = await summaryOf(idOf(request));
+        const payment = await paymentOfRequest(request.body, summary.request.id);
+        const view: CheckoutApproval = { summary, payment, cancelToken: cancelTokenOf(payment.id) };
+        const approval = approvalOf(request.body);
+        if (approval === undefined) {
+          const error = 'Enter the second code, or the first code together with your verification code.';
+          return approvalPage(reply, request, { ...view, error }, 400);
+        }
+        try {
+          await payments.approve(payment.id, approval);
+        } catch (error) {
+          if (
+            error instanceof CountersignError &&
+            (error.code === 'approval_failed' || error.code === 'payer_locked')
+          ) {
+            return approvalPage(reply, request, { ...view, error: pageMessage(error.code) }, error.status);
+          }
+          if (error instanceof CountersignError && error.code === 'payment_not_approvable') {
+            const notice = `${pageMessage('payment_not_approvable')} Start again if you still want to pay.`;
+            const body = outcomeBody(await summaryOf(summary.request.id), notice);
+            return sendPage(reply, checkoutPage('Payment request', body), 409);
+          }
+          throw error;
+        }
+        const paid = await summaryOf(summary.request.id);
+        if (paid.request.returnUrl !== null) return redirectSeeOther(reply, paid.request.returnUrl);
+        return sendPage(reply, checkoutPage('Paid', outcomeBody(paid)));
+      },
+    );
+
+    app.post(
+      '/checkout/:id/cancel',
+      {
+        schema: pageSchema({
+          tag: 'checkout pages',
+          summary: 'Cancel the payment this page started, and start again',
+          params: ['id'],
+          form: ['paymentId', 'cancelToken'],
+        }),
+      },
+      async (request, reply) => {
+        const id = idOf(request);
+        const payment = await paymentOfRequest(request.body, id);
+        const token = formField(request.body, 'cancelToken') ?? '';
+        if (!secrets.constantTimeEqualHex(token, cancelTokenOf(payment.id)))
+          throw new CountersignError('forbidden');
+        await payments.cancel(payment.id, payment.payerId).catch((error: unknown) => {
+          if (!(error instanceof CountersignError && error.code === 'payment_not_cancelable')) throw error;
+        });
+        return redirectSeeOther(reply, checkoutPaths.page(id));
+      },
+    );
+
+    /** The payment named by the form, which must be one made for this request. */
+    async function paymentOfRequest(body: unknown, requestId: string) {
+      const paymentId = formField(body, 'paymentId') ?? '';
+      if (!uuidPattern.test(paymentId)) throw new CountersignError('payment_not_found');
+      const payment = await payments.get(paymentId);
+      if (payment.paymentRequestId !== requestId) throw new CountersignError('payment_not_found');
+      return payment;
+    }
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The console's ledger: accounts and transfers with filters (keyset pages), and "verify ledger", which
+ * runs every invariant check and shows each result with the totals per currency.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Account, Transfer } from '../../domain/ledger.js';
+import type { AccountFilter, TransferFilter } from '../../services/overview-service.js';
+import { pathWithQuery } from '../../web/html.js';
+import {
+  accountKinds,
+  accountsBody,
+  transferKinds,
+  transfersBody,
+  verifyBody,
+} from '../../web/operator/ledger-views.js';
+import { operatorPage, operatorPaths } from '../../web/operator/operator-frame.js';
+import { sendPage } from '../../web/page-context.js';
+import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
+import type { FastifyTypebox } from '../dependencies.js';
+import { type OperatorPageKit, queryOf } from './page-operator.js';
+import { pageSchema } from './page-schemas.js';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A filter value from the query when it matches `pattern`; anything else is no filter. */
+function queryValue(request: FastifyRequest, name: string, pattern: RegExp): string | undefined {
+  const raw = queryOf(request)[name];
+  return typeof raw === 'string' && pattern.test(raw) ? raw : undefined;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value)
+    ? (value as T)
+    : undefined;
+}
+
+function accountFilterOf(request: FastifyRequest): AccountFilter {
+  const currency = queryValue(request, 'currency', /^[A-Z]{3}$/);
+  const kind = oneOf<Account['kind']>(queryOf(request)['kind'], accountKinds);
+  const owner = queryValue(request, 'owner', /^[A-Za-z0-9._@+-]{1,64}$/);
+  return { ...(currency && { currency }), ...(kind && { kind }), ...(owner && { owner }) };
+}
+
+function transferFilterOf(request: FastifyRequest): TransferFilter {
+  const currency = queryValue(request, 'currency', /^[A-Z]{3}$/);
+  const kind = oneOf<Transfer['kind']>(queryOf(request)['kind'], transferKinds);
+  const accountId = queryValue(request, 'account', uuidPattern);
+  const reference = queryValue(request, 'reference', /^[\x21-\x7e]{1,100}$/);
+  return {
+    ...(currency && { currency }),
+    ...(kind && { kind }),
+    ...(accountId && { accountId }),
+    ...(reference && { reference }),
+  };
+}
+
+/** Registers the ledger pages in the console's context. */
+export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): void {
+  const { services } = kit;
+
+  app.get(
+    operatorPaths.accounts,
+    {
+      schema: pageSchema({
+        tag: 'operator pages',
+        summary: 'Ledger accounts, filtered',
+        query: ['currency', 'kind', 'owner', 'after'],
+      }),
+    },
+    async (request, reply) => {
+      const session = kit.session(request, reply);
+      const filter = accountFilterOf(request);
+      const page = await services.overview.accounts(filter, queryValue(request, 'after', uuidPattern), 50);
+      const nextHref =
+        page.next === undefined
+          ? undefined
+          : pathWithQuery(operatorPaths.accounts, { ...filter, after: page.next.id });
+      const frame = kit.frame(request, reply, session, operatorPaths.accounts);
+      return sendPage(reply, operatorPage(frame, 'Accounts', accountsBody(filter, page.items, nextHref)));
+    },
+  );
+
+  app.get(
+    operatorPaths.transfers,
+    {
+      schema: pageSchema({
+        tag: 'operator pages',
+        summary: 'Ledger transfers, filtered, newest first',
+        query: ['currency', 'kind', 'account', 'reference', 'after'],
+      }),
+    },
+    async (request, reply) => {
+      const session = kit.session(request, reply);
+      const filter = transferFilterOf(request);
+      const page = await services.overview.transfers(filter, parseCursor(queryOf(request)['after']), 50);
+      const query = {
+        currency: filter.currency,
+        kind: filter.kind,
+        account: filter.accountId,
+        reference: filter.reference,
+      };
+      const nextHref =
+        page.next === undefined
+          ? undefined
+          : pathWithQuery(operatorPaths.transfers, { ...query, after: cursorParam(page.next) });
+      const frame = kit.frame(request, reply, session, operatorPaths.transfers);
+      return sendPage(reply, operatorPage(frame, 'Transfers', transfersBody(filter, page.items, nextHref)));
+    },
+  );
+
+  app.get(
+    operatorPaths.verify,
+    { schema: pageSchema({ tag: 'operator pages', summary: 'The "verify ledger" page' }) },
+    async (request, reply) => {
+      const session = kit.session(request, reply);
+      const frame = kit.frame(request, reply, session, operatorPaths.verify);
+      return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(undefined, frame.csrfToken)));
+    },
+  );
+
+  // A POST, though it changes nothing: verification reads the whole ledger, and no other site may make a
+  // signed-in browser start that work.
+  app.post(
+    operatorPaths.verify,
+    {
+      schema: pageSchema({
+        tag: 'operator pages',
+        summary: 'Verify every ledger invariant; totals per currency',
+        form: [],
+      }),
+    },
+    async (request, reply) => {
+      const session = kit.session(request, reply);
+      const result = await services.ledger.verify();
+      const frame = kit.frame(request, reply, session, operatorPaths.verify);
+      return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(result, frame.csrfToken)));
+    },
+  );
+}

@@ -1,0 +1,314 @@
+/**
+ * Second-terminal endpoints (docs/terminal.md).
+ *
+ * - Management, by the operator or the payer's own session: issue an enrollment, show its QR code and
+ *   state, list and revoke terminals.
+ * - The device: redeem an enrollment (signed with the key it registers), then every request signed with
+ *   that key: who am I, open challenges, the event stream, approve or decline a payment, revoke itself.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { CountersignError } from '../../domain/errors.js';
+import type { Viewer } from '../../services/terminal-enrollment-service.js';
+import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
+import type { RoutePlugin } from '../dependencies.js';
+import { bearerToken, hashOperatorToken } from '../operator-auth.js';
+import { PartyId, paymentJson, SecondCode, Uuid } from '../schemas.js';
+import type { HttpServices } from '../services.js';
+import { type StreamTimings, streamTerminalEvents, streamTimings } from './terminal-events.js';
+import {
+  challengeJson,
+  enrollmentJson,
+  issuedEnrollmentJson,
+  TerminalLabel,
+  terminalJson,
+} from './terminal-json.js';
+import { keepRawJsonBodies, signedRequestOf } from './terminal-signed-request.js';
+
+const managementSecurity: { [name: string]: string[] }[] = [{ operatorToken: [] }, { payerSession: [] }];
+const terminalSecurity: { [name: string]: string[] }[] = [{ terminalSignature: [] }];
+const IdParams = Type.Object({ id: Uuid });
+const PayerParams = Type.Object({ id: PartyId });
+
+/** Options of the terminal routes; tests shorten the stream timers. */
+export interface TerminalRouteOptions {
+  readonly streamTimings?: StreamTimings;
+}
+
+/** Routes of second terminals and of their management. */
+export function terminalRoutes(services: HttpServices, options: TerminalRouteOptions = {}): RoutePlugin {
+  const expectedOperatorHash = Buffer.from(services.operatorTokenHash);
+
+  /**
+   * The operator (any payer) or a payer's session (only `payerId`, when given). A session of another
+   * payer is `forbidden` without looking the payer up, so that it learns nothing about other ids.
+   */
+  async function viewerOf(request: FastifyRequest, payerId?: string): Promise<Viewer> {
+    const token = bearerToken(request);
+    if (token === undefined) throw new CountersignError('authentication_required');
+    if (timingSafeEqual(hashOperatorToken(token), expectedOperatorHash)) return {};
+    const session = await services.authentication.authenticateSession(token);
+    if (payerId !== undefined && session.payerId !== payerId) throw new CountersignError('forbidden');
+    return { payerId: session.payerId };
+  }
+
+  const terminalOf = (request: FastifyRequest): Promise<AuthenticatedTerminal> =>
+    services.terminals.authenticate(signedRequestOf(request));
+
+  return (app, deps) => {
+    keepRawJsonBodies(app);
+    // Streams are long-lived: they end before the server waits for open connections to finish.
+    app.addHook('preClose', async () => services.terminalHub.closeAll());
+    const publicUrl = deps.config.publicUrl;
+
+    app.post(
+      '/v1/payers/:id/terminals',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: 'Issue an enrollment for a new second terminal of a payer',
+          security: managementSecurity,
+          params: PayerParams,
+          body: Type.Optional(
+            Type.Object(
+              { label: Type.Optional(TerminalLabel), suite: Type.Optional(Type.String({ maxLength: 64 })) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+      },
+      async (request, reply) => {
+        await viewerOf(request, request.params.id);
+        const issued = await services.enrollments.issue({ payerId: request.params.id, ...request.body });
+        return reply.code(201).send(issuedEnrollmentJson(issued, publicUrl));
+      },
+    );
+
+    app.get(
+      '/v1/payers/:id/terminals',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: "A payer's terminals, revoked ones included",
+          security: managementSecurity,
+          params: PayerParams,
+        },
+      },
+      async (request) => {
+        await viewerOf(request, request.params.id);
+        return { data: (await services.terminals.list(request.params.id)).map(terminalJson) };
+      },
+    );
+
+    app.post(
+      '/v1/terminals/:id/revoke',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: 'Revoke a terminal at once',
+          security: managementSecurity,
+          params: IdParams,
+        },
+      },
+      async (request) => {
+        const viewer = await viewerOf(request);
+        const by = viewer.payerId === undefined ? 'operator' : 'payer';
+        return terminalJson(await services.terminals.revoke(request.params.id, by, viewer.payerId));
+      },
+    );
+
+    app.get(
+      '/v1/enrollments/:id',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: "An enrollment's state (open, redeemed, expired, canceled)",
+          security: managementSecurity,
+          params: IdParams,
+        },
+      },
+      async (request) => {
+        const viewer = await viewerOf(request);
+        return enrollmentJson(await services.enrollments.get(request.params.id, viewer));
+      },
+    );
+
+    app.get(
+      '/v1/enrollments/:id/qr.svg',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: "QR code of an open enrollment's URI, as SVG",
+          security: managementSecurity,
+          params: IdParams,
+        },
+      },
+      async (request, reply) => {
+        const viewer = await viewerOf(request);
+        const svg = await services.enrollments.qrCode(request.params.id, viewer, 'svg');
+        return reply.type('image/svg+xml').send(svg);
+      },
+    );
+
+    app.get(
+      '/v1/enrollments/:id/qr.png',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: "QR code of an open enrollment's URI, as PNG",
+          security: managementSecurity,
+          params: IdParams,
+        },
+      },
+      async (request, reply) => {
+        const viewer = await viewerOf(request);
+        const png = await services.enrollments.qrCode(request.params.id, viewer, 'png');
+        return reply.type('image/png').send(png);
+      },
+    );
+
+    app.post(
+      '/v1/terminals/enroll',
+      {
+        schema: {
+          tags: ['terminal'],
+          summary: 'Redeem an enrollment: register the device key (signed with it) and confirm the code',
+          security: terminalSecurity,
+          body: Type.Object(
+            {
+              enrollmentId: Uuid,
+              secret: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+              publicKey: Type.String({ minLength: 1, maxLength: 200 }),
+              confirmationCode: SecondCode,
+              label: Type.Optional(TerminalLabel),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const terminal = await services.enrollments.redeem({
+          request: signedRequestOf(request),
+          ...request.body,
+        });
+        return reply.code(201).send({
+          terminal: {
+            id: terminal.id,
+            payerId: terminal.payerId,
+            suite: terminal.suite,
+            label: terminal.label,
+            enrolledAt: new Date(terminal.enrolledAtMs).toISOString(),
+          },
+        });
+      },
+    );
+
+    registerSignedRoutes(app, services, terminalOf, options.streamTimings ?? streamTimings);
+  };
+}
+
+/** The routes a device calls with a signed request. */
+function registerSignedRoutes(
+  app: Parameters<RoutePlugin>[0],
+  services: HttpServices,
+  terminalOf: (request: FastifyRequest) => Promise<AuthenticatedTerminal>,
+  timings: StreamTimings,
+): void {
+  const PaymentParams = Type.Object({ id: Uuid });
+
+  app.get(
+    '/v1/terminal',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: 'The terminal that signed the request',
+        security: terminalSecurity,
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return terminalJson(await services.terminals.get(terminal.id));
+    },
+  );
+
+  app.get(
+    '/v1/terminal/challenges',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: 'Open challenges of the terminal: first code, amount, currency, payee, expiry',
+        security: terminalSecurity,
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return { data: (await services.terminals.challenges(terminal)).map(challengeJson) };
+    },
+  );
+
+  app.get(
+    '/v1/terminal/events',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: 'Server-Sent Events: challenges as they come, closed payments, revocation',
+        security: terminalSecurity,
+      },
+    },
+    async (request, reply) => {
+      const terminal = await terminalOf(request);
+      await streamTerminalEvents(reply, terminal, services, timings);
+    },
+  );
+
+  app.post(
+    '/v1/terminal/payments/:id/approve',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: 'Approve a payment with the second code computed on the terminal (embodiment 1)',
+        security: terminalSecurity,
+        params: PaymentParams,
+        body: Type.Object({ secondCode: SecondCode }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return paymentJson(
+        await services.terminals.approve(terminal, request.params.id, request.body.secondCode),
+      );
+    },
+  );
+
+  app.post(
+    '/v1/terminal/payments/:id/decline',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: 'Decline (cancel) a payment the payer does not recognise',
+        security: terminalSecurity,
+        params: PaymentParams,
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return paymentJson(await services.terminals.decline(terminal, request.params.id));
+    },
+  );
+
+  app.post(
+    '/v1/terminal/revoke',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: 'Revoke the terminal that signs this request (the device is being reset or given away)',
+        security: terminalSecurity,
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return terminalJson(await services.terminals.revoke(terminal.id, 'terminal'));
+    },
+  );
+}

@@ -1,0 +1,189 @@
+/**
+ * Group commit: operations that arrive together are applied in ONE database transaction, so that one
+ * durable commit (one WAL flush, one pass over the hot rows — the audit head, a shop's account) serves
+ * many requests. This is TigerBeetle's batching, applied to the platform's own operations.
+ *
+ * A batch closes when it is full (`batchSizeMax`), when its oldest operation has waited `lingerMs`, or at
+ * once when no batch is running (so a lone request never waits); at most `batchesInFlightMax` batches run
+ * at a time, and while they run the next batch fills up, so batches grow with the load by themselves.
+ *
+ * `runMany(tx, inputs)` applies a whole batch with set-oriented statements and answers per input: done
+ * (a value), failed (an expected error, with nothing of it written), or `alone` — this input is unusual
+ * (a wrong code, an expired payment, a collision) and is run afterwards, on its own, by `runAlone`, the
+ * reference path of one operation in one transaction. A batch that throws rolls back whole and every one of
+ * its inputs runs alone: a failing operation never fails its neighbours. Every caller is answered only
+ * after the transaction holding its operation has committed.
+ */
+import { CountersignError } from '../domain/errors.js';
+import type { Database, SqlExecutor } from '../store/database.js';
+
+/** How one input of a batch ended. */
+export type BatchOutcome<O> =
+  | { readonly kind: 'done'; readonly value: O }
+  | { readonly kind: 'failed'; readonly error: unknown }
+  | { readonly kind: 'alone' };
+
+/** What a batcher applies. */
+export interface BatchOperation<I, O> {
+  /**
+   * Applies `inputs` inside `tx`, one outcome per input in order. It may run again with the same inputs
+   * when the transaction is retried after a serialization failure, so it must not act outside `tx`.
+   */
+  runMany(tx: SqlExecutor, inputs: readonly I[]): Promise<BatchOutcome<O>[]>;
+  /** Applies one input in a transaction of its own: the reference path. */
+  runAlone(input: I): Promise<O>;
+}
+
+/** Bounds of a batcher. */
+export interface CommitBatcherOptions {
+  /** Inputs in one batch (one transaction). */
+  readonly batchSizeMax: number;
+  /** Longest time an input waits for its batch to close while another batch runs, in milliseconds. */
+  readonly lingerMs: number;
+  /** Batches running at once. */
+  readonly batchesInFlightMax: number;
+  /** Inputs waiting at once; beyond it a caller is refused with `service_unavailable` (back-pressure). */
+  readonly queueLengthMax: number;
+  /**
+   * False when `runMany` is a single statement, atomic on its own: it then runs on the database directly,
+   * without BEGIN and COMMIT around it. Default true.
+   */
+  readonly transactional?: boolean;
+}
+
+/** Counters of a batcher, for tests and benchmarks. */
+export interface CommitBatcherStats {
+  batches: number;
+  inputs: number;
+  batchSizeLargest: number;
+  /** Inputs that were run alone, and batches that rolled back whole (every input then ran alone). */
+  inputsAlone: number;
+  batchesRolledBack: number;
+}
+
+interface Pending<I, O> {
+  readonly input: I;
+  readonly enqueuedAtMs: number;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/** Collects inputs of one operation and commits them in shared transactions. */
+export class CommitBatcher<I, O> {
+  readonly stats: CommitBatcherStats = {
+    batches: 0,
+    inputs: 0,
+    batchSizeLargest: 0,
+    inputsAlone: 0,
+    batchesRolledBack: 0,
+  };
+  private queue: Pending<I, O>[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly operation: BatchOperation<I, O>,
+    private readonly options: CommitBatcherOptions,
+  ) {
+    const { batchSizeMax, lingerMs, batchesInFlightMax, queueLengthMax } = options;
+    if (!(Number.isInteger(batchSizeMax) && batchSizeMax >= 1)) throw new RangeError('batchSizeMax ≥ 1');
+    if (!(lingerMs >= 0)) throw new RangeError('lingerMs ≥ 0');
+    if (!(Number.isInteger(batchesInFlightMax) && batchesInFlightMax >= 1))
+      throw new RangeError('batchesInFlightMax ≥ 1');
+    if (!(queueLengthMax >= batchSizeMax)) throw new RangeError('queueLengthMax ≥ batchSizeMax');
+  }
+
+  /** Submits one input; resolves with its result once the transaction that applied it has committed. */
+  submit(input: I): Promise<O> {
+    if (this.queue.length >= this.options.queueLengthMax) {
+      return Promise.reject(new CountersignError('service_unavailable'));
+    }
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ input, enqueuedAtMs: performance.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Starts every batch that is due, and arms the timer of the one that is not yet. */
+  private schedule(): void {
+    while (this.queue.length > 0 && this.inFlight < this.options.batchesInFlightMax) {
+      const waitedMs = performance.now() - this.queue[0]!.enqueuedAtMs;
+      const due =
+        this.queue.length >= this.options.batchSizeMax ||
+        waitedMs >= this.options.lingerMs ||
+        this.inFlight === 0;
+      if (!due) {
+        this.armTimer(this.options.lingerMs - waitedMs);
+        return;
+      }
+      if (
+        this.inFlight === 0 &&
+        this.queue.length < this.options.batchSizeMax &&
+        this.immediate === undefined
+      ) {
+        // Nothing runs: close the batch after the requests that arrived in this same turn of the event loop.
+        this.immediate = setImmediate(() => {
+          this.immediate = undefined;
+          this.startBatch();
+          this.schedule();
+        });
+        return;
+      }
+      if (this.immediate !== undefined) return;
+      this.startBatch();
+    }
+  }
+
+  private armTimer(delayMs: number): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.schedule();
+      },
+      Math.max(0, Math.ceil(delayMs)),
+    );
+  }
+
+  private startBatch(): void {
+    const batch = this.queue.splice(0, this.options.batchSizeMax);
+    if (batch.length === 0) return;
+    this.inFlight += 1;
+    this.stats.batches += 1;
+    this.stats.inputs += batch.length;
+    this.stats.batchSizeLargest = Math.max(this.stats.batchSizeLargest, batch.length);
+    void this.runBatch(batch).finally(() => {
+      this.inFlight -= 1;
+      this.schedule();
+    });
+  }
+
+  /** Commits one batch; inputs left to run alone run after the commit, outside the batch's slot. */
+  private async runBatch(batch: readonly Pending<I, O>[]): Promise<void> {
+    const inputs = batch.map((pending) => pending.input);
+    let outcomes: BatchOutcome<O>[];
+    try {
+      outcomes =
+        this.options.transactional === false
+          ? await this.operation.runMany(this.database, inputs)
+          : await this.database.transaction((tx) => this.operation.runMany(tx, inputs));
+      if (outcomes.length !== batch.length) throw new Error('invariant: one outcome per input');
+    } catch {
+      // Whatever broke the batch (a bug, a rare collision, a lost connection) is met again by the
+      // reference path, input by input, where it fails only the input that causes it.
+      this.stats.batchesRolledBack += 1;
+      outcomes = batch.map(() => ({ kind: 'alone' }) as const);
+    }
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.kind === 'done') pending.resolve(outcome.value);
+      else if (outcome.kind === 'failed') pending.reject(outcome.error);
+      else {
+        this.stats.inputsAlone += 1;
+        this.operation.runAlone(pending.input).then(pending.resolve, pending.reject);
+      }
+    });
+  }
+}

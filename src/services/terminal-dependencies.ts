@@ -1,0 +1,23 @@
+/**
+ * What the terminal and enrollment services are built from: the method's dependencies plus the terminal
+ * store and the payer authentication (attempt counters and locks, shared with logins and approvals).
+ */
+import type { AuthenticationService } from './authentication-service.js';
+import type { MethodDependencies } from './method-dependencies.js';
+import type { TerminalStore } from './terminal-store.js';
+
+/** Everything the terminal services need. */
+export interface TerminalDependencies extends MethodDependencies {
+  readonly terminalStore: TerminalStore;
+  readonly authentication: AuthenticationService;
+}
+
+/** The sealed-data label of an enrollment's OCRA key (until its terminal exists). */
+export function enrollmentKeyLabel(enrollmentId: string): string {
+  return `enrollment:${enrollmentId}:key`;
+}
+
+/** The sealed-data label of an enrollment's URI (kept to show its QR code again while it is open). */
+export function enrollmentUriLabel(enrollmentId: string): string {
+  return `enrollment:${enrollmentId}:uri`;
+}

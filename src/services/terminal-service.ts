@@ -1,0 +1,224 @@
+/**
+ * Second terminals once enrolled: authenticating their signed requests, listing and revoking them, their
+ * open challenges, approving or declining a payment from the terminal, and keeping the event streams of
+ * this process in step with the database.
+ *
+ * Revocation takes effect at once everywhere: approvals compare only second codes of active terminals (the
+ * payment store's join), a revoked terminal's signed requests are refused, the push channel offers
+ * challenges only to active terminals, and every server's stream poll ends the streams of a terminal
+ * revoked on another server.
+ */
+import { CountersignError } from '../domain/errors.js';
+import { limits } from '../domain/limits.js';
+import type { Payment } from '../domain/payment.js';
+import { openSecondTerminalMessage, type SecondTerminalMessage } from './delivery-message.js';
+import type { PaymentService } from './payment-service.js';
+import type { TerminalDependencies } from './terminal-dependencies.js';
+import type { TerminalPushHub } from './terminal-push-hub.js';
+import {
+  assertFresh,
+  importTerminalPublicKey,
+  nonceExpiry,
+  parseSignatureHeaders,
+  type SignedTerminalRequest,
+  signatureMatches,
+} from './terminal-request-verifier.js';
+import type { TerminalDetails } from './terminal-store.js';
+
+/** A terminal as its payer and the operator see it: never its key. */
+export interface TerminalView {
+  readonly id: string;
+  readonly payerId: string;
+  readonly label: string | null;
+  readonly suite: string;
+  readonly status: 'active' | 'revoked';
+  /** True once a device registered its signing key (it can receive pushes and approve). */
+  readonly enrolled: boolean;
+  readonly createdAtMs: number;
+  readonly enrolledAtMs: number | null;
+  readonly lastSeenAtMs: number | null;
+  readonly revokedAtMs: number | null;
+}
+
+/** The terminal a signed request came from. */
+export interface AuthenticatedTerminal {
+  readonly id: string;
+  readonly payerId: string;
+  readonly suite: string;
+  readonly label: string | null;
+}
+
+/** Who revokes a terminal: the operator, its payer, or the terminal itself. */
+export type RevokedBy = 'operator' | 'payer' | 'terminal';
+
+/** Maps a terminal row to its public view. */
+export function terminalView(terminal: TerminalDetails): TerminalView {
+  return {
+    id: terminal.id,
+    payerId: terminal.payerId,
+    label: terminal.label,
+    suite: terminal.suite,
+    status: terminal.status,
+    enrolled: terminal.publicKey !== null,
+    createdAtMs: terminal.createdAtMs,
+    enrolledAtMs: terminal.enrolledAtMs,
+    lastSeenAtMs: terminal.lastSeenAtMs,
+    revokedAtMs: terminal.revokedAtMs,
+  };
+}
+
+/** Use cases of enrolled terminals. */
+export class TerminalService {
+  constructor(
+    private readonly deps: TerminalDependencies,
+    private readonly payments: PaymentService,
+    private readonly hub: TerminalPushHub,
+  ) {}
+
+  /**
+   * Authenticates a signed terminal request: headers, terminal, signature, timestamp, revocation, then the
+   * nonce (recorded only now, so that a refused request leaves no trace). Throws
+   * `terminal_authentication_failed`, `terminal_request_expired`, `terminal_revoked` or
+   * `terminal_request_replayed`.
+   */
+  async authenticate(request: SignedTerminalRequest): Promise<AuthenticatedTerminal> {
+    const { database, clock, terminalStore } = this.deps;
+    const headers = parseSignatureHeaders(request, true);
+    const terminalId = headers.terminalId!;
+    const terminal = await terminalStore.selectTerminal(database, terminalId, false);
+    const publicKey = terminal?.publicKey == null ? undefined : importTerminalPublicKey(terminal.publicKey);
+    if (
+      terminal === undefined ||
+      publicKey === undefined ||
+      !signatureMatches(publicKey, request, terminalId, headers)
+    ) {
+      throw new CountersignError('terminal_authentication_failed');
+    }
+    assertFresh(headers, clock.nowMs());
+    return database.transaction(async (tx) => {
+      // Read again inside the transaction: a revocation committed a moment ago is seen.
+      const current = await terminalStore.selectTerminal(tx, terminalId, false);
+      if (current?.status !== 'active') throw new CountersignError('terminal_revoked');
+      if (!(await terminalStore.insertNonce(tx, terminalId, headers.nonce, nonceExpiry(headers)))) {
+        throw new CountersignError('terminal_request_replayed');
+      }
+      await terminalStore.touchTerminal(tx, terminalId, clock.nowMs());
+      return { id: current.id, payerId: current.payerId, suite: current.suite, label: current.label };
+    });
+  }
+
+  /** One terminal, for the operator or its payer (`terminal_not_found` for anyone else). */
+  async get(terminalId: string, payerId?: string): Promise<TerminalView> {
+    const terminal = await this.deps.terminalStore.selectTerminal(this.deps.database, terminalId, false);
+    if (terminal === undefined || (payerId !== undefined && terminal.payerId !== payerId)) {
+      throw new CountersignError('terminal_not_found');
+    }
+    return terminalView(terminal);
+  }
+
+  /** A payer's terminals, oldest first, revoked ones included. Throws `payer_not_found`. */
+  async list(payerId: string): Promise<TerminalView[]> {
+    const { database, partyStore, terminalStore } = this.deps;
+    if ((await partyStore.selectPayer(database, payerId)) === undefined)
+      throw new CountersignError('payer_not_found');
+    // Revoked terminals stay listed; the bound keeps the answer small whatever happened before.
+    const rows = await terminalStore.listTerminals(database, payerId, limits.terminalsPerPayerMax * 10);
+    return rows.map(terminalView);
+  }
+
+  /**
+   * Revokes a terminal at once (operator, its payer — `payerId` — or the terminal itself). Revoking a
+   * revoked terminal answers it unchanged. Its streams in this process end now; others at their next poll.
+   */
+  async revoke(terminalId: string, by: RevokedBy, payerId?: string): Promise<TerminalView> {
+    const { database, clock, terminalStore, audit } = this.deps;
+    const revoked = await database.transaction(async (tx) => {
+      const terminal = await terminalStore.selectTerminal(tx, terminalId, true);
+      if (terminal === undefined || (payerId !== undefined && terminal.payerId !== payerId)) {
+        throw new CountersignError('terminal_not_found');
+      }
+      if (terminal.status === 'revoked') return terminal;
+      const nowMs = clock.nowMs();
+      await terminalStore.revokeTerminal(tx, terminalId, nowMs);
+      await audit.appendIn(
+        tx,
+        [{ event: 'terminal_revoked', subject: terminal.payerId, detail: { terminalId, by } }],
+        nowMs,
+      );
+      return { ...terminal, status: 'revoked' as const, revokedAtMs: nowMs };
+    });
+    this.hub.revokeTerminal(terminalId);
+    return terminalView(revoked);
+  }
+
+  /** The open challenges of a terminal: payments still open that it can approve, oldest first. */
+  async challenges(terminal: AuthenticatedTerminal): Promise<SecondTerminalMessage[]> {
+    const { database, clock, terminalStore, secrets } = this.deps;
+    const rows = await terminalStore.selectOpenChallenges(
+      database,
+      [terminal.id],
+      clock.nowMs(),
+      limits.terminalChallengesMax,
+    );
+    return rows.map((row) =>
+      openSecondTerminalMessage(secrets, {
+        id: row.deliveryId,
+        payerId: terminal.payerId,
+        payloadSealed: row.payloadSealed,
+      }),
+    );
+  }
+
+  /**
+   * Approves a payment of the terminal's payer with the second code the terminal computed (embodiment 1,
+   * the second terminal submits). The payment service applies every attempt limit, as for any approval.
+   */
+  async approve(terminal: AuthenticatedTerminal, paymentId: string, secondCode: string): Promise<Payment> {
+    await this.payments.get(paymentId, terminal.payerId);
+    return this.payments.approve(paymentId, { secondCode });
+  }
+
+  /** Declines (cancels) an open payment of the terminal's payer, e.g. one the payer does not recognise. */
+  async decline(terminal: AuthenticatedTerminal, paymentId: string): Promise<Payment> {
+    return this.payments.cancel(paymentId, terminal.payerId);
+  }
+
+  /**
+   * One pass over the streams of this process: ends those of terminals no longer active, sends open
+   * challenges they were not sent yet (created on another server, or before they connected), and tells
+   * them which payments closed. Returns how many events were sent.
+   */
+  async refreshStreams(): Promise<number> {
+    const { database, clock, terminalStore, secrets } = this.deps;
+    const connected = this.hub.connectedTerminalIds();
+    if (connected.length === 0) return 0;
+    const statuses = await terminalStore.selectTerminalStatuses(database, connected);
+    const active = connected.filter((id) => statuses.get(id) === 'active');
+    for (const id of connected) if (statuses.get(id) !== 'active') this.hub.revokeTerminal(id);
+    const rows = await terminalStore.selectOpenChallenges(
+      database,
+      active,
+      clock.nowMs(),
+      limits.terminalChallengesMax * Math.max(1, active.length),
+    );
+    let sent = 0;
+    const open = new Map<string, Set<string>>(active.map((id) => [id, new Set()]));
+    for (const row of rows) {
+      open.get(row.terminalId)?.add(row.paymentId);
+      const message = openSecondTerminalMessage(secrets, {
+        id: row.deliveryId,
+        payerId: row.payerId,
+        payloadSealed: row.payloadSealed,
+      });
+      sent += this.hub.publish(row.terminalId, message);
+    }
+    for (const [terminalId, paymentIds] of open) sent += this.hub.closePaymentsExcept(terminalId, paymentIds);
+    return sent;
+  }
+
+  /** Deletes nonces whose requests would be refused as stale anyway; returns how many. */
+  purgeNonces(limit: number = limits.terminalPurgeBatchSizeMax): Promise<number> {
+    const { database, clock, terminalStore } = this.deps;
+    return database.transaction((tx) => terminalStore.purgeNonces(tx, clock.nowMs(), limit));
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The set-oriented SQL of group-committed payments: each function reads or writes the rows of a whole
+ * batch with one statement (arrays passed as parameters and `unnest`ed), where the single-payment path
+ * (`payment-repository`, `party-repository`) runs one statement per payment.
+ */
+import type { AttemptState } from '../domain/attempts.js';
+import type { Payment, PaymentStatus } from '../domain/payment.js';
+import type { PaymentInsert } from '../services/party-store.js';
+import type {
+  ApprovalState,
+  PayerCodeMaterial,
+  PaymentBatchStore,
+  SessionTouch,
+} from '../services/payment-batches.js';
+import type { Row, SqlExecutor } from './database.js';
+import { paymentFromRow } from './payment-repository.js';
+
+interface MaterialRow extends Row {
+  payer_id: string;
+  verification_code_sealed: string;
+  terminal_id: string | null;
+  suite: string | null;
+  key_sealed: string | null;
+}
+
+interface AttemptRow extends Row {
+  subject: string;
+  consecutive_failures: number;
+  locked_until_ms: bigint | null;
+  temporary_locks: number;
+  locked_permanently: boolean;
+}
+
+/** Names of the payees that exist among `ids`. */
+async function selectPayeeNames(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = await tx.query<{ id: string; name: string }>(
+    'SELECT id, name FROM payees WHERE id = ANY($1::text[])',
+    [[...ids]],
+  );
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
+/** Sealed verification codes and active terminals of payers, terminals in the order the single path uses. */
+async function selectCodeMaterial(
+  tx: SqlExecutor,
+  payerIds: readonly string[],
+): Promise<Map<string, PayerCodeMaterial>> {
+  const rows = await tx.query<MaterialRow>(
+    `SELECT p.id AS payer_id, p.verification_code_sealed, t.id AS terminal_id, t.suite, t.key_sealed
+     FROM payers p LEFT JOIN terminals t ON t.payer_id = p.id AND t.status = 'active'
+     WHERE p.id = ANY($1::text[])
+     ORDER BY p.id, t.created_at_ms, t.id`,
+    [[...payerIds]],
+  );
+  const material = new Map<string, PayerCodeMaterial>();
+  for (const row of rows) {
+    let entry = material.get(row.payer_id);
+    if (entry === undefined) {
+      entry = { verificationCodeSealed: row.verification_code_sealed, terminals: [] };
+      material.set(row.payer_id, entry);
+    }
+    if (row.terminal_id !== null && row.suite !== null && row.key_sealed !== null) {
+      entry.terminals.push({ id: row.terminal_id, suite: row.suite, keySealed: row.key_sealed });
+    }
+  }
+  return material;
+}
+
+/** Ids among `ids` that name a payment already. */
+async function selectExistingPaymentIds(tx: SqlExecutor, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx.query<{ id: string }>('SELECT id FROM payments WHERE id = ANY($1::uuid[])', [
+    [...ids],
+  ]);
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * Inserts payments and their second-code hashes; returns the ids inserted. A payment whose id or open
+ * first code is taken is skipped (ON CONFLICT DO NOTHING), for the caller to notice and resolve.
+ */
+async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]): Promise<Set<string>> {
+  if (inserts.length === 0) return new Set();
+  const p = inserts.map((insert) => insert.payment);
+  const rows = await tx.query<{ id: string }>(
+    `INSERT INTO payments (id, payer_id, payee_id, amount, currency, status, deliver_to, hold_transfer_id,
+       failed_approvals, payment_request_id, created_at_ms, expires_at_ms, updated_at_ms, first_code_hash)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+       $8::uuid[], $9::int[], $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [
+      p.map((x) => x.id),
+      p.map((x) => x.payerId),
+      p.map((x) => x.payeeId),
+      p.map((x) => x.amount),
+      p.map((x) => x.currency),
+      p.map((x) => x.status),
+      p.map((x) => x.deliverTo),
+      p.map((x) => x.holdTransferId),
+      p.map((x) => x.failedApprovals),
+      p.map((x) => x.paymentRequestId),
+      p.map((x) => x.createdAtMs),
+      p.map((x) => x.expiresAtMs),
+      p.map((x) => x.updatedAtMs),
+      inserts.map((insert) => insert.firstCodeHash),
+    ],
+  );
+  const inserted = new Set(rows.map((row) => row.id));
+  const codes = inserts
+    .filter((insert) => inserted.has(insert.payment.id))
+    .flatMap((insert) => insert.secondCodeHashes.map((code) => ({ paymentId: insert.payment.id, ...code })));
+  if (codes.length > 0) {
+    await tx.query(
+      `INSERT INTO payment_second_codes (payment_id, terminal_id, second_code_hash)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])`,
+      [codes.map((c) => c.paymentId), codes.map((c) => c.terminalId), codes.map((c) => c.hash)],
+    );
+  }
+  return inserted;
+}
+
+/**
+ * Payments with the hashes that approve them, locked in id order (so that two batches never wait on each
+ * other in a cycle). Only second codes of terminals still active count, as in the single path.
+ */
+async function lockForApproval(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, ApprovalState>> {
+  type PaymentRow = Parameters<typeof paymentFromRow>[0];
+  const rows = await tx.query<PaymentRow & { first_code_hash: string }>(
+    'SELECT * FROM payments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+    [[...ids]],
+  );
+  const states = new Map<string, ApprovalState>();
+  for (const row of rows) {
+    states.set(row.id, {
+      payment: paymentFromRow(row),
+      firstCodeHash: row.first_code_hash,
+      secondCodeHashes: [],
+    });
+  }
+  if (states.size === 0) return states;
+  const codes = await tx.query<{ payment_id: string; second_code_hash: string }>(
+    `SELECT c.payment_id, c.second_code_hash FROM payment_second_codes c JOIN terminals t ON t.id = c.terminal_id
+     WHERE c.payment_id = ANY($1::uuid[]) AND t.status = 'active'`,
+    [[...states.keys()]],
+  );
+  for (const code of codes) states.get(code.payment_id)?.secondCodeHashes.push(code.second_code_hash);
+  return states;
+}
+
+/** Attempt states of claimed payer ids; an id never seen has none. */
+async function selectAttemptStates(
+  tx: SqlExecutor,
+  subjects: readonly string[],
+): Promise<Map<string, AttemptState>> {
+  const rows = await tx.query<AttemptRow>(
+    `SELECT subject, consecutive_failures, locked_until_ms, temporary_locks, locked_permanently
+     FROM authentication_failures WHERE subject = ANY($1::text[])`,
+    [[...subjects]],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.subject,
+      {
+        consecutiveFailures: row.consecutive_failures,
+        lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
+        temporaryLocks: row.temporary_locks,
+        lockedPermanently: row.locked_permanently,
+      },
+    ]),
+  );
+}
+
+/** Sets the status of many payments with one statement. */
+async function updatePaymentStatuses(
+  tx: SqlExecutor,
+  payments: readonly Payment[],
+  status: PaymentStatus,
+  nowMs: number,
+): Promise<void> {
+  if (payments.length === 0) return;
+  await tx.query(
+    `UPDATE payments p SET status = $2, updated_at_ms = $3
+     FROM unnest($1::uuid[]) AS u(id) WHERE p.id = u.id`,
+    [payments.map((payment) => payment.id), status, nowMs],
+  );
+}
+
+/**
+ * Checks and extends many sessions with one statement, each as `party-repository`'s `touchSession` would:
+ * alive when not revoked, used within its idle window and younger than its lifetime, as of its own `nowMs`.
+ * Returns, per touch in order, the session's payer and creation time, or undefined.
+ */
+async function touchSessions(
+  executor: SqlExecutor,
+  touches: readonly SessionTouch[],
+): Promise<({ payerId: string; createdAtMs: number } | undefined)[]> {
+  const rows = await executor.query<{ n: bigint; payer_id: string; created_at_ms: bigint }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+         WITH ORDINALITY AS i(token_hash, now_ms, used_after_ms, created_after_ms, n)
+     ), live AS (
+       SELECT i.n, i.token_hash, i.now_ms, s.payer_id, s.created_at_ms
+       FROM input i JOIN sessions s ON s.token_hash = i.token_hash
+       WHERE NOT s.revoked AND s.last_used_at_ms > i.used_after_ms AND s.created_at_ms > i.created_after_ms
+     ), touched AS (
+       UPDATE sessions s SET last_used_at_ms = t.now_ms
+       FROM (SELECT token_hash, max(now_ms) AS now_ms FROM live GROUP BY token_hash) t
+       WHERE s.token_hash = t.token_hash
+       RETURNING 1
+     )
+     SELECT n, payer_id, created_at_ms FROM live`,
+    [
+      touches.map((t) => t.tokenHash),
+      touches.map((t) => t.nowMs),
+      touches.map((t) => t.nowMs - t.idleMs),
+      touches.map((t) => t.nowMs - t.lifetimeMs),
+    ],
+  );
+  const found = new Map(rows.map((row) => [Number(row.n), row]));
+  return touches.map((_, index) => {
+    const row = found.get(index + 1);
+    return row === undefined ? undefined : { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms) };
+  });
+}
+
+/** The SQL implementation of PaymentBatchStore. */
+export const sqlPaymentBatchStore: PaymentBatchStore = Object.freeze({
+  selectPayeeNames,
+  selectCodeMaterial,
+  selectExistingPaymentIds,
+  insertPayments,
+  lockForApproval,
+  selectAttemptStates,
+  updatePaymentStatuses,
+  touchSessions,
+});

@@ -1,0 +1,87 @@
+/**
+ * The frame of the operator console: the layout with the console's navigation, sign-out, the idle timeout,
+ * and the fixed notices a page may be redirected to with `?notice=`.
+ */
+import { html, type SafeHtml } from '../html.js';
+import { idleTimeoutData, idleTimeoutScript, idleWarning } from '../idle-timeout.js';
+import { type Banner, renderLayout } from '../layout.js';
+
+/** Paths of the console. */
+export const operatorPaths = Object.freeze({
+  dashboard: '/operator',
+  signIn: '/operator/signin',
+  signOut: '/operator/signout',
+  keepalive: '/operator/session/keepalive',
+  payers: '/operator/payers',
+  payees: '/operator/payees',
+  deposits: '/operator/deposits',
+  accounts: '/operator/ledger/accounts',
+  transfers: '/operator/ledger/transfers',
+  verify: '/operator/ledger/verify',
+  audit: '/operator/audit',
+  outbox: '/operator/outbox',
+  payer: (id: string) => `/operator/payers/${encodeURIComponent(id)}`,
+  unlock: (id: string) => `/operator/payers/${encodeURIComponent(id)}/unlock`,
+  payee: (id: string) => `/operator/payees/${encodeURIComponent(id)}`,
+});
+
+const notices: Readonly<Record<string, Banner>> = {
+  unlocked: { kind: 'notice', text: 'The payer is unlocked.' },
+  deposited: { kind: 'notice', text: 'The deposit is booked.' },
+  payee_created: { kind: 'notice', text: 'The payee is created.' },
+  signed_out: { kind: 'notice', text: 'You are signed out.' },
+  expired: { kind: 'warning', text: 'Your session ended. Please sign in again.' },
+};
+
+/** The banner of a `notice` query value, if it names one. */
+export function operatorNotice(notice: unknown): Banner[] {
+  if (typeof notice !== 'string' || !Object.hasOwn(notices, notice)) return [];
+  return [notices[notice]!];
+}
+
+/** What every signed-in console page knows. */
+export interface OperatorFrame {
+  readonly csrfToken: string;
+  readonly idleSecondsLeft: number;
+  readonly currentPath: string;
+}
+
+/** A signed-in console page. */
+export function operatorPage(
+  frame: OperatorFrame,
+  title: string,
+  body: SafeHtml,
+  banners: readonly Banner[] = [],
+): SafeHtml {
+  return renderLayout({
+    title,
+    areaName: 'Operator console',
+    homeHref: operatorPaths.dashboard,
+    currentPath: frame.currentPath,
+    navigation: [
+      { href: operatorPaths.dashboard, label: 'Dashboard' },
+      { href: operatorPaths.payers, label: 'Payers' },
+      { href: operatorPaths.payees, label: 'Payees' },
+      { href: operatorPaths.accounts, label: 'Accounts' },
+      { href: operatorPaths.transfers, label: 'Transfers' },
+      { href: operatorPaths.verify, label: 'Verify ledger' },
+      { href: operatorPaths.audit, label: 'Audit log' },
+      { href: operatorPaths.outbox, label: 'Outbox' },
+    ],
+    signOut: { action: operatorPaths.signOut, csrfToken: frame.csrfToken },
+    banners,
+    scripts: [idleTimeoutScript],
+    data: idleTimeoutData(
+      frame.idleSecondsLeft,
+      operatorPaths.keepalive,
+      `${operatorPaths.signIn}?notice=expired`,
+    ),
+    body: html`${idleWarning()}${body}`,
+  });
+}
+
+/** A "newer / older" pager of a keyset list. */
+export function pager(label: string, firstHref: string | undefined, nextHref: string | undefined): SafeHtml {
+  if (firstHref === undefined && nextHref === undefined) return html``;
+  return html`<nav class="pager" aria-label="${label}">${firstHref === undefined ? '' : html`<a href="${firstHref}">First page</a>`}${nextHref === undefined ? '' : html`<a href="${nextHref}">Next page</a>`}</nav>`;
+}

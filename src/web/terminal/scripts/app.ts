@@ -1,0 +1,366 @@
+/**
+ * Page script: the browser authenticator at `/terminal/` (docs/terminal.md, "Browser authenticator").
+ *
+ * Enroll by pasting or scanning the enrollment URI: the page generates a P-256 key pair, redeems the
+ * enrollment (confirming the verification code), and stores both keys encrypted under that code. Unlock
+ * with the code to receive pushed payments, each shown with payee, amount and expiry; approving asks the
+ * code again, computes the second code with the project's OCRA module and either sends it, signed, or
+ * shows it to type into the first terminal. The offline form computes a second code without a network.
+ * Markup is in the page; this script only fills text and toggles `hidden`, never builds HTML from strings.
+ */
+import {
+  base64urlToBytes,
+  bytesToBase64url,
+  exportPrivateKey,
+  generateTerminalKeyPair,
+  importPrivateKey,
+} from '../../../domain/enrollment-credential.js';
+import {
+  EnrollmentUriError,
+  enrollmentConfirmationQuestion,
+  parseEnrollmentUri,
+} from '../../../domain/enrollment-uri.js';
+import { hexToBytes } from '../../../domain/hex.js';
+import { formatMoney } from '../../../domain/money.js';
+import { computeOcra } from '../../../domain/ocra.js';
+import { startScanner } from './scanner.js';
+import { ApiError, type Challenge, redeemEnrollment, TerminalApi } from './terminal-api.js';
+import {
+  forgetTerminal,
+  loadTerminal,
+  openSecrets,
+  type StoredTerminal,
+  saveTerminal,
+  WrongCodeError,
+} from './vault.js';
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
+
+const sections = ['enroll', 'locked', 'pending', 'offline', 'manage'] as const;
+const messageBox = element<HTMLDivElement>('message');
+const connection = element<HTMLParagraphElement>('connection');
+const challengeList = element<HTMLUListElement>('challenges');
+const template = element<HTMLTemplateElement>('challenge-template');
+const confirmDialog = element<HTMLDialogElement>('confirm');
+
+/** Messages of the codes a payer may meet here; others show the platform's own message. */
+const messages: Readonly<Record<string, string>> = {
+  enrollment_invalid: 'This enrollment link is not valid. Ask for a new one.',
+  enrollment_not_redeemable: 'This enrollment link was used already or has expired. Ask for a new one.',
+  enrollment_confirmation_failed: 'This is not your verification code. Check it and try again.',
+  approval_failed: 'The code did not approve this payment. After three wrong attempts the payment fails.',
+  payment_not_approvable: 'This payment can no longer be approved.',
+  payer_locked: 'Approvals are locked after too many failed attempts. Wait, or contact the operator.',
+  terminal_revoked: 'This terminal was revoked. Remove it and enroll again.',
+  terminal_streams_exhausted: 'This terminal is open in too many windows.',
+};
+
+let stored: StoredTerminal | undefined;
+let api: TerminalApi | undefined;
+let streamAbort: AbortController | undefined;
+const challenges = new Map<string, Challenge>();
+
+function show(...visible: (typeof sections)[number][]): void {
+  for (const id of sections) element(id).hidden = !visible.includes(id);
+}
+
+function say(kind: 'notice' | 'error', text: string): void {
+  messageBox.className = kind;
+  messageBox.textContent = text;
+  messageBox.hidden = false;
+}
+
+function explain(error: unknown): string {
+  if (error instanceof ApiError) return messages[error.code] ?? error.message;
+  if (error instanceof WrongCodeError || error instanceof EnrollmentUriError) return error.message;
+  return 'Something went wrong; nothing was sent. Try again.';
+}
+
+function setConnection(text: string): void {
+  connection.textContent = text;
+  connection.hidden = false;
+}
+
+function describe(challenge: Challenge): string {
+  return `${formatMoney(BigInt(challenge.amount), challenge.currency)} to ${challenge.payeeName}`;
+}
+
+function renderChallenges(): void {
+  const nowMs = Date.now();
+  for (const [paymentId, challenge] of challenges) {
+    if (Date.parse(challenge.expiresAt) <= nowMs) challenges.delete(paymentId);
+  }
+  for (const item of Array.from(challengeList.children)) {
+    const paymentId = (item as HTMLElement).dataset['paymentId'] ?? '';
+    if (!challenges.has(paymentId)) item.remove();
+  }
+  for (const challenge of challenges.values()) {
+    let item = challengeList.querySelector<HTMLLIElement>(
+      `li[data-payment-id="${CSS.escape(challenge.paymentId)}"]`,
+    );
+    if (item === null) {
+      item = (template.content.firstElementChild as HTMLLIElement).cloneNode(true) as HTMLLIElement;
+      item.dataset['paymentId'] = challenge.paymentId;
+      item.querySelector('.payee')!.textContent = challenge.payeeName;
+      item.querySelector('.amount')!.textContent = formatMoney(BigInt(challenge.amount), challenge.currency);
+      challengeList.append(item);
+    }
+    const secondsLeft = Math.max(0, Math.floor((Date.parse(challenge.expiresAt) - nowMs) / 1000));
+    item.querySelector('.expires')!.textContent =
+      `${Math.floor(secondsLeft / 60)}:${String(secondsLeft % 60).padStart(2, '0')}`;
+  }
+  element('pending-empty').hidden = challenges.size > 0;
+}
+
+/** Keeps the stream open while unlocked, reconnecting after a pause when it ends. */
+async function listen(): Promise<void> {
+  streamAbort?.abort();
+  const abort = new AbortController();
+  streamAbort = abort;
+  while (!abort.signal.aborted && api !== undefined) {
+    try {
+      setConnection('Connected: payments to approve appear here as they come.');
+      await api.stream((event) => {
+        if (event.type === 'challenge') challenges.set(event.challenge.paymentId, event.challenge);
+        else if (event.type === 'closed') challenges.delete(event.paymentId);
+        else say('error', messages['terminal_revoked']!);
+        renderChallenges();
+      }, abort.signal);
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      if (error instanceof ApiError) {
+        say('error', explain(error));
+        setConnection('Not connected.');
+        return;
+      }
+    }
+    if (abort.signal.aborted) return;
+    setConnection('Reconnecting…');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+async function unlockWith(record: StoredTerminal, verificationCode: string): Promise<void> {
+  const secrets = await openSecrets(record, verificationCode);
+  api = new TerminalApi(record.terminalId, await importPrivateKey(base64urlToBytes(secrets.signingKeyPkcs8)));
+  challenges.clear();
+  renderChallenges();
+  show('pending', 'offline', 'manage');
+  void listen();
+}
+
+async function enroll(uriText: string, label: string, verificationCode: string): Promise<void> {
+  const enrollment = parseEnrollmentUri(uriText);
+  const platformUrl = document.body.dataset['platformUrl'] ?? location.origin;
+  if (enrollment.platformUrl !== platformUrl.replace(/\/+$/, '')) {
+    throw new EnrollmentUriError(`it is for another platform (${enrollment.platformUrl})`);
+  }
+  const pair = await generateTerminalKeyPair();
+  const confirmationCode = await computeOcra({
+    suite: enrollment.suite,
+    key: hexToBytes(enrollment.keyHex),
+    question: enrollmentConfirmationQuestion(enrollment.enrollmentId),
+    pin: verificationCode,
+  });
+  const terminal = await redeemEnrollment(pair.privateKey, enrollment.enrollmentId, {
+    enrollmentId: enrollment.enrollmentId,
+    secret: enrollment.secret,
+    publicKey: pair.publicKeySpki,
+    confirmationCode,
+    ...(label === '' ? {} : { label }),
+  });
+  stored = await saveTerminal(
+    {
+      terminalId: terminal.id,
+      payerId: enrollment.payerId,
+      platformUrl: enrollment.platformUrl,
+      suite: enrollment.suite,
+      label: terminal.label,
+    },
+    {
+      ocraKeyHex: enrollment.keyHex,
+      signingKeyPkcs8: bytesToBase64url(await exportPrivateKey(pair.privateKey)),
+    },
+    verificationCode,
+  );
+  say(
+    'notice',
+    'This browser is now your second terminal. Its keys are stored encrypted under your verification code.',
+  );
+  await unlockWith(stored, verificationCode);
+}
+
+/** The second code for a first code, with the keys opened by the code just typed (checked locally first). */
+async function secondCodeFor(firstCode: string, verificationCode: string): Promise<string> {
+  if (stored === undefined) throw new Error('no terminal');
+  const secrets = await openSecrets(stored, verificationCode);
+  return computeOcra({
+    suite: stored.suite,
+    key: hexToBytes(secrets.ocraKeyHex),
+    question: firstCode,
+    pin: verificationCode,
+  });
+}
+
+let confirming: { challenge: Challenge; send: boolean } | undefined;
+
+function openConfirm(challenge: Challenge, send: boolean): void {
+  confirming = { challenge, send };
+  element('confirm-title').textContent = send ? 'Approve this payment' : 'Show the second code';
+  element('confirm-summary').textContent = `${describe(challenge)}.`;
+  element('confirm-submit').textContent = send ? 'Approve' : 'Show code';
+  element<HTMLInputElement>('confirm-code').value = '';
+  element('second-code-box').hidden = true;
+  element('confirm-form').hidden = false;
+  confirmDialog.showModal();
+}
+
+async function confirm(verificationCode: string): Promise<void> {
+  if (confirming === undefined || api === undefined) return;
+  const { challenge, send } = confirming;
+  const secondCode = await secondCodeFor(challenge.firstCode, verificationCode);
+  if (!send) {
+    element('second-code').textContent = secondCode;
+    element('second-code-box').hidden = false;
+    element('confirm-form').hidden = true;
+    return;
+  }
+  const status = await api.approve(challenge.paymentId, secondCode);
+  confirmDialog.close();
+  challenges.delete(challenge.paymentId);
+  renderChallenges();
+  say('notice', status === 'succeeded' ? `Approved: ${describe(challenge)}.` : `The payment is ${status}.`);
+}
+
+function wire(): void {
+  element<HTMLFormElement>('enroll-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = element<HTMLInputElement>('enroll-code');
+    const button = element<HTMLButtonElement>('enroll-submit');
+    button.disabled = true;
+    enroll(
+      element<HTMLTextAreaElement>('enroll-uri').value,
+      element<HTMLInputElement>('enroll-label').value.trim(),
+      code.value,
+    )
+      .catch((error: unknown) => say('error', explain(error)))
+      .finally(() => {
+        code.value = '';
+        button.disabled = false;
+      });
+  });
+  element<HTMLFormElement>('unlock-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = element<HTMLInputElement>('unlock-code');
+    if (stored === undefined) return;
+    unlockWith(stored, code.value)
+      .then(() => {
+        messageBox.hidden = true;
+      })
+      .catch((error: unknown) => say('error', explain(error)))
+      .finally(() => {
+        code.value = '';
+      });
+  });
+  challengeList.addEventListener('click', (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
+    const item = button?.closest<HTMLLIElement>('li[data-payment-id]');
+    const challenge = challenges.get(item?.dataset['paymentId'] ?? '');
+    if (button === null || button === undefined || challenge === undefined || api === undefined) return;
+    const action = button.dataset['action'];
+    if (action === 'approve' || action === 'code') openConfirm(challenge, action === 'approve');
+    if (action === 'decline') {
+      api
+        .decline(challenge.paymentId)
+        .then(() => {
+          challenges.delete(challenge.paymentId);
+          renderChallenges();
+          say('notice', `Declined: ${describe(challenge)}.`);
+        })
+        .catch((error: unknown) => say('error', explain(error)));
+    }
+  });
+  element<HTMLFormElement>('confirm-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = element<HTMLInputElement>('confirm-code');
+    confirm(code.value)
+      .catch((error: unknown) => {
+        confirmDialog.close();
+        say('error', explain(error));
+      })
+      .finally(() => {
+        code.value = '';
+      });
+  });
+  element('confirm-cancel').addEventListener('click', () => confirmDialog.close());
+  element<HTMLFormElement>('offline-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const firstCode = element<HTMLInputElement>('offline-first-code').value.trim();
+    const code = element<HTMLInputElement>('offline-code');
+    secondCodeFor(firstCode, code.value)
+      .then((secondCode) => {
+        element('offline-second-code').textContent = secondCode;
+        element('offline-result').hidden = false;
+      })
+      .catch((error: unknown) => say('error', explain(error)))
+      .finally(() => {
+        code.value = '';
+      });
+  });
+  element('lock').addEventListener('click', () => lock());
+  element('forget').addEventListener('click', () => {
+    const question =
+      api === undefined
+        ? 'Delete the keys of this terminal from this browser? Unlock first to revoke it at the platform as well.'
+        : 'Remove this terminal? It is revoked at the platform and its keys are deleted from this browser.';
+    if (!window.confirm(question)) return;
+    const revoke = api?.revoke().catch(() => undefined) ?? Promise.resolve();
+    void revoke.then(forgetTerminal).then(() => location.reload());
+  });
+  const scan = element<HTMLButtonElement>('scan');
+  if ('BarcodeDetector' in window && navigator.mediaDevices !== undefined) {
+    scan.hidden = false;
+    scan.addEventListener('click', () => {
+      startScanner(element<HTMLVideoElement>('scan-video'), (text) => {
+        element<HTMLTextAreaElement>('enroll-uri').value = text;
+      }).catch(() => say('error', 'The camera could not be used; paste the enrollment link instead.'));
+    });
+  }
+  window.setInterval(renderChallenges, 1000);
+}
+
+function lock(): void {
+  streamAbort?.abort();
+  api = undefined;
+  challenges.clear();
+  renderChallenges();
+  connection.hidden = true;
+  element('locked-label').textContent = stored?.label ?? 'without a name';
+  element('locked-payer').textContent = stored?.payerId ?? '';
+  show('locked', 'offline', 'manage');
+}
+
+async function start(): Promise<void> {
+  wire();
+  const manifest = document.createElement('link');
+  manifest.rel = 'manifest';
+  manifest.href = '/terminal/manifest.webmanifest';
+  document.head.append(manifest);
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker
+      .register('/terminal/service-worker.js', { scope: '/terminal/', type: 'module' })
+      .catch(() => undefined);
+  }
+  stored = await loadTerminal();
+  if (stored === undefined) {
+    show('enroll');
+    return;
+  }
+  lock();
+}
+
+start().catch(() => say('error', 'This browser cannot keep a terminal (IndexedDB or WebCrypto is missing).'));

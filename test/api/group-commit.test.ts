@@ -1,0 +1,284 @@
+// Proves on both engines that group-committed payments share transactions, answer each caller as the reference path would, write exactly what it writes, and never let a refused or unusual payment fail its neighbours.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Payment } from '../../src/domain/payment.js';
+import type { CreatedPayment } from '../../src/services/payment-service.js';
+import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { startTestPlatform, type TestPlatform } from '../support/method.js';
+
+type Settled<T> = PromiseSettledResult<T>;
+
+function errorCode(result: Settled<unknown>): string | undefined {
+  return result.status === 'rejected' ? (result.reason as { code?: string }).code : undefined;
+}
+
+function value<T>(result: Settled<T>): T {
+  if (result.status !== 'fulfilled') throw new Error(`expected success, got ${String(result.reason)}`);
+  return result.value;
+}
+
+describe.each(testEngines())('group commit of payments on %s', (engine) => {
+  let platform: TestPlatform;
+  let alice: TestPayer;
+  let bob: TestPayer;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform(engine, { codeTtlSeconds: 60 });
+    alice = await createFundedPayer(platform.app, platform.operatorToken, 'alice', 100_000);
+    bob = await createFundedPayer(platform.app, platform.operatorToken, 'bob', 1_000);
+    await createPayee(platform.app, platform.operatorToken, 'shop');
+    await createPayee(platform.app, platform.operatorToken, 'other-shop', 'Other Shop');
+    // Opens the payee accounts, so that the payments below take the fast path.
+    for (const payeeId of ['shop', 'other-shop']) {
+      const opened = await platform.services.payments.create(creation(alice, 1, payeeId));
+      await platform.services.payments.cancel(opened.payment.id, alice.id);
+    }
+  });
+  afterAll(async () => {
+    await platform.dispose();
+  });
+
+  function creation(payer: TestPayer, amount: number, payeeId = 'shop', idempotencyKey?: string) {
+    return {
+      payerId: payer.id,
+      payeeId,
+      amount: BigInt(amount),
+      currency: 'EUR',
+      deliverTo: 'first_terminal' as const,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    };
+  }
+
+  const stats = () => platform.services.payments.batchStats()!;
+  const available = async (payerId: string) =>
+    (await platform.services.parties.payerBalance(payerId, 'EUR')).available;
+  const approve = async (payer: TestPayer, created: CreatedPayment) =>
+    platform.services.payments.approve(created.payment.id, {
+      secondCode: await secondCodeFor(payer, created.firstCode!),
+    });
+
+  it('creates and approves concurrent payments in shared transactions, each with its own codes', async () => {
+    const before = stats();
+    const aliceBefore = await available(alice.id);
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        platform.services.payments.create(
+          creation(alice, 100 + index, index % 2 === 0 ? 'shop' : 'other-shop'),
+        ),
+      ),
+    );
+    expect(new Set(created.map((c) => c.payment.id)).size).toBe(12);
+    expect(created.every((c) => /^[0-9]{8}$/.test(c.firstCode ?? ''))).toBe(true);
+    expect(stats().creations.batches - before.creations.batches).toBe(1);
+    const secondCodes = await Promise.all(created.map((c) => secondCodeFor(alice, c.firstCode!)));
+    const approved = await Promise.all(
+      created.map((c, index) =>
+        platform.services.payments.approve(c.payment.id, { secondCode: secondCodes[index]! }),
+      ),
+    );
+    expect(approved.every((payment) => payment.status === 'succeeded')).toBe(true);
+    expect(stats().approvals.batches - before.approvals.batches).toBe(1);
+    const total = created.reduce((sum, c) => sum + c.payment.amount, 0n);
+    expect(await available(alice.id)).toBe(aliceBefore - total);
+    expect((await platform.services.ledger.verify()).ok).toBe(true);
+    expect((await platform.services.audit.verify()).ok).toBe(true);
+  });
+
+  it('answers each caller only after its commit: the payment is readable the moment it returns', async () => {
+    const created = await Promise.all(
+      [1, 2, 3].map((n) => platform.services.payments.create(creation(alice, n))),
+    );
+    for (const c of created) {
+      expect((await platform.services.payments.get(c.payment.id)).status).toBe('requires_approval');
+    }
+    const approved = await Promise.all(created.map((c) => approve(alice, c)));
+    for (const payment of approved) {
+      expect((await platform.services.payments.get(payment.id)).status).toBe('succeeded');
+    }
+  });
+
+  it('refuses a creation without funds, and one to an unknown payee, without failing their neighbours', async () => {
+    const bobBefore = await available(bob.id);
+    const paymentsBefore = await platform.test.database.query('SELECT id FROM payments');
+    const settled = await Promise.allSettled([
+      platform.services.payments.create(creation(alice, 300)),
+      platform.services.payments.create(creation(bob, 5_000)),
+      platform.services.payments.create(creation(alice, 301, 'no-such-shop')),
+      platform.services.payments.create(creation(bob, 400)),
+    ]);
+    expect(settled.map(errorCode)).toEqual([undefined, 'insufficient_funds', 'payee_not_found', undefined]);
+    const paymentsAfter = await platform.test.database.query<{
+      id: string;
+      payer_id: string;
+      amount: bigint;
+    }>('SELECT id, payer_id, amount FROM payments WHERE NOT (id = ANY($1::uuid[]))', [
+      paymentsBefore.map((row) => row['id'] as string),
+    ]);
+    // Exactly the two accepted payments were written; the refused ones left nothing behind.
+    expect(paymentsAfter.map((row) => row.amount).sort()).toEqual([300n, 400n]);
+    expect(await available(bob.id)).toBe(bobBefore - 400n);
+    const accepted = [value(settled[0]!), value(settled[3]!)];
+    await approve(alice, accepted[0]!);
+    await approve(bob, accepted[1]!);
+  });
+
+  it('settles wrong codes, embodiment 2, replays and unknown payments through the reference path', async () => {
+    const [right, wrong, second, replayed] = await Promise.all(
+      [10, 11, 12, 13].map((n) => platform.services.payments.create(creation(alice, n))),
+    );
+    await approve(alice, replayed!);
+    const wrongCode =
+      (await secondCodeFor(alice, wrong!.firstCode!)) === '00000000' ? '11111111' : '00000000';
+    const rightCode = await secondCodeFor(alice, right!.firstCode!);
+    const replayedCode = await secondCodeFor(alice, replayed!.firstCode!);
+    const before = stats();
+    // Submitted in one turn of the event loop, so that all four meet in one batch.
+    const settled = await Promise.allSettled([
+      platform.services.payments.approve(right!.payment.id, { secondCode: rightCode }),
+      platform.services.payments.approve(wrong!.payment.id, { secondCode: wrongCode }),
+      platform.services.payments.approve(replayed!.payment.id, { secondCode: replayedCode }),
+      platform.services.payments.approve('00000000-0000-4000-8000-000000000000', { secondCode: wrongCode }),
+    ]);
+    expect(settled.map(errorCode)).toEqual([
+      undefined,
+      'approval_failed',
+      'payment_not_approvable',
+      'payment_not_found',
+    ]);
+    expect((value(settled[0]!) as Payment).status).toBe('succeeded');
+    expect(stats().approvals.batches - before.approvals.batches).toBe(1);
+    expect(stats().approvals.inputsAlone - before.approvals.inputsAlone).toBe(3);
+    // The wrong code counted once against its payment and once against its payer, as on the reference path.
+    const failuresOf = async (payerId: string) =>
+      (
+        await platform.test.database.query<{ consecutive_failures: number }>(
+          'SELECT consecutive_failures FROM authentication_failures WHERE subject = $1',
+          [payerId],
+        )
+      )[0]?.consecutive_failures;
+    expect((await platform.services.payments.get(wrong!.payment.id)).failedApprovals).toBe(1);
+    expect(await failuresOf(alice.id)).toBe(1);
+    // A later success resets the payer's count, in the batch that posts it.
+    await approve(alice, wrong!);
+    expect(await failuresOf(alice.id)).toBe(0);
+    // Embodiment 2 (first code and verification code) is checked by the reference path.
+    const viaEmbodiment2 = await platform.services.payments.approve(second!.payment.id, {
+      firstCode: second!.firstCode!,
+      verificationCode: alice.verificationCode,
+    });
+    expect(viaEmbodiment2.status).toBe('succeeded');
+    expect(stats().approvals.inputsAlone - before.approvals.inputsAlone).toBe(4);
+  });
+
+  it('gives two creations with one idempotency key one payment, and cancels only what it may', async () => {
+    const [first, twin] = await Promise.all([
+      platform.services.payments.create(creation(alice, 55, 'shop', 'payer:alice:key-1')),
+      platform.services.payments.create(creation(alice, 55, 'shop', 'payer:alice:key-1')),
+    ]);
+    expect(twin!.payment.id).toBe(first!.payment.id);
+    const rows = await platform.test.database.query('SELECT id FROM payments WHERE id = $1', [
+      first!.payment.id,
+    ]);
+    expect(rows).toHaveLength(1);
+    const other = await platform.services.payments.create(creation(bob, 20));
+    const settled = await Promise.allSettled([
+      platform.services.payments.cancel(first!.payment.id, alice.id),
+      platform.services.payments.cancel(other.payment.id, alice.id),
+      platform.services.payments.cancel(first!.payment.id, alice.id),
+    ]);
+    expect(settled.map(errorCode)).toEqual([undefined, 'payment_not_found', 'payment_not_cancelable']);
+    expect((value(settled[0]!) as Payment).status).toBe('canceled');
+    expect((await platform.services.payments.get(other.payment.id)).status).toBe('requires_approval');
+    await platform.services.payments.cancel(other.payment.id, bob.id);
+    expect((await platform.services.ledger.verify()).ok).toBe(true);
+  });
+
+  it('writes what the reference path writes: the same rows and the same audit events', async () => {
+    const reference = await startTestPlatform(engine, { codeTtlSeconds: 60, commitBatchSize: 0 });
+    try {
+      expect(reference.services.payments.batchStats()).toBeUndefined();
+      const carol = await createFundedPayer(reference.app, reference.operatorToken, 'carol', 10_000);
+      await createPayee(reference.app, reference.operatorToken, 'shop');
+      const trace = async (target: TestPlatform, payer: TestPayer) => {
+        const created = await target.services.payments.create(creation(payer, 700));
+        await target.services.payments.approve(created.payment.id, {
+          secondCode: await secondCodeFor(payer, created.firstCode!),
+        });
+        const [payment] = await target.test.database.query(
+          `SELECT amount, currency, status, deliver_to, failed_approvals, payment_request_id,
+             expires_at_ms - created_at_ms AS lifetime_ms, length(first_code_hash) AS hash_length
+           FROM payments WHERE id = $1`,
+          [created.payment.id],
+        );
+        const transfers = await target.test.database.query(
+          `SELECT kind, amount, currency, reference IS NOT NULL AS has_reference, pending_id IS NOT NULL AS resolves
+           FROM transfers WHERE id = $1 OR pending_id = $1 ORDER BY kind`,
+          [created.payment.holdTransferId],
+        );
+        const codes = await target.test.database.query(
+          'SELECT count(*)::int AS count FROM payment_second_codes WHERE payment_id = $1',
+          [created.payment.id],
+        );
+        const audit = await target.test.database.query<{ event: string; detail: string }>(
+          `SELECT event, detail FROM audit_log
+           WHERE detail LIKE '%' || $1 || '%' OR subject = $1 ORDER BY position`,
+          [created.payment.id],
+        );
+        const events = audit.map((entry) => ({
+          event: entry.event,
+          detail: Object.keys(JSON.parse(entry.detail)).sort(),
+        }));
+        return { payment, transfers, codes, events };
+      };
+      expect(await trace(platform, alice)).toEqual(await trace(reference, carol));
+    } finally {
+      await reference.dispose();
+    }
+  });
+
+  it('runs the API end to end on the fast path: session, idempotency key, create, approve', async () => {
+    const session = await call(platform.app, 'POST', '/v1/sessions', {
+      payerId: alice.id,
+      password: alice.password,
+    });
+    expect(session.statusCode, session.body).toBe(201);
+    const token = session.json().token as string;
+    const responses = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        call(
+          platform.app,
+          'POST',
+          '/v1/payments',
+          { payeeId: 'shop', amount: 40 + n, currency: 'EUR', deliverTo: 'first_terminal' },
+          { token, headers: { 'idempotency-key': `end-to-end-${engine}-${n}` } },
+        ),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+    // A retried request is answered from its stored response, and creates nothing new.
+    const retried = await call(
+      platform.app,
+      'POST',
+      '/v1/payments',
+      { payeeId: 'shop', amount: 41, currency: 'EUR', deliverTo: 'first_terminal' },
+      { token, headers: { 'idempotency-key': `end-to-end-${engine}-1` } },
+    );
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.json().id).toBe(responses[0]!.json().id);
+    const approvals = await Promise.all(
+      responses.map(async (response) => {
+        const payment = response.json() as { id: string; firstCode: string };
+        return call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, {
+          secondCode: await secondCodeFor(alice, payment.firstCode),
+        });
+      }),
+    );
+    expect(approvals.map((r) => r.json().status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect((await platform.services.audit.verify()).ok).toBe(true);
+  });
+});

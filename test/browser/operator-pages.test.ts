@@ -1,0 +1,219 @@
+// Proves in headless Chromium that the operator signs in with the token, unlocks a locked payer, books a deposit, verifies the ledger and reads audit log and outbox, with forged forms refused and no secret rendered.
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cookieNames } from '../../src/web/cookies.js';
+import { basePagePolicy } from '../../src/web/csp.js';
+import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { type BrowserPlatform, screenshot, startBrowserPlatform } from './support/browser-platform.js';
+
+describe.each(testEngines())('operator console on %s', (engine) => {
+  let platform: BrowserPlatform;
+  let alice: TestPayer;
+  let context: BrowserContext;
+  let page: Page;
+
+  /**
+   * Payments spread over the last half hour (the manual clock moves between them), so that the dashboard,
+   * ledger and outbox have something to show: ten payments, nine approved, one wrong code, one still open.
+   */
+  async function seedPayments() {
+    const pay = (deliverTo: string, amount: number) =>
+      call(platform.app, 'POST', '/v1/payments', {
+        payerId: alice.id,
+        password: alice.password,
+        payeeId: 'corner-shop',
+        amount,
+        currency: 'EUR',
+        deliverTo,
+      });
+    for (const [index, minutes] of [0, 2, 3, 3, 3, 4, 3, 3, 3].entries()) {
+      platform.clock.advance(minutes * 60_000);
+      const created = (await pay('first_terminal', index === 0 ? 1_250 : 100)).json();
+      if (index === 0) {
+        const wrong = await call(platform.app, 'POST', `/v1/payments/${created.id}/approve`, {
+          secondCode: '000000',
+        });
+        expect(wrong.statusCode).toBe(401);
+      }
+      const secondCode = await secondCodeFor(alice, created.firstCode);
+      const approved = await call(platform.app, 'POST', `/v1/payments/${created.id}/approve`, { secondCode });
+      expect(approved.statusCode).toBe(200);
+    }
+    platform.clock.advance(2 * 60_000);
+    expect((await pay('second_terminal', 300)).statusCode).toBe(201);
+  }
+
+  const lockState = async (payerId: string) =>
+    (
+      await platform.test.database.query<{ locked_until_ms: bigint | null; consecutive_failures: number }>(
+        'SELECT locked_until_ms, consecutive_failures FROM authentication_failures WHERE subject = $1',
+        [payerId],
+      )
+    )[0];
+
+  beforeAll(async () => {
+    platform = await startBrowserPlatform(engine);
+    alice = await createFundedPayer(platform.app, platform.operatorToken, 'alice', 10_000);
+    await createFundedPayer(platform.app, platform.operatorToken, 'bob', 5_000);
+    await createPayee(platform.app, platform.operatorToken, 'corner-shop', 'Corner Shop');
+    await seedPayments();
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await call(platform.app, 'POST', '/v1/sessions', { payerId: 'bob', password: 'wrong password' });
+    }
+    ({ context, page } = await platform.newPage());
+  });
+  afterAll(async () => {
+    await platform?.dispose();
+  });
+
+  it('refuses a wrong token, then signs in without keeping the token in the browser', async () => {
+    await page.goto('/operator');
+    expect(new URL(page.url()).pathname).toBe('/operator/signin');
+    await page.getByLabel('Operator token').fill('not-the-operator-token-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect(await page.getByRole('alert').first().textContent()).toContain(
+      'The operator token is not correct',
+    );
+    await page.getByLabel('Operator token').fill(platform.operatorToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${platform.baseUrl}/operator`);
+    const cookies = await context.cookies();
+    for (const cookie of cookies) {
+      expect(cookie, cookie.name).toMatchObject({
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Strict',
+        path: '/',
+      });
+      expect(cookie.value).not.toContain(platform.operatorToken);
+    }
+    expect(cookies.map((cookie) => cookie.name)).toContain(cookieNames.operatorSession);
+    expect(await page.content()).not.toContain(platform.operatorToken);
+  });
+
+  it('shows the dashboard with its chart and counts', async () => {
+    expect(await page.getByTestId('payments-recent').textContent()).toBe('10');
+    expect(await page.getByTestId('approval-success-rate').textContent()).toBe('90.0 %');
+    expect(await page.getByTestId('approval-failure-rate').textContent()).toBe('10.0 %');
+    expect(await page.getByTestId('open-holds').textContent()).toBe('1');
+    expect(await page.getByTestId('locked-payers').textContent()).toBe('1');
+    expect(await page.locator('svg#payments-per-minute rect.bar').count()).toBe(30);
+    await screenshot(page, 'operator-dashboard');
+  });
+
+  it('refuses an unlock posted without the CSRF token and changes nothing', async () => {
+    const before = await lockState('bob');
+    expect(before?.locked_until_ms).not.toBeNull();
+    const response = await page.request.post('/operator/payers/bob/unlock', { form: {}, maxRedirects: 0 });
+    expect(response.status()).toBe(403);
+    expect(await lockState('bob')).toEqual(before);
+  });
+
+  it('unlocks a locked payer, who can then sign in again', async () => {
+    await page.getByRole('link', { name: 'Payers' }).click();
+    await page.getByLabel('Payer id starts with').fill('bo');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'bob' }).click();
+    expect(await page.getByTestId('lock-state').textContent()).toContain('locked');
+    await page.getByRole('button', { name: 'Unlock payer' }).click();
+    expect(await page.getByRole('status').first().textContent()).toContain('The payer is unlocked');
+    expect(await page.getByTestId('lock-state').textContent()).toContain('active');
+    const signIn = await call(platform.app, 'POST', '/v1/sessions', {
+      payerId: 'bob',
+      password: 'correct horse battery',
+    });
+    expect(signIn.statusCode).toBe(201);
+  });
+
+  it('books a deposit typed in major units', async () => {
+    await page.goto('/operator/payers/alice');
+    const before = await page.getByTestId('payer-available-EUR').textContent();
+    expect(before).toBe('76.50 EUR');
+    await page.getByLabel('Amount').fill('25.05');
+    await page.getByRole('button', { name: 'Deposit' }).click();
+    expect(await page.getByRole('status').first().textContent()).toContain('The deposit is booked');
+    expect(await page.getByTestId('payer-available-EUR').textContent()).toBe('101.55 EUR');
+  });
+
+  it('creates a payer, shows its terminal key once and never the password typed', async () => {
+    await page.goto('/operator/payers');
+    await page.getByLabel('Payer id', { exact: false }).last().fill('carol');
+    await page.getByLabel('Password', { exact: false }).fill('carol password 1');
+    await page.getByLabel('Verification code', { exact: false }).fill('2468');
+    await page.getByRole('button', { name: 'Create payer' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Payer carol created');
+    const key = (await page.getByTestId('terminal-key').textContent()) ?? '';
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    const content = await page.content();
+    expect(content).not.toContain('carol password 1');
+    expect(content).not.toContain('2468');
+    await page.goto('/operator/payers/carol');
+    expect(await page.content()).not.toContain(key);
+  });
+
+  it('verifies the ledger and shows every invariant with the totals', async () => {
+    await page.getByRole('link', { name: 'Verify ledger' }).click();
+    await page.getByRole('button', { name: 'Verify ledger' }).click();
+    expect(await page.getByTestId('ledger-result').textContent()).toContain('all invariants hold');
+    expect(await page.locator('td', { hasText: 'debits equal credits per currency (posted)' }).count()).toBe(
+      1,
+    );
+    expect(await page.locator('text=broken').count()).toBe(0);
+    await screenshot(page, 'operator-ledger-verify');
+  });
+
+  it('browses accounts and transfers with filters', async () => {
+    await page.goto('/operator/ledger/accounts?kind=payer&owner=ali');
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.locator('tbody tr a').first().click();
+    expect(new URL(page.url()).pathname).toBe('/operator/ledger/transfers');
+    const rows = await page.locator('tbody tr').count();
+    // Two deposits, ten holds and nine posts.
+    expect(rows).toBe(21);
+    await page.getByLabel('Kind').selectOption('pending');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    expect(await page.locator('tbody tr').count()).toBe(10);
+  });
+
+  it('shows the audit log newest first with an intact chain, and the outbox without codes', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    expect(await page.getByTestId('chain-status').textContent()).toContain('chain intact');
+    const positions = await page.locator('tbody tr td:first-child').allTextContents();
+    expect(positions.length).toBeGreaterThan(5);
+    expect(Number(positions[0])).toBeGreaterThan(Number(positions[positions.length - 1]));
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('tbody').textContent()).toContain('second_terminal');
+    // The first code travels sealed in the outbox row; it must not appear on the page.
+    const [delivery] = await platform.test.database.query<{ id: string; payload_sealed: string }>(
+      `SELECT id, payload_sealed FROM deliveries WHERE channel = 'second_terminal'`,
+    );
+    const payload = platform.services.deps.secrets.box.open(
+      delivery!.payload_sealed,
+      `delivery:${delivery!.id}`,
+    );
+    const { firstCode } = JSON.parse(payload.toString('utf8')) as { firstCode: string };
+    expect(firstCode).toMatch(/^[0-9]{8}$/);
+    expect(await page.content()).not.toContain(firstCode);
+  });
+
+  it('sends the Content-Security-Policy on every console page', async () => {
+    for (const path of [
+      '/operator',
+      '/operator/payers',
+      '/operator/payers/alice',
+      '/operator/payees',
+      '/operator/payees/corner-shop',
+      '/operator/ledger/accounts',
+      '/operator/ledger/transfers',
+      '/operator/ledger/verify',
+      '/operator/audit',
+      '/operator/outbox',
+    ]) {
+      const response = await page.request.get(path, { maxRedirects: 0 });
+      expect(response.status(), path).toBe(200);
+      expect(response.headers()['content-security-policy'], path).toContain(basePagePolicy);
+    }
+  });
+});

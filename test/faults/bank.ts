@@ -1,0 +1,51 @@
+// `npm run test:faults`: the bank test under faults on PGlite and PostgreSQL, seeded and reproducible.
+// Usage: node --import tsx test/faults/bank.ts [--seed N] [--seconds N] [--engines pglite,postgres] [--short]
+import { parseArgs } from 'node:util';
+import { type BankOptions, type FaultKind, formatReport, runBank } from './bank-run.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    seconds: { type: 'string' },
+    engines: { type: 'string', default: 'pglite,postgres' },
+    short: { type: 'boolean', default: false },
+    'shared-postgres': { type: 'boolean', default: false },
+  },
+});
+
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const seconds = Number(values.seconds ?? (values.short ? 12 : 90));
+const postgresUrl = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+let failed = false;
+for (const engine of (values.engines ?? '').split(',').filter((name) => name !== '')) {
+  if (engine !== 'pglite' && engine !== 'postgres') throw new Error(`unknown engine ${engine}`);
+  // The long form crashes PostgreSQL itself, so it runs a private cluster rather than the shared server.
+  const privatePostgres = engine === 'postgres' && !values.short && !values['shared-postgres'];
+  const faults: FaultKind[] =
+    engine === 'pglite'
+      ? ['kill', 'pause']
+      : ['kill', 'pause', 'terminate', ...(privatePostgres ? (['postgres_crash'] as const) : [])];
+  const options: BankOptions = {
+    engine,
+    seed,
+    durationMs: seconds * 1000,
+    clients: values.short ? 4 : 8,
+    payers: values.short ? 6 : 12,
+    payees: 4,
+    faultGapMs: values.short ? [1500, 3000] : [2000, 6000],
+    faults,
+    postgresUrl,
+    privatePostgres,
+    requestDeadlineMs: values.short ? 8_000 : 90_000,
+    log: (line) => process.stdout.write(`[${engine}] ${line}\n`),
+  };
+  process.stdout.write(`bank test on ${engine}: seed ${seed}, ${seconds} s, faults ${faults.join(', ')}\n`);
+  const report = await runBank(options);
+  process.stdout.write(`${formatReport(report)}\n`);
+  if (report.violations.length > 0) failed = true;
+}
+if (failed) {
+  process.stdout.write(`FAILED: replay with --seed ${seed}\n`);
+  process.exitCode = 1;
+}

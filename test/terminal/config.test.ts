@@ -1,0 +1,53 @@
+// Proves that the delivery settings are read from the environment, validated, and refused with a message that names the variable.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const secret = 'a-gateway-secret-of-thirty-two-characters';
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('delivery configuration', () => {
+  it('leaves the SMS channel and the development outbox off by default', () => {
+    expect(loadConfig({})).toMatchObject({
+      smsGatewayUrl: undefined,
+      smsGatewaySecret: undefined,
+      developmentOutbox: false,
+    });
+  });
+
+  it('reads an SMS gateway and the development outbox flag', () => {
+    expect(
+      loadConfig({
+        SMS_GATEWAY_URL: 'https://sms.internal/send',
+        SMS_GATEWAY_SECRET: secret,
+        DEVELOPMENT_OUTBOX: 'true',
+      }),
+    ).toMatchObject({
+      smsGatewayUrl: 'https://sms.internal/send',
+      smsGatewaySecret: secret,
+      developmentOutbox: true,
+    });
+  });
+
+  it.each([
+    [{ SMS_GATEWAY_URL: 'https://sms.internal/send' }, 'SMS_GATEWAY_SECRET'],
+    [{ SMS_GATEWAY_URL: 'https://sms.internal/send', SMS_GATEWAY_SECRET: 'short' }, 'SMS_GATEWAY_SECRET'],
+    [{ SMS_GATEWAY_URL: 'ftp://sms.internal/send', SMS_GATEWAY_SECRET: secret }, 'SMS_GATEWAY_URL'],
+    [{ SMS_GATEWAY_URL: 'not a url', SMS_GATEWAY_SECRET: secret }, 'SMS_GATEWAY_URL'],
+    [{ SMS_GATEWAY_SECRET: secret }, 'SMS_GATEWAY_SECRET'],
+    [{ DEVELOPMENT_OUTBOX: 'yes' }, 'DEVELOPMENT_OUTBOX'],
+  ])('refuses %o naming %s', (env, variable) => {
+    const error = refusal(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message).not.toContain(secret);
+  });
+});
