@@ -58,6 +58,7 @@ const benchLimits = Object.freeze({
   growthLargePayersDefault: 1_000_000,
   growthHistoryPaymentsDefault: 1_000_000,
   historyPaymentsMax: 20_000_000,
+  rateMax: 1_000_000,
 });
 
 const projectRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -66,6 +67,8 @@ const resultsDirectory = fileURLToPath(new URL('./results/', import.meta.url));
 interface BenchOptions {
   readonly databaseUrl: string | undefined;
   readonly clients: number;
+  /** A paced rate to run at instead of the peak and half-peak runs (`--rate`). */
+  readonly ratePerSecond: number | undefined;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
   readonly payers: number;
@@ -89,7 +92,8 @@ interface BenchOptions {
 const usage =
   'usage: npm run bench -- [--database-url URL] [--clients C] [--duration-s T] [--payers P] [--payees N] ' +
   '[--json] [--sweep] [--growth] [--growth-payers P] [--history N] [--threads N] [--pool-size N] ' +
-  '[--warmup-s S] [--skip-build] [--skip-pglite] [--server-env NAME=VALUE]… [--server-node-arg ARG]…';
+  '[--warmup-s S] [--rate R] [--explain] [--skip-build] [--skip-pglite] [--server-env NAME=VALUE]… ' +
+  '[--server-node-arg ARG]…';
 
 class UsageError extends Error {}
 
@@ -163,6 +167,8 @@ function parseOptions(argv: readonly string[]): BenchOptions {
       l.historyPaymentsMax,
     ),
     explain: values.explain === true,
+    ratePerSecond:
+      values.rate === undefined ? undefined : wholeFlag('rate', values.rate, 0, 1, benchLimits.rateMax),
     skipBuild: values['skip-build'] === true,
     skipPglite: values['skip-pglite'] === true,
     historyGiven: values.history !== undefined,
@@ -190,6 +196,7 @@ function parseFlags(argv: readonly string[]) {
       'growth-payers': { type: 'string' },
       history: { type: 'string' },
       explain: { type: 'boolean' },
+      rate: { type: 'string' },
       'skip-build': { type: 'boolean' },
       'skip-pglite': { type: 'boolean' },
       'server-env': { type: 'string', multiple: true },
@@ -333,6 +340,9 @@ async function defaultSections(options: BenchOptions): Promise<Section> {
   const section: Section = { name: 'default', rows: [], verifications: [] };
   if (options.databaseUrl !== undefined) {
     const outcome = await withTarget(targetPlan(options, 'postgres', options.payers), async (target) => {
+      if (options.ratePerSecond !== undefined) {
+        return [await measured(target, spec(options, 'paced', options.clients, options.ratePerSecond))];
+      }
       const peak = await measured(target, spec(options, 'peak', options.clients));
       const half = Math.max(1, Math.round(peak.paymentsPerSecond / 2));
       const halfRate = await measured(target, spec(options, 'half peak', options.clients, half));

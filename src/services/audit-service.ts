@@ -97,9 +97,12 @@ export class AuditService {
     if (prepared.length === 0) return [];
     const head = await this.store.lockHead(tx);
     const entries = extendChain(sha256Hex, head, prepared, nowMs);
-    await this.store.insertEntries(tx, entries);
     const last = entries[entries.length - 1]!;
-    await this.store.moveHead(tx, head, { position: last.position, hash: last.hash });
+    // Sent together, one round trip while the head is locked: the server runs them in order.
+    await Promise.all([
+      this.store.insertEntries(tx, entries),
+      this.store.moveHead(tx, head, { position: last.position, hash: last.hash }),
+    ]);
     return entries.map(entryForApi);
   }
 

@@ -127,7 +127,9 @@ export class AuthenticationService {
       settings.sessionLifetimeMs,
     );
     if (session === undefined) throw new CountersignError('authentication_required');
-    await this.assertNotLocked(session.payerId);
+    // The store reads the payer's lock with the session when it can, saving a round trip per request.
+    if (session.attempts === undefined) await this.assertNotLocked(session.payerId);
+    else if (isLocked(session.attempts, nowMs)) throw new CountersignError('payer_locked');
     return { payerId: session.payerId, expiresAtMs: this.sessionExpiry(session.createdAtMs, nowMs) };
   }
 

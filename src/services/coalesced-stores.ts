@@ -15,7 +15,7 @@ import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import { type BatchOutcome, CommitBatcher } from './commit-batcher.js';
 import type { IdempotencyBeginResult, IdempotencyStore } from './idempotency.js';
-import type { PartyStore } from './party-store.js';
+import type { PartyStore, TouchedSession } from './party-store.js';
 import type { CommitBatching, SessionTouch } from './payment-batches.js';
 
 /** One request's claim of an idempotency key. */
@@ -123,7 +123,7 @@ export function coalescedPartyStore(
   batching: CommitBatching,
 ): PartyStore {
   const options = { ...batching.options, transactional: false };
-  const sessions = new CommitBatcher<SessionTouch, { payerId: string; createdAtMs: number } | undefined>(
+  const sessions = new CommitBatcher<SessionTouch, TouchedSession | undefined>(
     database,
     {
       runMany: async (executor, touches) => (await batching.store.touchSessions(executor, touches)).map(done),

@@ -25,7 +25,7 @@ import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './c
 import { derivedId, newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
-import type { PaymentInsert } from './party-store.js';
+import type { PaymentInsert, TouchedSession } from './party-store.js';
 import type { Approval, CreatedPayment, PaymentCreation, PaymentObserver } from './payment-service.js';
 
 /** A payer's sealed verification code and active terminals (sealed keys), in terminal order. */
@@ -53,9 +53,12 @@ export interface SessionTouch {
 export interface PaymentBatchStore {
   selectPayeeNames(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, string>>;
   selectCodeMaterial(tx: SqlExecutor, payerIds: readonly string[]): Promise<Map<string, PayerCodeMaterial>>;
-  selectExistingPaymentIds(tx: SqlExecutor, ids: readonly string[]): Promise<Set<string>>;
   insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]): Promise<Set<string>>;
-  lockForApproval(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, ApprovalState>>;
+  /** Payments locked in id order, with their approving hashes and their payers' attempt states. */
+  lockForApproval(
+    tx: SqlExecutor,
+    ids: readonly string[],
+  ): Promise<{ states: Map<string, ApprovalState>; attempts: Map<string, AttemptState> }>;
   selectAttemptStates(tx: SqlExecutor, subjects: readonly string[]): Promise<Map<string, AttemptState>>;
   updatePaymentStatuses(
     tx: SqlExecutor,
@@ -63,11 +66,11 @@ export interface PaymentBatchStore {
     status: PaymentStatus,
     nowMs: number,
   ): Promise<void>;
-  /** Checks and extends many sessions in one statement: per touch, its payer and creation, or undefined. */
+  /** Checks and extends many sessions in one statement: per touch, the live session, or undefined. */
   touchSessions(
     executor: SqlExecutor,
     touches: readonly SessionTouch[],
-  ): Promise<({ payerId: string; createdAtMs: number } | undefined)[]>;
+  ): Promise<(TouchedSession | undefined)[]>;
 }
 
 /** How group commit is set up: the batch bounds and the store of the set-oriented statements. */
@@ -80,7 +83,7 @@ export interface CommitBatching {
  * Batches running at once per operation. PGlite runs one transaction at a time, so a second batch would
  * only wait; on PostgreSQL a second batch reads and computes while the first one commits.
  */
-const batchesInFlightMax = { pglite: 1, postgres: 2 } as const;
+const batchesInFlightMax = { pglite: 1, postgres: 1 } as const;
 
 /**
  * Group commit as configured: `size` operations per batch at most (0 turns it off), `waitMs` the longest an
@@ -215,64 +218,62 @@ export class PaymentBatches {
   }
 
   /**
-   * Creations: payees and code material read once for the batch, first and second codes computed, then
-   * all holds in one ledger batch and all payments in one insert. A hold refused for funds answers
-   * `insufficient_funds` and writes nothing; anything unusual (an account not yet opened, a retried
-   * creation, a merchant's request) runs alone.
+   * Creations: payees, code material and retried ids read once for the batch (one round trip), first and
+   * second codes computed before any lock is taken, then all holds in one ledger batch and all payments in
+   * one insert. A hold refused for funds answers `insufficient_funds` and writes nothing; anything unusual
+   * (an account not yet opened, a retried creation, a merchant's request) runs alone.
    */
   private async createMany(tx: SqlExecutor, creations: readonly PaymentCreation[]) {
     const { batching, deps } = this;
     const nowMs = deps.clock.nowMs();
     const payments = creations.map((creation) => this.newPayment(creation, nowMs));
-    const payeeNames = await batching.store.selectPayeeNames(tx, unique(creations.map((c) => c.payeeId)));
-    const material = await batching.store.selectCodeMaterial(tx, unique(creations.map((c) => c.payerId)));
-    const existing = await batching.store.selectExistingPaymentIds(
-      tx,
-      payments.filter((_, index) => creations[index]!.idempotencyKey !== undefined).map((p) => p.id),
-    );
+    const [payeeNames, material] = await Promise.all([
+      batching.store.selectPayeeNames(tx, unique(creations.map((c) => c.payeeId))),
+      batching.store.selectCodeMaterial(tx, unique(creations.map((c) => c.payerId))),
+    ]);
     const outcomes: BatchOutcome<CreatedPayment>[] = creations.map(() => alone);
     const seenIds = new Set<string>();
-    const held: number[] = [];
+    const plain: number[] = [];
     payments.forEach((payment, index) => {
-      const plain =
+      const isPlain =
         payment.paymentRequestId === null &&
         payeeNames.has(payment.payeeId) &&
         material.has(payment.payerId) &&
-        !existing.has(payment.id) &&
         !seenIds.has(payment.id);
       seenIds.add(payment.id);
-      if (plain) held.push(index);
+      if (isPlain) plain.push(index);
     });
+    // The crypto runs before the holds: the payee's account stays locked only for the writes and the commit.
+    const codes = await this.issueCodes(
+      plain.map((index) => payments[index]!),
+      material,
+    );
     const results = await this.hold(
       tx,
-      held.map((index) => payments[index]!),
+      plain.map((index) => payments[index]!),
+      plain.map((index) => creations[index]!.idempotencyKey !== undefined),
       nowMs,
     );
-    const issued: number[] = [];
-    held.forEach((index, position) => {
+    const issued: { index: number; insert: PaymentInsert; firstCode: string }[] = [];
+    plain.forEach((index, position) => {
       const result = results[position]!;
-      if (result === 'held') issued.push(index);
+      if (result === 'held') issued.push({ index, ...codes[position]! });
       else if (result === 'no_funds')
         outcomes[index] = {
           kind: 'failed',
           error: new CountersignError('insufficient_funds', { param: 'amount' }),
         };
     });
-    const codes = await this.issueCodes(
-      issued.map((index) => payments[index]!),
-      material,
-    );
     const inserted = await batching.store.insertPayments(
       tx,
-      codes.map((code) => code.insert),
+      issued.map((item) => item.insert),
     );
     // A payment not inserted met an open first code of its payer (about 1 in 10^8) or a concurrent twin:
     // the whole batch rolls back and runs alone, where the reference path draws again.
-    if (inserted.size !== codes.length) throw new Error('a payment of the batch was not inserted');
-    await this.afterInsert(tx, codes, payeeNames, nowMs);
-    issued.forEach((index, position) => {
-      const payment = payments[index]!;
-      const firstCode = codes[position]!.firstCode;
+    if (inserted.size !== issued.length) throw new Error('a payment of the batch was not inserted');
+    await this.afterInsert(tx, issued, payeeNames, nowMs);
+    for (const { index, insert, firstCode } of issued) {
+      const payment = insert.payment;
       outcomes[index] = {
         kind: 'done',
         value: {
@@ -281,12 +282,20 @@ export class PaymentBatches {
           ...(payment.deliverTo === 'first_terminal' ? { firstCode } : {}),
         },
       };
-    });
+    }
     return outcomes;
   }
 
-  /** Holds the amounts in one ledger batch; per payment `held` or `no_funds`. */
-  private async hold(tx: SqlExecutor, payments: readonly Payment[], nowMs: number) {
+  /**
+   * Holds the amounts in one ledger batch; per payment `held`, `no_funds`, or — left to the reference
+   * path — `no_account` or `retried`.
+   */
+  private async hold(
+    tx: SqlExecutor,
+    payments: readonly Payment[],
+    retriable: readonly boolean[],
+    nowMs: number,
+  ) {
     if (payments.length === 0) return [];
     const holds: TransferRequest[] = payments.map((payment) => ({
       id: payment.holdTransferId,
@@ -300,6 +309,12 @@ export class PaymentBatches {
     const results = await this.deps.ledgerStore.createTransfersIn(tx, holds, nowMs);
     return results.map((result, index) => {
       if (result.status === 'created') return 'held' as const;
+      // A retried creation whose first attempt committed finds its hold: the reference path answers with
+      // the payment it made then.
+      const found =
+        result.status === 'exists' ||
+        (result.status === 'failed' && result.error === 'exists_with_different_fields');
+      if (found && retriable[index] === true) return 'retried' as const;
       if (result.status === 'failed' && result.error === 'exceeds_credits') return 'no_funds' as const;
       // A wallet or payee account not yet opened (a first payment in a currency, to a payee) is opened by
       // the reference path, in the transaction that rolls it back again if the payment is refused.
@@ -426,10 +441,9 @@ export class PaymentBatches {
   private async approveMany(tx: SqlExecutor, inputs: readonly ApprovalInput[]) {
     const { batching, deps } = this;
     const nowMs = deps.clock.nowMs();
-    const states = await batching.store.lockForApproval(tx, unique(inputs.map((input) => input.paymentId)));
-    const attempts = await batching.store.selectAttemptStates(
+    const { states, attempts } = await batching.store.lockForApproval(
       tx,
-      unique([...states.values()].map((state) => state.payment.payerId)),
+      unique(inputs.map((input) => input.paymentId)),
     );
     const outcomes: BatchOutcome<Payment>[] = inputs.map(() => alone);
     const approved: { index: number; payment: Payment }[] = [];
@@ -530,7 +544,10 @@ export class PaymentBatches {
   private async cancelMany(tx: SqlExecutor, inputs: readonly CancelInput[]) {
     const { batching, deps } = this;
     const nowMs = deps.clock.nowMs();
-    const states = await batching.store.lockForApproval(tx, unique(inputs.map((input) => input.paymentId)));
+    const { states } = await batching.store.lockForApproval(
+      tx,
+      unique(inputs.map((input) => input.paymentId)),
+    );
     const outcomes: BatchOutcome<Payment>[] = inputs.map(() => alone);
     const canceled: { index: number; payment: Payment }[] = [];
     const decided = new Set<string>();

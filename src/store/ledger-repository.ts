@@ -125,12 +125,16 @@ export async function selectAccounts(
 
 async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[]) {
   const dependencies = batchDependencies(requests);
-  // Pending transfers first, then accounts: every batch takes its locks in this one order.
-  const pendingRows = await tx.query<TransferRow & { status: PendingStatus }>(
-    `SELECT t.*, p.status FROM pending_transfers p JOIN transfers t ON t.id = p.id
-     WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
-    [dependencies.pendingIds],
-  );
+  // Pending transfers first, then accounts: every batch takes its locks in this one order. A batch that
+  // resolves no hold (only new holds and single transfers) skips the round trip.
+  const pendingRows =
+    dependencies.pendingIds.length === 0
+      ? []
+      : await tx.query<TransferRow & { status: PendingStatus }>(
+          `SELECT t.*, p.status FROM pending_transfers p JOIN transfers t ON t.id = p.id
+           WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
+          [dependencies.pendingIds],
+        );
   const pending = new Map<string, PendingTransferState>();
   const accountIds = new Set(dependencies.accountIds);
   for (const row of pendingRows) {
@@ -139,11 +143,12 @@ async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[
     accountIds.add(transfer.debitAccountId);
     accountIds.add(transfer.creditAccountId);
   }
-  const accounts = await selectAccounts(tx, [...accountIds].sort(), true);
   // Transfers already recorded under the batch's ids are read after the locks: a concurrent batch with
   // the same new id has then committed, and this one answers `exists` instead of hitting the primary key.
-  const existingRows = await tx.query<TransferRow>('SELECT * FROM transfers WHERE id = ANY($1::uuid[])', [
-    dependencies.transferIds,
+  // Both statements are sent together (one round trip); the server runs them in order.
+  const [accounts, existingRows] = await Promise.all([
+    selectAccounts(tx, [...accountIds].sort(), true),
+    tx.query<TransferRow>('SELECT * FROM transfers WHERE id = ANY($1::uuid[])', [dependencies.transferIds]),
   ]);
   const existing = new Map(existingRows.map((row) => [row.id, transferFromRow(row)]));
   return { accounts: new Map(accounts.map((account) => [account.id, account])), pending, existing };
@@ -161,9 +166,13 @@ export async function createTransfersIn(
   if (requests.length === 0) return [];
   const snapshot = await loadSnapshot(tx, requests);
   const changes = applyTransfers(snapshot, requests, nowMs);
-  await writeTransfers(tx, changes.transfers);
-  await writePending(tx, changes.newPending, changes.resolved);
-  await writeAccounts(tx, snapshot.accounts, changes.accounts);
+  // The writes are sent together, in this order (pending rows reference the new transfers), in one round
+  // trip; the server runs them in order, and the first failure fails the transaction.
+  await Promise.all([
+    writeTransfers(tx, changes.transfers),
+    writePending(tx, changes.newPending, changes.resolved),
+    writeAccounts(tx, snapshot.accounts, changes.accounts),
+  ]);
   return changes.results;
 }
 

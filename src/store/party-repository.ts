@@ -2,7 +2,13 @@
  * Payers, payees, terminals, attempt counters and sessions in SQL.
  */
 import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
-import type { PartyStore, PayeeRecord, PayerRecord, TerminalRecord } from '../services/party-store.js';
+import type {
+  PartyStore,
+  PayeeRecord,
+  PayerRecord,
+  TerminalRecord,
+  TouchedSession,
+} from '../services/party-store.js';
 import type { SqlExecutor } from './database.js';
 
 interface PayerRow {
@@ -174,15 +180,42 @@ async function touchSession(
   nowMs: number,
   idleMs: number,
   lifetimeMs: number,
-): Promise<{ payerId: string; createdAtMs: number } | undefined> {
-  // One statement both checks that the session is alive and extends its idle window.
-  const [row] = await tx.query<{ payer_id: string; created_at_ms: bigint }>(
-    `UPDATE sessions SET last_used_at_ms = $2
-     WHERE token_hash = $1 AND NOT revoked AND last_used_at_ms > $3 AND created_at_ms > $4
-     RETURNING payer_id, created_at_ms`,
+): Promise<TouchedSession | undefined> {
+  // One statement checks that the session is alive, extends its idle window and reads its payer's lock.
+  const [row] = await tx.query<{ payer_id: string; created_at_ms: bigint } & JoinedAttemptColumns>(
+    `WITH touched AS (
+       UPDATE sessions SET last_used_at_ms = $2
+       WHERE token_hash = $1 AND NOT revoked AND last_used_at_ms > $3 AND created_at_ms > $4
+       RETURNING payer_id, created_at_ms
+     )
+     SELECT t.payer_id, t.created_at_ms, f.consecutive_failures, f.locked_until_ms, f.temporary_locks,
+       f.locked_permanently
+     FROM touched t LEFT JOIN authentication_failures f ON f.subject = t.payer_id`,
     [tokenHash, nowMs, nowMs - idleMs, nowMs - lifetimeMs],
   );
-  return row === undefined ? undefined : { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms) };
+  if (row === undefined) return undefined;
+  return { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms), attempts: attemptStateOf(row) };
+}
+
+/** The columns of authentication_failures as a LEFT JOIN gives them: null when the payer was never seen. */
+export interface JoinedAttemptColumns {
+  readonly [column: string]: unknown;
+  readonly consecutive_failures?: number | null;
+  readonly locked_until_ms?: bigint | null;
+  readonly temporary_locks?: number | null;
+  readonly locked_permanently?: boolean | null;
+}
+
+/** The attempt state of a row joined from authentication_failures; a payer never seen has the fresh one. */
+export function attemptStateOf(row: JoinedAttemptColumns): AttemptState {
+  if (row.consecutive_failures === undefined || row.consecutive_failures === null) return freshAttemptState;
+  return {
+    consecutiveFailures: row.consecutive_failures,
+    lockedUntilMs:
+      row.locked_until_ms === null || row.locked_until_ms === undefined ? null : Number(row.locked_until_ms),
+    temporaryLocks: row.temporary_locks ?? 0,
+    lockedPermanently: row.locked_permanently ?? false,
+  };
 }
 
 async function revokeSession(tx: SqlExecutor, tokenHash: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { AttemptState } from '../domain/attempts.js';
 import type { Payment, PaymentStatus } from '../domain/payment.js';
-import type { PaymentInsert } from '../services/party-store.js';
+import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
 import type {
   ApprovalState,
   PayerCodeMaterial,
@@ -13,6 +13,7 @@ import type {
   SessionTouch,
 } from '../services/payment-batches.js';
 import type { Row, SqlExecutor } from './database.js';
+import { attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';
 
 interface MaterialRow extends Row {
@@ -66,15 +67,6 @@ async function selectCodeMaterial(
   return material;
 }
 
-/** Ids among `ids` that name a payment already. */
-async function selectExistingPaymentIds(tx: SqlExecutor, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await tx.query<{ id: string }>('SELECT id FROM payments WHERE id = ANY($1::uuid[])', [
-    [...ids],
-  ]);
-  return new Set(rows.map((row) => row.id));
-}
-
 /**
  * Inserts payments and their second-code hashes; returns the ids inserted. A payment whose id or open
  * first code is taken is skipped (ON CONFLICT DO NOTHING), for the caller to notice and resolve.
@@ -120,31 +112,55 @@ async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]
 }
 
 /**
- * Payments with the hashes that approve them, locked in id order (so that two batches never wait on each
- * other in a cycle). Only second codes of terminals still active count, as in the single path.
+ * Payments with the hashes that approve them and their payers' attempt states, in one statement, locked
+ * in id order (so that two batches never wait on each other in a cycle). Only second codes of terminals
+ * still active count, as in the single path.
  */
-async function lockForApproval(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, ApprovalState>> {
+async function lockForApproval(
+  tx: SqlExecutor,
+  ids: readonly string[],
+): Promise<{ states: Map<string, ApprovalState>; attempts: Map<string, AttemptState> }> {
   type PaymentRow = Parameters<typeof paymentFromRow>[0];
-  const rows = await tx.query<PaymentRow & { first_code_hash: string }>(
-    'SELECT * FROM payments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+  const rows = await tx.query<PaymentRow & ApprovalColumns>(
+    `SELECT p.*,
+       (SELECT string_agg(c.second_code_hash, ',')
+        FROM payment_second_codes c JOIN terminals t ON t.id = c.terminal_id
+        WHERE c.payment_id = p.id AND t.status = 'active') AS second_code_hashes,
+       f.consecutive_failures, f.locked_until_ms, f.temporary_locks, f.locked_permanently
+     FROM payments p LEFT JOIN authentication_failures f ON f.subject = p.payer_id
+     WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
     [[...ids]],
   );
   const states = new Map<string, ApprovalState>();
+  const attempts = new Map<string, AttemptState>();
   for (const row of rows) {
     states.set(row.id, {
       payment: paymentFromRow(row),
       firstCodeHash: row.first_code_hash,
-      secondCodeHashes: [],
+      secondCodeHashes: row.second_code_hashes === null ? [] : row.second_code_hashes.split(','),
     });
+    attempts.set(row.payer_id, attemptStateOf(row));
   }
-  if (states.size === 0) return states;
-  const codes = await tx.query<{ payment_id: string; second_code_hash: string }>(
-    `SELECT c.payment_id, c.second_code_hash FROM payment_second_codes c JOIN terminals t ON t.id = c.terminal_id
-     WHERE c.payment_id = ANY($1::uuid[]) AND t.status = 'active'`,
-    [[...states.keys()]],
-  );
-  for (const code of codes) states.get(code.payment_id)?.secondCodeHashes.push(code.second_code_hash);
-  return states;
+  return { states, attempts };
+}
+
+/** Columns `lockForApproval` reads besides the payment's own. */
+interface ApprovalColumns {
+  first_code_hash: string;
+  second_code_hashes: string | null;
+  consecutive_failures: number | null;
+  locked_until_ms: bigint | null;
+  temporary_locks: number | null;
+  locked_permanently: boolean | null;
+}
+
+function attemptStateFromRow(row: AttemptRow): AttemptState {
+  return {
+    consecutiveFailures: row.consecutive_failures,
+    lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
+    temporaryLocks: row.temporary_locks,
+    lockedPermanently: row.locked_permanently,
+  };
 }
 
 /** Attempt states of claimed payer ids; an id never seen has none. */
@@ -157,17 +173,7 @@ async function selectAttemptStates(
      FROM authentication_failures WHERE subject = ANY($1::text[])`,
     [[...subjects]],
   );
-  return new Map(
-    rows.map((row) => [
-      row.subject,
-      {
-        consecutiveFailures: row.consecutive_failures,
-        lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
-        temporaryLocks: row.temporary_locks,
-        lockedPermanently: row.locked_permanently,
-      },
-    ]),
-  );
+  return new Map(rows.map((row) => [row.subject, attemptStateFromRow(row)]));
 }
 
 /** Sets the status of many payments with one statement. */
@@ -187,14 +193,16 @@ async function updatePaymentStatuses(
 
 /**
  * Checks and extends many sessions with one statement, each as `party-repository`'s `touchSession` would:
- * alive when not revoked, used within its idle window and younger than its lifetime, as of its own `nowMs`.
- * Returns, per touch in order, the session's payer and creation time, or undefined.
+ * alive when not revoked, used within its idle window and younger than its lifetime, as of its own `nowMs`;
+ * and reads each live session's payer's attempt state. Returns one answer per touch, in order.
  */
 async function touchSessions(
   executor: SqlExecutor,
   touches: readonly SessionTouch[],
-): Promise<({ payerId: string; createdAtMs: number } | undefined)[]> {
-  const rows = await executor.query<{ n: bigint; payer_id: string; created_at_ms: bigint }>(
+): Promise<(TouchedSession | undefined)[]> {
+  const rows = await executor.query<
+    { n: bigint; payer_id: string; created_at_ms: bigint } & JoinedAttemptColumns
+  >(
     `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
          WITH ORDINALITY AS i(token_hash, now_ms, used_after_ms, created_after_ms, n)
@@ -208,7 +216,9 @@ async function touchSessions(
        WHERE s.token_hash = t.token_hash
        RETURNING 1
      )
-     SELECT n, payer_id, created_at_ms FROM live`,
+     SELECT l.n, l.payer_id, l.created_at_ms, f.consecutive_failures, f.locked_until_ms, f.temporary_locks,
+       f.locked_permanently
+     FROM live l LEFT JOIN authentication_failures f ON f.subject = l.payer_id`,
     [
       touches.map((t) => t.tokenHash),
       touches.map((t) => t.nowMs),
@@ -219,7 +229,8 @@ async function touchSessions(
   const found = new Map(rows.map((row) => [Number(row.n), row]));
   return touches.map((_, index) => {
     const row = found.get(index + 1);
-    return row === undefined ? undefined : { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms) };
+    if (row === undefined) return undefined;
+    return { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms), attempts: attemptStateOf(row) };
   });
 }
 
@@ -227,7 +238,6 @@ async function touchSessions(
 export const sqlPaymentBatchStore: PaymentBatchStore = Object.freeze({
   selectPayeeNames,
   selectCodeMaterial,
-  selectExistingPaymentIds,
   insertPayments,
   lockForApproval,
   selectAttemptStates,

@@ -176,6 +176,18 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
       platform.services.payments.create(creation(alice, 55, 'shop', 'payer:alice:key-1')),
     ]);
     expect(twin!.payment.id).toBe(first!.payment.id);
+    // A retry after the first has committed finds its hold in the batch and is answered by the reference
+    // path with the payment already made, without a second hold.
+    const before = stats();
+    const retried = await platform.services.payments.create(creation(alice, 55, 'shop', 'payer:alice:key-1'));
+    expect(retried.payment.id).toBe(first!.payment.id);
+    expect(retried.firstCode).toBeUndefined();
+    expect(stats().creations.inputsAlone - before.creations.inputsAlone).toBe(1);
+    expect(stats().creations.batchesRolledBack - before.creations.batchesRolledBack).toBe(0);
+    const holds = await platform.test.database.query('SELECT id FROM transfers WHERE reference = $1', [
+      `payment:${first!.payment.id}`,
+    ]);
+    expect(holds).toHaveLength(1);
     const rows = await platform.test.database.query('SELECT id FROM payments WHERE id = $1', [
       first!.payment.id,
     ]);
