@@ -7,13 +7,14 @@
  *
  * Default run: on PostgreSQL (a fresh database on the server of `--database-url`, else of `DATABASE_URL`
  * through `loadConfig`), the compiled server (`npm run build` first) is started as its own process, payers
- * and payees are bulk-seeded with SQL (see bench/payments/seed.ts), and C clients drive complete payments
+ * and payees are bulk-seeded with SQL (see bench/payments/seed.ts) with 10 past payments per payer (`--history`
+ * sets another number), and C clients drive complete payments
  * — create (hold) and approve with the computed second code (post) — for T seconds flat out (the peak),
  * then for T seconds paced at half the peak rate (the latency target). `pgbench -b tpcb-like` runs on the
  * same server with the same client count. Then the same peak run on embedded PGlite.
  * `--sweep`: client counts 1, 8, 32, 64 on PostgreSQL with pgbench at each; an SVG chart.
- * `--growth`: the peak run with 10,000 payers, then with 1,000,000 payers and a ledger already holding
- * millions of transfers (`--growth-payers`, `--history`).
+ * `--growth`: the peak run with 10,000 payers (100,000 past payments), then with 1,000,000 payers and a
+ * ledger already holding millions of transfers (`--growth-payers`, `--history`, default 1,000,000).
  *
  * Writes bench/results/payments-<timestamp>.json and .md (and .svg for a sweep). With `--json` the last
  * line on stdout is one JSON object: `paymentsPerSecond`, `createP99Ms`, `approveP99Ms`, and more.
@@ -57,6 +58,12 @@ const benchLimits = Object.freeze({
   growthSmallPayers: 10_000,
   growthLargePayersDefault: 1_000_000,
   growthHistoryPaymentsDefault: 1_000_000,
+  /**
+   * Past payments per payer seeded for the default, sweep and small growth runs: a platform in use, whose
+   * tables hold rows and statistics, not an empty one (on empty tables the planner's estimates are those
+   * of empty tables until autovacuum's first ANALYZE, a minute in — longer than a run).
+   */
+  historyPerPayerDefault: 10,
   historyPaymentsMax: 20_000_000,
   rateMax: 1_000_000,
 });
@@ -221,6 +228,12 @@ function build(): void {
   }
 }
 
+/** Past payments to seed under `payers` payers: `--history` when given, else 10 per payer. */
+function historyFor(options: BenchOptions, payers: number): number {
+  if (options.historyGiven) return options.historyPayments;
+  return Math.min(payers * benchLimits.historyPerPayerDefault, benchLimits.historyPaymentsMax);
+}
+
 /** A target plan from the options. */
 function targetPlan(
   options: BenchOptions,
@@ -339,15 +352,18 @@ function recordTarget(section: Section, outcome: { verification: TargetVerificat
 async function defaultSections(options: BenchOptions): Promise<Section> {
   const section: Section = { name: 'default', rows: [], verifications: [] };
   if (options.databaseUrl !== undefined) {
-    const outcome = await withTarget(targetPlan(options, 'postgres', options.payers), async (target) => {
-      if (options.ratePerSecond !== undefined) {
-        return [await measured(target, spec(options, 'paced', options.clients, options.ratePerSecond))];
-      }
-      const peak = await measured(target, spec(options, 'peak', options.clients));
-      const half = Math.max(1, Math.round(peak.paymentsPerSecond / 2));
-      const halfRate = await measured(target, spec(options, 'half peak', options.clients, half));
-      return [peak, halfRate];
-    });
+    const outcome = await withTarget(
+      targetPlan(options, 'postgres', options.payers, historyFor(options, options.payers)),
+      async (target) => {
+        if (options.ratePerSecond !== undefined) {
+          return [await measured(target, spec(options, 'paced', options.clients, options.ratePerSecond))];
+        }
+        const peak = await measured(target, spec(options, 'peak', options.clients));
+        const half = Math.max(1, Math.round(peak.paymentsPerSecond / 2));
+        const halfRate = await measured(target, spec(options, 'half peak', options.clients, half));
+        return [peak, halfRate];
+      },
+    );
     recordTarget(section, outcome);
     const pgbench = await baseline(options.databaseUrl, options.clients, options.durationSeconds);
     section.rows.push(
@@ -357,8 +373,9 @@ async function defaultSections(options: BenchOptions): Promise<Section> {
     progress('no --database-url and no DATABASE_URL: PostgreSQL and pgbench are skipped');
   }
   if (!options.skipPglite) {
-    const outcome = await withTarget(targetPlan(options, 'pglite', options.payers), (target) =>
-      measured(target, spec(options, 'peak', options.clients)),
+    const outcome = await withTarget(
+      targetPlan(options, 'pglite', options.payers, historyFor(options, options.payers)),
+      (target) => measured(target, spec(options, 'peak', options.clients)),
     );
     recordTarget(section, outcome);
     section.rows.push({ run: outcome.result });
@@ -368,7 +385,8 @@ async function defaultSections(options: BenchOptions): Promise<Section> {
 
 async function sweepSection(options: BenchOptions, adminUrl: string): Promise<Section> {
   const section: Section = { name: 'sweep', rows: [], verifications: [] };
-  const outcome = await withTarget(targetPlan(options, 'postgres', options.payers), async (target) => {
+  const plan = targetPlan(options, 'postgres', options.payers, historyFor(options, options.payers));
+  const outcome = await withTarget(plan, async (target) => {
     const runs: RunResult[] = [];
     for (const clients of benchLimits.sweepClients)
       runs.push(await measured(target, spec(options, 'sweep', clients)));
@@ -385,7 +403,12 @@ async function sweepSection(options: BenchOptions, adminUrl: string): Promise<Se
 async function growthSection(options: BenchOptions): Promise<Section> {
   const section: Section = { name: 'growth', rows: [], verifications: [] };
   const plans = [
-    targetPlan(options, 'postgres', benchLimits.growthSmallPayers),
+    targetPlan(
+      options,
+      'postgres',
+      benchLimits.growthSmallPayers,
+      benchLimits.growthSmallPayers * benchLimits.historyPerPayerDefault,
+    ),
     targetPlan(options, 'postgres', options.growthPayers, options.historyPayments),
   ];
   for (const plan of plans) {
