@@ -19,6 +19,14 @@ export interface AccountRequest {
   readonly creditsMustNotExceedDebits?: boolean;
 }
 
+/** A batch of transfers decided under its locks, not yet written. */
+export interface PlannedTransfers {
+  /** One result per request, in order, as they will be once written. */
+  readonly results: readonly TransferResult[];
+  /** Records the batch: call it once, before the transaction commits. */
+  write(): Promise<void>;
+}
+
 /** What the ledger needs from storage; `store/ledger-repository` implements it in SQL. */
 export interface LedgerStore {
   insertAccounts(tx: SqlExecutor, requests: readonly AccountRequest[], nowMs: number): Promise<Account[]>;
@@ -28,6 +36,15 @@ export interface LedgerStore {
     requests: readonly TransferRequest[],
     nowMs: number,
   ): Promise<TransferResult[]>;
+  /**
+   * `createTransfersIn` in two steps: the rows locked and every transfer decided, then `write()` to record
+   * the decisions, which a caller may send together with statements of its own (one round trip).
+   */
+  planTransfersIn(
+    tx: SqlExecutor,
+    requests: readonly TransferRequest[],
+    nowMs: number,
+  ): Promise<PlannedTransfers>;
   selectDuePending(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]>;
   verifyLedgerIn(tx: SqlExecutor): Promise<LedgerVerification>;
 }

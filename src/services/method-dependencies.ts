@@ -35,7 +35,13 @@ export interface AuditEvent {
 
 /** Appends audit events inside the caller's transaction, so they commit with the change they record. */
 export interface AuditAppender {
-  appendIn(tx: SqlExecutor, events: readonly AuditEvent[], nowMs: number): Promise<unknown>;
+  /** `alongside` starts statements sent just before the head is locked, in the same round trip. */
+  appendIn(
+    tx: SqlExecutor,
+    events: readonly AuditEvent[],
+    nowMs: number,
+    alongside?: () => Promise<unknown>,
+  ): Promise<unknown>;
 }
 
 /** Settings of the method, from configuration. */

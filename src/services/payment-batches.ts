@@ -25,7 +25,7 @@ import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './c
 import { derivedId, newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
-import type { PaymentInsert, TouchedSession } from './party-store.js';
+import type { DeliveryInsert, PaymentInsert, TouchedSession } from './party-store.js';
 import type { Approval, CreatedPayment, PaymentCreation, PaymentObserver } from './payment-service.js';
 
 /** A payer's sealed verification code and active terminals (sealed keys), in terminal order. */
@@ -248,7 +248,7 @@ export class PaymentBatches {
       plain.map((index) => payments[index]!),
       material,
     );
-    const results = await this.hold(
+    const { results, write } = await this.hold(
       tx,
       plain.map((index) => payments[index]!),
       plain.map((index) => creations[index]!.idempotencyKey !== undefined),
@@ -264,14 +264,21 @@ export class PaymentBatches {
           error: new CountersignError('insufficient_funds', { param: 'amount' }),
         };
     });
-    const inserted = await batching.store.insertPayments(
-      tx,
-      issued.map((item) => item.insert),
-    );
+    // The holds, the payments and what follows them are written in one round trip while the accounts
+    // are locked, together with the audit head's lock.
+    let inserted = new Set<string>();
+    await this.afterInsert(tx, issued, payeeNames, nowMs, async () => {
+      [, inserted] = await Promise.all([
+        write(),
+        batching.store.insertPayments(
+          tx,
+          issued.map((item) => item.insert),
+        ),
+      ]);
+    });
     // A payment not inserted met an open first code of its payer (about 1 in 10^8) or a concurrent twin:
     // the whole batch rolls back and runs alone, where the reference path draws again.
     if (inserted.size !== issued.length) throw new Error('a payment of the batch was not inserted');
-    await this.afterInsert(tx, issued, payeeNames, nowMs);
     for (const { index, insert, firstCode } of issued) {
       const payment = insert.payment;
       outcomes[index] = {
@@ -287,8 +294,8 @@ export class PaymentBatches {
   }
 
   /**
-   * Holds the amounts in one ledger batch; per payment `held`, `no_funds`, or — left to the reference
-   * path — `no_account` or `retried`.
+   * Decides the holds of the amounts in one ledger batch, with their accounts locked; per payment `held`,
+   * `no_funds`, or — left to the reference path — `no_account` or `retried`. `write` records them.
    */
   private async hold(
     tx: SqlExecutor,
@@ -296,7 +303,7 @@ export class PaymentBatches {
     retriable: readonly boolean[],
     nowMs: number,
   ) {
-    if (payments.length === 0) return [];
+    if (payments.length === 0) return { results: [], write: async () => {} };
     const holds: TransferRequest[] = payments.map((payment) => ({
       id: payment.holdTransferId,
       kind: 'pending',
@@ -306,8 +313,8 @@ export class PaymentBatches {
       timeoutAtMs: payment.expiresAtMs,
       reference: `payment:${payment.id}`,
     }));
-    const results = await this.deps.ledgerStore.createTransfersIn(tx, holds, nowMs);
-    return results.map((result, index) => {
+    const planned = await this.deps.ledgerStore.planTransfersIn(tx, holds, nowMs);
+    const results = planned.results.map((result, index) => {
       if (result.status === 'created') return 'held' as const;
       // A retried creation whose first attempt committed finds its hold: the reference path answers with
       // the payment it made then.
@@ -328,6 +335,8 @@ export class PaymentBatches {
         `invariant: hold for payment ${payments[index]!.id} refused: ${JSON.stringify(result)}`,
       );
     });
+    // Written by the caller, together with the payments.
+    return { results, write: planned.write };
   }
 
   /**
@@ -389,15 +398,21 @@ export class PaymentBatches {
     );
   }
 
-  /** Outbox rows, observers and audit entries of the inserted payments. */
+  /**
+   * What follows the payments' insert: second-terminal deliveries in the outbox, and the audit events.
+   * `writes` (the caller's holds and payments) is sent first, then the deliveries, then the audit head's
+   * lock, all in one round trip.
+   */
   private async afterInsert(
     tx: SqlExecutor,
     codes: readonly { insert: PaymentInsert; firstCode: string }[],
     payeeNames: ReadonlyMap<string, string>,
     nowMs: number,
+    writes: () => Promise<unknown>,
   ): Promise<void> {
     const { paymentStore, secrets, audit } = this.deps;
     const events: AuditEvent[] = [];
+    const deliveries: DeliveryInsert[] = [];
     for (const { insert, firstCode } of codes) {
       const payment = insert.payment;
       if (payment.deliverTo === 'second_terminal') {
@@ -411,7 +426,7 @@ export class PaymentBatches {
           expiresAtMs: payment.expiresAtMs,
         });
         const deliveryId = derivedId('delivery', payment.id, 'second_terminal');
-        await paymentStore.insertDelivery(tx, {
+        deliveries.push({
           id: deliveryId,
           payerId: payment.payerId,
           paymentId: payment.id,
@@ -428,9 +443,14 @@ export class PaymentBatches {
         },
         statusEvent(payment, 'requires_approval'),
       );
-      for (const observer of this.reference.observers) await observer.paymentCreatedIn(tx, payment, nowMs);
     }
-    await appendAll(tx, audit, events, nowMs);
+    await appendAll(tx, audit, events, nowMs, () =>
+      Promise.all([writes(), ...deliveries.map((delivery) => paymentStore.insertDelivery(tx, delivery))]),
+    );
+    for (const { insert } of codes) {
+      for (const observer of this.reference.observers)
+        await observer.paymentCreatedIn(tx, insert.payment, nowMs);
+    }
   }
 
   /**
@@ -510,7 +530,7 @@ export class PaymentBatches {
   ): Promise<void> {
     if (payments.length === 0) return;
     const { ledgerStore, partyStore, audit } = this.deps;
-    const results = await ledgerStore.createTransfersIn(
+    const planned = await ledgerStore.planTransfersIn(
       tx,
       payments.map((p) => ({
         id: derivedId('post', p.holdTransferId),
@@ -519,25 +539,36 @@ export class PaymentBatches {
       })),
       nowMs,
     );
-    const refused = results.find((result) => result.status === 'failed');
+    const refused = planned.results.find((result) => result.status === 'failed');
     if (refused !== undefined)
       throw new Error(`invariant: a hold was not postable: ${JSON.stringify(refused)}`);
-    await this.batching.store.updatePaymentStatuses(tx, payments, 'succeeded', nowMs);
     const events: AuditEvent[] = [];
-    const reset = new Set<string>();
+    const resets: { payerId: string; state: AttemptState }[] = [];
     for (const payment of payments) {
       const state = attempts.get(payment.payerId);
-      if (state !== undefined && state.consecutiveFailures !== 0 && !reset.has(payment.payerId)) {
-        reset.add(payment.payerId);
-        await partyStore.saveAttemptState(tx, payment.payerId, afterSuccess(state), nowMs);
-      }
-      for (const observer of this.reference.observers) await observer.paymentSucceededIn(tx, payment, nowMs);
+      if (
+        state !== undefined &&
+        state.consecutiveFailures !== 0 &&
+        !resets.some((r) => r.payerId === payment.payerId)
+      )
+        resets.push({ payerId: payment.payerId, state: afterSuccess(state) });
       events.push(
         { event: 'approval_succeeded', subject: payment.payerId, detail: { paymentId: payment.id } },
         statusEvent(payment, 'succeeded'),
       );
     }
-    await appendAll(tx, audit, events, nowMs);
+    // The posts, the statuses and the counts reset are written in one round trip while the accounts are
+    // locked, together with the audit head's lock.
+    await appendAll(tx, audit, events, nowMs, () =>
+      Promise.all([
+        planned.write(),
+        this.batching.store.updatePaymentStatuses(tx, payments, 'succeeded', nowMs),
+        ...resets.map((r) => partyStore.saveAttemptState(tx, r.payerId, r.state, nowMs)),
+      ]),
+    );
+    for (const payment of payments) {
+      for (const observer of this.reference.observers) await observer.paymentSucceededIn(tx, payment, nowMs);
+    }
   }
 
   /** Cancellations: open payments of their own payer are voided in one ledger batch; others run alone. */
@@ -591,13 +622,20 @@ function unique(values: readonly string[]): string[] {
 }
 
 /** Appends events in as few appends as the audit log's per-append bound allows. */
+/** Appends `events` in chunks the audit log accepts; `alongside` goes with the first (see `appendIn`). */
 async function appendAll(
   tx: SqlExecutor,
   audit: MethodDependencies['audit'],
   events: readonly AuditEvent[],
   nowMs: number,
+  alongside?: () => Promise<unknown>,
 ): Promise<void> {
+  if (events.length === 0) {
+    await alongside?.();
+    return;
+  }
   for (let start = 0; start < events.length; start += auditLimits.eventsPerAppendMax) {
-    await audit.appendIn(tx, events.slice(start, start + auditLimits.eventsPerAppendMax), nowMs);
+    const chunk = events.slice(start, start + auditLimits.eventsPerAppendMax);
+    await audit.appendIn(tx, chunk, nowMs, start === 0 ? alongside : undefined);
   }
 }

@@ -15,7 +15,7 @@ import {
   type TransferRequest,
   type TransferResult,
 } from '../domain/ledger.js';
-import type { AccountRequest, LedgerStore } from '../services/ledger-service.js';
+import type { AccountRequest, LedgerStore, PlannedTransfers } from '../services/ledger-service.js';
 import type { Row, SqlExecutor } from './database.js';
 import { verifyLedgerIn } from './ledger-verify.js';
 
@@ -163,17 +163,36 @@ export async function createTransfersIn(
   requests: readonly TransferRequest[],
   nowMs: number,
 ): Promise<TransferResult[]> {
-  if (requests.length === 0) return [];
+  const planned = await planTransfersIn(tx, requests, nowMs);
+  await planned.write();
+  return [...planned.results];
+}
+
+/**
+ * Locks and reads what a batch touches and decides every transfer; `write()` then records the decisions.
+ * A caller with statements of its own to run under the same locks sends them together with `write()`,
+ * so that the rows stay locked for one round trip less.
+ */
+export async function planTransfersIn(
+  tx: SqlExecutor,
+  requests: readonly TransferRequest[],
+  nowMs: number,
+): Promise<PlannedTransfers> {
+  if (requests.length === 0) return { results: [], write: async () => {} };
   const snapshot = await loadSnapshot(tx, requests);
   const changes = applyTransfers(snapshot, requests, nowMs);
-  // The writes are sent together, in this order (pending rows reference the new transfers), in one round
-  // trip; the server runs them in order, and the first failure fails the transaction.
-  await Promise.all([
-    writeTransfers(tx, changes.transfers),
-    writePending(tx, changes.newPending, changes.resolved),
-    writeAccounts(tx, snapshot.accounts, changes.accounts),
-  ]);
-  return changes.results;
+  return {
+    results: changes.results,
+    // The writes are sent together, in this order (pending rows reference the new transfers), in one
+    // round trip; the server runs them in order, and the first failure fails the transaction.
+    write: async () => {
+      await Promise.all([
+        writeTransfers(tx, changes.transfers),
+        writePending(tx, changes.newPending, changes.resolved),
+        writeAccounts(tx, snapshot.accounts, changes.accounts),
+      ]);
+    },
+  };
 }
 
 async function writeTransfers(tx: SqlExecutor, transfers: readonly Transfer[]): Promise<void> {
@@ -284,6 +303,7 @@ export const sqlLedgerStore: LedgerStore = Object.freeze({
   insertAccounts,
   selectAccounts,
   createTransfersIn,
+  planTransfersIn,
   selectDuePending,
   verifyLedgerIn,
 });

@@ -74,12 +74,25 @@ async function selectCodeMaterial(
 async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]): Promise<Set<string>> {
   if (inserts.length === 0) return new Set();
   const p = inserts.map((insert) => insert.payment);
+  const codes = inserts.flatMap((insert) =>
+    insert.secondCodeHashes.map((code) => ({ paymentId: insert.payment.id, ...code })),
+  );
+  // One statement: the second codes go in only with a payment that went in (their foreign key is checked
+  // at the end of the statement, when both are there).
   const rows = await tx.query<{ id: string }>(
-    `INSERT INTO payments (id, payer_id, payee_id, amount, currency, status, deliver_to, hold_transfer_id,
-       failed_approvals, payment_request_id, created_at_ms, expires_at_ms, updated_at_ms, first_code_hash)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-       $8::uuid[], $9::int[], $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
-     ON CONFLICT DO NOTHING RETURNING id`,
+    `WITH inserted AS (
+       INSERT INTO payments (id, payer_id, payee_id, amount, currency, status, deliver_to, hold_transfer_id,
+         failed_approvals, payment_request_id, created_at_ms, expires_at_ms, updated_at_ms, first_code_hash)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+         $7::text[], $8::uuid[], $9::int[], $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
+       ON CONFLICT DO NOTHING RETURNING id
+     ), codes AS (
+       INSERT INTO payment_second_codes (payment_id, terminal_id, second_code_hash)
+       SELECT c.payment_id, c.terminal_id, c.hash
+       FROM unnest($15::uuid[], $16::uuid[], $17::text[]) AS c(payment_id, terminal_id, hash)
+       WHERE c.payment_id IN (SELECT id FROM inserted)
+     )
+     SELECT id FROM inserted`,
     [
       p.map((x) => x.id),
       p.map((x) => x.payerId),
@@ -95,20 +108,12 @@ async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]
       p.map((x) => x.expiresAtMs),
       p.map((x) => x.updatedAtMs),
       inserts.map((insert) => insert.firstCodeHash),
+      codes.map((c) => c.paymentId),
+      codes.map((c) => c.terminalId),
+      codes.map((c) => c.hash),
     ],
   );
-  const inserted = new Set(rows.map((row) => row.id));
-  const codes = inserts
-    .filter((insert) => inserted.has(insert.payment.id))
-    .flatMap((insert) => insert.secondCodeHashes.map((code) => ({ paymentId: insert.payment.id, ...code })));
-  if (codes.length > 0) {
-    await tx.query(
-      `INSERT INTO payment_second_codes (payment_id, terminal_id, second_code_hash)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])`,
-      [codes.map((c) => c.paymentId), codes.map((c) => c.terminalId), codes.map((c) => c.hash)],
-    );
-  }
-  return inserted;
+  return new Set(rows.map((row) => row.id));
 }
 
 /**
