@@ -84,6 +84,61 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     expect((await platform.services.audit.verify()).ok).toBe(true);
   });
 
+  it('writes each second-terminal delivery with its payment, and resets a failure count on a batched approval', async () => {
+    const before = stats();
+    const pushed = await Promise.all(
+      [201, 202, 203, 204].map((amount) =>
+        platform.services.payments.create({
+          ...creation(bob, amount),
+          deliverTo: 'second_terminal' as const,
+        }),
+      ),
+    );
+    expect(stats().creations.batches - before.creations.batches).toBe(1);
+    expect(stats().creations.inputsAlone - before.creations.inputsAlone).toBe(0);
+    const deliveries = await platform.test.database.query<{ payment_id: string; channel: string }>(
+      'SELECT payment_id, channel FROM deliveries WHERE payment_id = ANY($1::uuid[]) ORDER BY payment_id',
+      [pushed.map((c) => c.payment.id)],
+    );
+    expect(deliveries.map((d) => d.payment_id)).toEqual(pushed.map((c) => c.payment.id).sort());
+    expect(deliveries.every((d) => d.channel === 'second_terminal')).toBe(true);
+    expect(pushed.every((c) => c.firstCode === undefined)).toBe(true);
+    for (const c of pushed) await platform.services.payments.cancel(c.payment.id, bob.id);
+
+    // One wrong approval counts against bob; his next right approval, batched with alice's, resets it.
+    const [bobs, alices] = await Promise.all([
+      platform.services.payments.create(creation(bob, 5)),
+      platform.services.payments.create(creation(alice, 6)),
+    ]);
+    const wrongCode = (await secondCodeFor(bob, bobs!.firstCode!)) === '00000000' ? '11111111' : '00000000';
+    await expect(
+      platform.services.payments.approve(bobs!.payment.id, { secondCode: wrongCode }),
+    ).rejects.toMatchObject({ code: 'approval_failed' });
+    const failures = async () =>
+      (
+        await platform.test.database.query<{ consecutive_failures: number }>(
+          'SELECT consecutive_failures FROM authentication_failures WHERE subject = $1',
+          [bob.id],
+        )
+      )[0]?.consecutive_failures;
+    expect(await failures()).toBe(1);
+    const approvalsBefore = stats().approvals;
+    const [bobsCode, alicesCode] = await Promise.all([
+      secondCodeFor(bob, bobs!.firstCode!),
+      secondCodeFor(alice, alices!.firstCode!),
+    ]);
+    const approved = await Promise.all([
+      platform.services.payments.approve(bobs!.payment.id, { secondCode: bobsCode }),
+      platform.services.payments.approve(alices!.payment.id, { secondCode: alicesCode }),
+    ]);
+    expect(approved.map((p) => p.status)).toEqual(['succeeded', 'succeeded']);
+    expect(stats().approvals.batches - approvalsBefore.batches).toBe(1);
+    expect(stats().approvals.inputsAlone - approvalsBefore.inputsAlone).toBe(0);
+    expect(await failures()).toBe(0);
+    expect((await platform.services.ledger.verify()).ok).toBe(true);
+    expect((await platform.services.audit.verify()).ok).toBe(true);
+  });
+
   it('answers each caller only after its commit: the payment is readable the moment it returns', async () => {
     const created = await Promise.all(
       [1, 2, 3].map((n) => platform.services.payments.create(creation(alice, n))),
