@@ -1,10 +1,12 @@
 /**
- * OCRA (RFC 6287, the OATH challenge-response algorithm) and HOTP (RFC 4226), on WebCrypto only.
+ * OCRA (RFC 6287, the OATH challenge-response algorithm) and HOTP (RFC 4226), on WebCrypto by default.
  *
  * Countersign's second transaction code is an OCRA response: the question is the first transaction code,
  * the key is the terminal key and the PIN input is the payer verification code. The same module must run on
- * the server (Node.js 20) and on a second terminal in a browser, so it uses `globalThis.crypto.subtle` and
- * nothing from Node.js: no `node:crypto`, no Buffer. It is pure: no I/O, no clock (callers pass time steps).
+ * the server (Node.js 20) and on a second terminal in a browser, so it imports nothing from Node.js: no
+ * `node:crypto`, no Buffer. Its hash primitives are WebCrypto's (`globalThis.crypto.subtle`) unless the
+ * caller gives others (`OcraPrimitives`; the server gives Node's, in `services/ocra-primitives.ts`). It is
+ * pure: no I/O, no clock (callers pass time steps).
  */
 
 import { bytesToHex, hexToBytes } from './hex.js';
@@ -286,13 +288,41 @@ export interface OcraInput {
 }
 
 /**
+ * The two hash primitives OCRA is built on. WebCrypto's by default, which browsers and Node share; a
+ * server computing many codes may give synchronous ones (Node's `createHmac`), which skip WebCrypto's
+ * key import and thread-pool hop per code. Either must give the same bytes: the RFC vectors check both.
+ */
+export interface OcraPrimitives {
+  hmac(hash: OtpHash, key: Uint8Array, message: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  digest(hash: OtpHash, data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/** WebCrypto's HMAC and digest (`globalThis.crypto.subtle`). */
+export const webCryptoOcraPrimitives: OcraPrimitives = Object.freeze({
+  async hmac(hash: OtpHash, key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+    const subtle = globalThis.crypto.subtle;
+    // Copies give WebCrypto plain ArrayBuffer-backed views, and keep a caller's later writes out of the MAC.
+    const cryptoKey = await subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash }, false, [
+      'sign',
+    ]);
+    return new Uint8Array(await subtle.sign('HMAC', cryptoKey, new Uint8Array(message)));
+  },
+  async digest(hash: OtpHash, data: Uint8Array): Promise<Uint8Array> {
+    return new Uint8Array(await globalThis.crypto.subtle.digest(hash, new Uint8Array(data)));
+  },
+});
+
+/**
  * Computes the RFC 6287 response: HMAC over suite, 0x00, C, Q, P, S, T (section 5.1), dynamically truncated
  * as in HOTP and written as a zero-padded decimal string of the suite's digits (the whole HMAC in hex for
  * truncation 0). Throws `OcraSuiteError` for a bad suite and `OcraInputError` for a question that does not
  * fit the suite, a missing input the suite requires, or an input given that the suite does not take: a
  * silently ignored counter or PIN would make a payer and the platform disagree with no clue why.
  */
-export async function computeOcra(input: OcraInput): Promise<string> {
+export async function computeOcra(
+  input: OcraInput,
+  primitives: OcraPrimitives = webCryptoOcraPrimitives,
+): Promise<string> {
   const suite = parseOcraSuite(suiteText(input.suite));
   assertKey(input.key);
   assertNoInputOutsideSuite(suite, input);
@@ -301,13 +331,13 @@ export async function computeOcra(input: OcraInput): Promise<string> {
     Uint8Array.of(0),
     suite.counter ? encodeUint64(requireUint64(input.counter, 'a counter', 'C')) : new Uint8Array(0),
     encodeQuestion(suite, input.question),
-    suite.pinHash === null ? new Uint8Array(0) : await resolvePinHash(suite.pinHash, input),
+    suite.pinHash === null ? new Uint8Array(0) : await resolvePinHash(suite.pinHash, input, primitives),
     encodeSessionInformation(suite, input.sessionInformation),
     suite.timeStep === null
       ? new Uint8Array(0)
       : encodeUint64(requireUint64(input.timeSteps, 'time steps', 'T')),
   ]);
-  const mac = await hmac(suite.hash, input.key, message);
+  const mac = await primitives.hmac(suite.hash, input.key, message);
   return suite.digits === 0 ? bytesToHex(mac) : truncateToDecimal(mac, suite.digits);
 }
 
@@ -331,7 +361,11 @@ export async function hotp(
   if (!Object.hasOwn(digestBytesByHash, hash)) {
     throw new OcraInputError('the hash must be SHA-1, SHA-256 or SHA-512');
   }
-  const mac = await hmac(hash, key, encodeUint64(requireUint64(counter, 'a counter', 'C')));
+  const mac = await webCryptoOcraPrimitives.hmac(
+    hash,
+    key,
+    encodeUint64(requireUint64(counter, 'a counter', 'C')),
+  );
   return truncateToDecimal(mac, digits);
 }
 
@@ -451,7 +485,11 @@ function questionBytes(format: OcraQuestionFormat, question: string): Uint8Array
   return hexToBytes(hex.length % 2 === 0 ? hex : `${hex}0`);
 }
 
-async function resolvePinHash(hash: OtpHash, input: OcraInput): Promise<Uint8Array> {
+async function resolvePinHash(
+  hash: OtpHash,
+  input: OcraInput,
+  primitives: OcraPrimitives,
+): Promise<Uint8Array> {
   if (input.pin !== undefined && input.pinHash !== undefined) {
     throw new OcraInputError('give either the PIN or its hash, not both');
   }
@@ -464,17 +502,21 @@ async function resolvePinHash(hash: OtpHash, input: OcraInput): Promise<Uint8Arr
     return input.pinHash;
   }
   if (input.pin === undefined) throw new OcraInputError('the suite requires a PIN (P), but none was given');
-  return digestPin(hash, input.pin);
+  return digestPin(hash, input.pin, primitives);
 }
 
-async function digestPin(hash: OtpHash, pin: string): Promise<Uint8Array> {
+async function digestPin(
+  hash: OtpHash,
+  pin: string,
+  primitives: OcraPrimitives = webCryptoOcraPrimitives,
+): Promise<Uint8Array> {
   if (typeof pin !== 'string' || pin.length === 0)
     throw new OcraInputError('the PIN must be a non-empty string');
   const pinBytes = textEncoder.encode(pin);
   if (pinBytes.length > ocraLimits.pinBytesMax) {
     throw new OcraInputError(`the PIN must be at most ${ocraLimits.pinBytesMax} bytes of UTF-8`);
   }
-  return new Uint8Array(await globalThis.crypto.subtle.digest(hash, pinBytes));
+  return await primitives.digest(hash, pinBytes);
 }
 
 /**
@@ -502,15 +544,6 @@ function concatenateBytes(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return bytes;
-}
-
-async function hmac(hash: OtpHash, key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  const subtle = globalThis.crypto.subtle;
-  // Copies give WebCrypto plain ArrayBuffer-backed views, and keep a caller's later writes out of the MAC.
-  const cryptoKey = await subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash }, false, [
-    'sign',
-  ]);
-  return new Uint8Array(await subtle.sign('HMAC', cryptoKey, new Uint8Array(message)));
 }
 
 /**

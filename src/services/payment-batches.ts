@@ -24,6 +24,7 @@ import { payeeAccount, payerWallet } from './accounts.js';
 import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
 import { derivedId, newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
+import { nodeOcraPrimitives } from './ocra-primitives.js';
 import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
 import type { DeliveryInsert, PaymentInsert, TouchedSession } from './party-store.js';
 import type { Approval, CreatedPayment, PaymentCreation, PaymentObserver } from './payment-service.js';
@@ -380,12 +381,15 @@ export class PaymentBatches {
         const codes = open(payment.payerId);
         const secondCodeHashes = await Promise.all(
           codes.terminals.map(async (terminal) => {
-            const secondCode = await computeOcra({
-              suite: terminal.suite,
-              key: terminal.key,
-              question: firstCode,
-              pin: codes.pin,
-            });
+            const secondCode = await computeOcra(
+              {
+                suite: terminal.suite,
+                key: terminal.key,
+                question: firstCode,
+                pin: codes.pin,
+              },
+              nodeOcraPrimitives,
+            );
             return {
               terminalId: terminal.id,
               hash: secrets.keyedHash('second_code', payment.id, secondCode),

@@ -20,6 +20,7 @@ import type { AuthenticationService } from './authentication-service.js';
 import { derivedId, newId } from './ids.js';
 import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
+import { nodeOcraPrimitives } from './ocra-primitives.js';
 import { assertMoney, terminalKeyLabel, verificationCodeLabel } from './party-service.js';
 import { PaymentBatches } from './payment-batches.js';
 
@@ -256,12 +257,15 @@ export class PaymentService {
   ): Promise<{ terminalId: string; hash: string }[]> {
     return Promise.all(
       codes.terminals.map(async (terminal) => {
-        const secondCode = await computeOcra({
-          suite: terminal.suite,
-          key: terminal.key,
-          question: firstCode,
-          pin: codes.pin,
-        });
+        const secondCode = await computeOcra(
+          {
+            suite: terminal.suite,
+            key: terminal.key,
+            question: firstCode,
+            pin: codes.pin,
+          },
+          nodeOcraPrimitives,
+        );
         return { terminalId: terminal.id, hash: this.secondCodeHash(paymentId, secondCode) };
       }),
     );

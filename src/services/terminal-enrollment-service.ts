@@ -21,6 +21,7 @@ import { isPartyId } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 import type { SqlExecutor } from '../store/database.js';
 import { newId } from './ids.js';
+import { nodeOcraPrimitives } from './ocra-primitives.js';
 import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
 import {
   enrollmentKeyLabel,
@@ -350,12 +351,15 @@ export class EnrollmentService {
     const pin = secrets.box
       .open(payer.verificationCodeSealed, verificationCodeLabel(payer.id))
       .toString('utf8');
-    const expected = await computeOcra({
-      suite: enrollment.suite,
-      key,
-      question: enrollmentConfirmationQuestion(enrollment.id),
-      pin,
-    });
+    const expected = await computeOcra(
+      {
+        suite: enrollment.suite,
+        key,
+        question: enrollmentConfirmationQuestion(enrollment.id),
+        pin,
+      },
+      nodeOcraPrimitives,
+    );
     // Keyed hashes of equal length, compared in constant time.
     return secrets.constantTimeEqualHex(
       secrets.keyedHash('enrollment_confirmation', enrollment.id, confirmationCode),
