@@ -35,7 +35,7 @@ export interface BatchOperation<I, O> {
 }
 
 /** Bounds of a batcher. */
-export interface CommitBatcherOptions {
+export interface CommitBatcherOptions<I = unknown> {
   /** Inputs in one batch (one transaction). */
   readonly batchSizeMax: number;
   /** Longest time an input waits for its batch to close while another batch runs, in milliseconds. */
@@ -49,6 +49,8 @@ export interface CommitBatcherOptions {
    * without BEGIN and COMMIT around it. Default true.
    */
   readonly transactional?: boolean;
+  /** Names the kind of an input, for counters per kind when one batcher carries several operations. */
+  readonly kindOf?: (input: I) => string;
 }
 
 /** Counters of a batcher, for tests and benchmarks. */
@@ -77,6 +79,8 @@ export class CommitBatcher<I, O> {
     inputsAlone: 0,
     batchesRolledBack: 0,
   };
+  /** The same counters per kind of input (`kindOf`): a batch counts once for each kind it holds. */
+  readonly statsByKind = new Map<string, CommitBatcherStats>();
   private queue: Pending<I, O>[] = [];
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -85,7 +89,7 @@ export class CommitBatcher<I, O> {
   constructor(
     private readonly database: Database,
     private readonly operation: BatchOperation<I, O>,
-    private readonly options: CommitBatcherOptions,
+    private readonly options: CommitBatcherOptions<NoInfer<I>>,
   ) {
     const { batchSizeMax, lingerMs, batchesInFlightMax, queueLengthMax } = options;
     if (!(Number.isInteger(batchSizeMax) && batchSizeMax >= 1)) throw new RangeError('batchSizeMax ≥ 1');
@@ -154,6 +158,12 @@ export class CommitBatcher<I, O> {
     this.stats.batches += 1;
     this.stats.inputs += batch.length;
     this.stats.batchSizeLargest = Math.max(this.stats.batchSizeLargest, batch.length);
+    for (const [kind, count] of this.kindCounts(batch)) {
+      const stats = this.kindStats(kind);
+      stats.batches += 1;
+      stats.inputs += count;
+      stats.batchSizeLargest = Math.max(stats.batchSizeLargest, count);
+    }
     void this.runBatch(batch).finally(() => {
       this.inFlight -= 1;
       this.schedule();
@@ -174,6 +184,7 @@ export class CommitBatcher<I, O> {
       // Whatever broke the batch (a bug, a rare collision, a lost connection) is met again by the
       // reference path, input by input, where it fails only the input that causes it.
       this.stats.batchesRolledBack += 1;
+      for (const [kind] of this.kindCounts(batch)) this.kindStats(kind).batchesRolledBack += 1;
       outcomes = batch.map(() => ({ kind: 'alone' }) as const);
     }
     batch.forEach((pending, index) => {
@@ -182,8 +193,30 @@ export class CommitBatcher<I, O> {
       else if (outcome.kind === 'failed') pending.reject(outcome.error);
       else {
         this.stats.inputsAlone += 1;
+        const kind = this.options.kindOf?.(pending.input);
+        if (kind !== undefined) this.kindStats(kind).inputsAlone += 1;
         this.operation.runAlone(pending.input).then(pending.resolve, pending.reject);
       }
     });
+  }
+
+  private kindCounts(batch: readonly Pending<I, O>[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    const { kindOf } = this.options;
+    if (kindOf === undefined) return counts;
+    for (const pending of batch) {
+      const kind = kindOf(pending.input);
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private kindStats(kind: string): CommitBatcherStats {
+    let stats = this.statsByKind.get(kind);
+    if (stats === undefined) {
+      stats = { batches: 0, inputs: 0, batchSizeLargest: 0, inputsAlone: 0, batchesRolledBack: 0 };
+      this.statsByKind.set(kind, stats);
+    }
+    return stats;
   }
 }

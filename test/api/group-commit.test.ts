@@ -139,6 +139,68 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     expect((await platform.services.audit.verify()).ok).toBe(true);
   });
 
+  it('commits creations, approvals and cancellations that arrive together in one transaction', async () => {
+    const opened = await Promise.all(
+      [11, 12, 13].map((n) => platform.services.payments.create(creation(alice, n))),
+    );
+    const codes = await Promise.all(opened.slice(0, 2).map((c) => secondCodeFor(alice, c.firstCode!)));
+    const before = stats();
+    const aliceBefore = await available(alice.id);
+    const [approvedA, approvedB, canceled, createdA, createdB] = await Promise.all([
+      platform.services.payments.approve(opened[0]!.payment.id, { secondCode: codes[0]! }),
+      platform.services.payments.approve(opened[1]!.payment.id, { secondCode: codes[1]! }),
+      platform.services.payments.cancel(opened[2]!.payment.id, alice.id),
+      platform.services.payments.create(creation(alice, 21)),
+      platform.services.payments.create(creation(alice, 22, 'other-shop')),
+    ]);
+    expect([approvedA!.status, approvedB!.status, canceled!.status]).toEqual([
+      'succeeded',
+      'succeeded',
+      'canceled',
+    ]);
+    expect([createdA!.payment.status, createdB!.payment.status]).toEqual([
+      'requires_approval',
+      'requires_approval',
+    ]);
+    const after = stats();
+    expect(after.all.batches - before.all.batches).toBe(1);
+    expect(after.all.inputsAlone - before.all.inputsAlone).toBe(0);
+    expect(after.creations.batches - before.creations.batches).toBe(1);
+    expect(after.approvals.batches - before.approvals.batches).toBe(1);
+    expect(after.cancellations.batches - before.cancellations.batches).toBe(1);
+    // The canceled hold is freed and the two new ones held; the approved ones stay spent.
+    expect(await available(alice.id)).toBe(aliceBefore + 13n - 21n - 22n);
+    const rows = await platform.test.database.query<{ id: string; status: string }>(
+      'SELECT id, status FROM payments WHERE id = ANY($1::uuid[])',
+      [[opened[0]!.payment.id, opened[2]!.payment.id, createdA!.payment.id]],
+    );
+    expect(new Map(rows.map((row) => [row.id, row.status]))).toEqual(
+      new Map([
+        [opened[0]!.payment.id, 'succeeded'],
+        [opened[2]!.payment.id, 'canceled'],
+        [createdA!.payment.id, 'requires_approval'],
+      ]),
+    );
+    expect((await platform.services.ledger.verify()).ok).toBe(true);
+    expect((await platform.services.audit.verify()).ok).toBe(true);
+  });
+
+  it('decides a payment approved and canceled in one batch once: the later operation runs alone', async () => {
+    const created = await platform.services.payments.create(creation(alice, 31));
+    const code = await secondCodeFor(alice, created.firstCode!);
+    const before = stats();
+    const [approved, canceled] = await Promise.allSettled([
+      platform.services.payments.approve(created.payment.id, { secondCode: code }),
+      platform.services.payments.cancel(created.payment.id, alice.id),
+    ]);
+    expect(value(approved).status).toBe('succeeded');
+    expect(errorCode(canceled)).toBe('payment_not_cancelable');
+    expect(stats().all.batches - before.all.batches).toBe(1);
+    expect(stats().cancellations.inputsAlone - before.cancellations.inputsAlone).toBe(1);
+    expect((await platform.services.payments.get(created.payment.id)).status).toBe('succeeded');
+    expect((await platform.services.ledger.verify()).ok).toBe(true);
+  });
+
   it('answers each caller only after its commit: the payment is readable the moment it returns', async () => {
     const created = await Promise.all(
       [1, 2, 3].map((n) => platform.services.payments.create(creation(alice, n))),
