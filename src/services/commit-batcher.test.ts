@@ -72,6 +72,44 @@ describe.each(testEngines())('group commit on %s', (engine) => {
     expect(batcher.stats.batches).toBeLessThan(values.length);
   });
 
+  it('counts per kind of input: a batch counts once for each kind it holds', async () => {
+    const batcher = new CommitBatcher(
+      test.database,
+      insertOperation(async () => 100),
+      { ...options, kindOf: (value: number) => (value % 2 === 0 ? 'even' : 'odd') },
+    );
+    // 0 runs alone (even); 13 breaks its batch, which rolls back and runs all its inputs alone.
+    await Promise.all([1, 2, 3, 4, 0].map((value) => batcher.submit(value)));
+    expect(batcher.statsByKind.get('even')).toEqual({
+      batches: 1,
+      inputs: 3,
+      batchSizeLargest: 3,
+      inputsAlone: 1,
+      batchesRolledBack: 0,
+    });
+    expect(batcher.statsByKind.get('odd')).toEqual({
+      batches: 1,
+      inputs: 2,
+      batchSizeLargest: 2,
+      inputsAlone: 0,
+      batchesRolledBack: 0,
+    });
+    await Promise.all([5, 13, 6].map((value) => batcher.submit(value)));
+    expect(batcher.statsByKind.get('odd')).toMatchObject({
+      batches: 2,
+      inputs: 4,
+      inputsAlone: 2,
+      batchesRolledBack: 1,
+    });
+    expect(batcher.statsByKind.get('even')).toMatchObject({
+      batches: 2,
+      inputs: 4,
+      inputsAlone: 2,
+      batchesRolledBack: 1,
+    });
+    expect(batcher.stats).toMatchObject({ batches: 2, inputs: 8, inputsAlone: 4, batchesRolledBack: 1 });
+  });
+
   it('answers a caller only once the transaction holding its input has committed', async () => {
     const batcher = new CommitBatcher(
       test.database,
