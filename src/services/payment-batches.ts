@@ -17,23 +17,23 @@ import { CountersignError } from '../domain/errors.js';
 import { generateFirstCode } from '../domain/first-code.js';
 import type { TransferRequest, TransferResult } from '../domain/ledger.js';
 import { limits } from '../domain/limits.js';
-import { computeOcra } from '../domain/ocra.js';
 import type { Payment, PaymentStatus } from '../domain/payment.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';
 import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
 import { derivedId, newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
-import { nodeOcraPrimitives } from './ocra-primitives.js';
-import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
 import type { DeliveryInsert, PaymentInsert, TouchedSession } from './party-store.js';
 import type { Approval, CreatedPayment, PaymentCreation, PaymentObserver } from './payment-service.js';
+import {
+  type CodeMaterial,
+  openCodeMaterial,
+  type SealedCodeMaterial,
+  secondCodeHashes,
+} from './second-codes.js';
 
 /** A payer's sealed verification code and active terminals (sealed keys), in terminal order. */
-export interface PayerCodeMaterial {
-  readonly verificationCodeSealed: string;
-  readonly terminals: { readonly id: string; readonly suite: string; readonly keySealed: string }[];
-}
+export type PayerCodeMaterial = SealedCodeMaterial;
 
 /** A payment locked for approval, with the hashes that approve it (second codes of active terminals). */
 export interface ApprovalState {
@@ -475,24 +475,11 @@ export class PaymentBatches {
    */
   private async issueCodes(payments: readonly Payment[], material: ReadonlyMap<string, PayerCodeMaterial>) {
     const { secrets } = this.deps;
-    const opened = new Map<
-      string,
-      { pin: string; terminals: { id: string; suite: string; key: Uint8Array }[] }
-    >();
+    const opened = new Map<string, CodeMaterial>();
     const open = (payerId: string) => {
       let entry = opened.get(payerId);
       if (entry === undefined) {
-        const sealed = material.get(payerId)!;
-        entry = {
-          pin: secrets.box
-            .open(sealed.verificationCodeSealed, verificationCodeLabel(payerId))
-            .toString('utf8'),
-          terminals: sealed.terminals.map((t) => ({
-            id: t.id,
-            suite: t.suite,
-            key: new Uint8Array(secrets.box.open(t.keySealed, terminalKeyLabel(t.id))),
-          })),
-        };
+        entry = openCodeMaterial(secrets, payerId, material.get(payerId)!);
         opened.set(payerId, entry);
       }
       return entry;
@@ -507,25 +494,8 @@ export class PaymentBatches {
           firstCodeHash = secrets.keyedHash('first_code', payment.payerId, firstCode);
         } while (taken.has(firstCodeHash));
         taken.add(firstCodeHash);
-        const codes = open(payment.payerId);
-        const secondCodeHashes = await Promise.all(
-          codes.terminals.map(async (terminal) => {
-            const secondCode = await computeOcra(
-              {
-                suite: terminal.suite,
-                key: terminal.key,
-                question: firstCode,
-                pin: codes.pin,
-              },
-              nodeOcraPrimitives,
-            );
-            return {
-              terminalId: terminal.id,
-              hash: secrets.keyedHash('second_code', payment.id, secondCode),
-            };
-          }),
-        );
-        const insert: PaymentInsert = { payment, firstCodeHash, secondCodeHashes };
+        const hashes = await secondCodeHashes(secrets, payment.id, firstCode, open(payment.payerId));
+        const insert: PaymentInsert = { payment, firstCodeHash, secondCodeHashes: hashes };
         return { insert, firstCode };
       }),
     );

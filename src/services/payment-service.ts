@@ -12,7 +12,6 @@ import { CountersignError } from '../domain/errors.js';
 import { generateFirstCode } from '../domain/first-code.js';
 import type { TransferResult } from '../domain/ledger.js';
 import { limits } from '../domain/limits.js';
-import { computeOcra } from '../domain/ocra.js';
 import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
 import type { SqlExecutor } from '../store/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';
@@ -20,9 +19,9 @@ import type { AuthenticationService } from './authentication-service.js';
 import { derivedId, newId } from './ids.js';
 import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
-import { nodeOcraPrimitives } from './ocra-primitives.js';
-import { assertMoney, terminalKeyLabel, verificationCodeLabel } from './party-service.js';
+import { assertMoney, verificationCodeLabel } from './party-service.js';
 import { PaymentBatches } from './payment-batches.js';
+import { type CodeMaterial, openCodeMaterial, secondCodeHashes } from './second-codes.js';
 
 /** A payment as asked for by an authenticated payer. */
 export interface PaymentCreation {
@@ -144,7 +143,7 @@ export class PaymentService {
         const outcome = await this.deps.paymentStore.insertPayment(tx, {
           payment,
           firstCodeHash: this.firstCodeHash(payment.payerId, firstCode),
-          secondCodeHashes: await this.secondCodeHashes(paymentId, firstCode, codes),
+          secondCodeHashes: await secondCodeHashes(this.deps.secrets, paymentId, firstCode, codes),
         });
         if (outcome === 'exists') return this.existing(tx, paymentId, payee.name);
         if (outcome === 'code_collision') continue;
@@ -232,43 +231,15 @@ export class PaymentService {
   }
 
   /** The payer's terminal keys and verification code, opened once per payment creation. */
-  private async codeMaterial(payerId: string) {
+  private async codeMaterial(payerId: string): Promise<CodeMaterial> {
     const { database, partyStore, secrets } = this.deps;
     const payer = await partyStore.selectPayer(database, payerId);
     if (payer === undefined) throw new Error(`invariant: authenticated payer ${payerId} does not exist`);
-    const pin = secrets.box
-      .open(payer.verificationCodeSealed, verificationCodeLabel(payerId))
-      .toString('utf8');
     const terminals = await partyStore.selectActiveTerminals(database, payerId);
-    return {
-      pin,
-      terminals: terminals.map((terminal) => ({
-        id: terminal.id,
-        suite: terminal.suite,
-        key: new Uint8Array(secrets.box.open(terminal.keySealed, terminalKeyLabel(terminal.id))),
-      })),
-    };
-  }
-
-  private async secondCodeHashes(
-    paymentId: string,
-    firstCode: string,
-    codes: Awaited<ReturnType<PaymentService['codeMaterial']>>,
-  ): Promise<{ terminalId: string; hash: string }[]> {
-    return Promise.all(
-      codes.terminals.map(async (terminal) => {
-        const secondCode = await computeOcra(
-          {
-            suite: terminal.suite,
-            key: terminal.key,
-            question: firstCode,
-            pin: codes.pin,
-          },
-          nodeOcraPrimitives,
-        );
-        return { terminalId: terminal.id, hash: this.secondCodeHash(paymentId, secondCode) };
-      }),
-    );
+    return openCodeMaterial(secrets, payerId, {
+      verificationCodeSealed: payer.verificationCodeSealed,
+      terminals,
+    });
   }
 
   private firstCodeHash(payerId: string, firstCode: string): string {

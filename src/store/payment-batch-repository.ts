@@ -53,7 +53,10 @@ async function selectCodeMaterial(
      ORDER BY p.id, t.created_at_ms, t.id`,
     [[...payerIds]],
   );
-  const material = new Map<string, PayerCodeMaterial>();
+  const material = new Map<
+    string,
+    PayerCodeMaterial & { terminals: { id: string; suite: string; keySealed: string }[] }
+  >();
   for (const row of rows) {
     let entry = material.get(row.payer_id);
     if (entry === undefined) {

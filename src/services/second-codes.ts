@@ -1,0 +1,56 @@
+/**
+ * The second codes a payment's creation precomputes: for each active terminal of the payer, the OCRA
+ * response to the payment's first code (question) with the payer's verification code (PIN), kept only as
+ * a keyed hash bound to the payment. Shared by the reference path and the group-committed one, so that
+ * both issue exactly the same hashes.
+ */
+import { computeOcra } from '../domain/ocra.js';
+import type { MethodSecrets } from './method-dependencies.js';
+import { nodeOcraPrimitives } from './ocra-primitives.js';
+import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
+
+/** A payer's verification code and active terminals' keys, sealed as stored. */
+export interface SealedCodeMaterial {
+  readonly verificationCodeSealed: string;
+  readonly terminals: readonly { readonly id: string; readonly suite: string; readonly keySealed: string }[];
+}
+
+/** The same, opened: held in memory only while a payment's codes are computed. */
+export interface CodeMaterial {
+  readonly pin: string;
+  readonly terminals: readonly { readonly id: string; readonly suite: string; readonly key: Uint8Array }[];
+}
+
+/** Opens a payer's sealed verification code and terminal keys, each under the label it was sealed with. */
+export function openCodeMaterial(
+  secrets: MethodSecrets,
+  payerId: string,
+  sealed: SealedCodeMaterial,
+): CodeMaterial {
+  return {
+    pin: secrets.box.open(sealed.verificationCodeSealed, verificationCodeLabel(payerId)).toString('utf8'),
+    terminals: sealed.terminals.map((terminal) => ({
+      id: terminal.id,
+      suite: terminal.suite,
+      key: new Uint8Array(secrets.box.open(terminal.keySealed, terminalKeyLabel(terminal.id))),
+    })),
+  };
+}
+
+/** The keyed hash of the second code each terminal computes for `firstCode`, bound to the payment. */
+export function secondCodeHashes(
+  secrets: MethodSecrets,
+  paymentId: string,
+  firstCode: string,
+  material: CodeMaterial,
+): Promise<{ terminalId: string; hash: string }[]> {
+  return Promise.all(
+    material.terminals.map(async (terminal) => {
+      const secondCode = await computeOcra(
+        { suite: terminal.suite, key: terminal.key, question: firstCode, pin: material.pin },
+        nodeOcraPrimitives,
+      );
+      return { terminalId: terminal.id, hash: secrets.keyedHash('second_code', paymentId, secondCode) };
+    }),
+  );
+}
