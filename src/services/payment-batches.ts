@@ -23,10 +23,11 @@ import { payeeAccount, payerWallet } from './accounts.js';
 import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
 import { derivedId, newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
-import type { DeliveryInsert, PaymentInsert, TouchedSession } from './party-store.js';
+import type { PaymentInsert, TouchedSession } from './party-store.js';
 import type { Approval, CreatedPayment, PaymentCreation, PaymentObserver } from './payment-service.js';
 import {
   type CodeMaterial,
+  firstCodeDelivery,
   openCodeMaterial,
   type SealedCodeMaterial,
   secondCodeHashes,
@@ -358,7 +359,15 @@ export class PaymentBatches {
     // What the batch writes besides the ledger, and its audit events.
     const deliveries = issued.flatMap(({ insert, firstCode }) =>
       insert.payment.deliverTo === 'second_terminal'
-        ? [this.secondTerminalDelivery(insert.payment, firstCode, payeeNames, nowMs)]
+        ? [
+            firstCodeDelivery(
+              deps.secrets,
+              insert.payment,
+              firstCode,
+              payeeNames.get(insert.payment.payeeId)!,
+              nowMs,
+            ),
+          ]
         : [],
     );
     const resets = new Map<string, AttemptState>();
@@ -440,33 +449,6 @@ export class PaymentBatches {
       outcomes[index] = { kind: 'done', value: { ...payment, status: 'canceled', updatedAtMs: nowMs } };
     }
     return outcomes;
-  }
-
-  /** The outbox row that pushes a payment's first code to the payer's second terminal. */
-  private secondTerminalDelivery(
-    payment: Payment,
-    firstCode: string,
-    payeeNames: ReadonlyMap<string, string>,
-    nowMs: number,
-  ): DeliveryInsert {
-    const payload = JSON.stringify({
-      paymentId: payment.id,
-      firstCode,
-      amount: payment.amount.toString(),
-      currency: payment.currency,
-      payeeId: payment.payeeId,
-      payeeName: payeeNames.get(payment.payeeId)!,
-      expiresAtMs: payment.expiresAtMs,
-    });
-    const deliveryId = derivedId('delivery', payment.id, 'second_terminal');
-    return {
-      id: deliveryId,
-      payerId: payment.payerId,
-      paymentId: payment.id,
-      channel: 'second_terminal',
-      payloadSealed: this.deps.secrets.box.seal(payload, `delivery:${deliveryId}`),
-      nowMs,
-    };
   }
 
   /**

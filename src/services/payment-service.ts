@@ -21,7 +21,7 @@ import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import { assertMoney, verificationCodeLabel } from './party-service.js';
 import { PaymentBatches } from './payment-batches.js';
-import { type CodeMaterial, openCodeMaterial, secondCodeHashes } from './second-codes.js';
+import { type CodeMaterial, firstCodeDelivery, openCodeMaterial, secondCodeHashes } from './second-codes.js';
 
 /** A payment as asked for by an authenticated payer. */
 export interface PaymentCreation {
@@ -199,25 +199,8 @@ export class PaymentService {
     nowMs: number,
   ) {
     if (payment.deliverTo === 'second_terminal') {
-      // The outbox row commits with the payment: a crash after commit still delivers the challenge.
-      const payload = JSON.stringify({
-        paymentId: payment.id,
-        firstCode,
-        amount: payment.amount.toString(),
-        currency: payment.currency,
-        payeeId: payment.payeeId,
-        payeeName,
-        expiresAtMs: payment.expiresAtMs,
-      });
-      const deliveryId = derivedId('delivery', payment.id, 'second_terminal');
-      await this.deps.paymentStore.insertDelivery(tx, {
-        id: deliveryId,
-        payerId: payment.payerId,
-        paymentId: payment.id,
-        channel: 'second_terminal',
-        payloadSealed: this.deps.secrets.box.seal(payload, `delivery:${deliveryId}`),
-        nowMs,
-      });
+      const delivery = firstCodeDelivery(this.deps.secrets, payment, firstCode, payeeName, nowMs);
+      await this.deps.paymentStore.insertDelivery(tx, delivery);
     }
     const events: AuditEvent[] = [
       {

@@ -1,13 +1,16 @@
 /**
- * The second codes a payment's creation precomputes: for each active terminal of the payer, the OCRA
+ * The codes a payment's creation issues. The second codes it precomputes: for each active terminal of the payer, the OCRA
  * response to the payment's first code (question) with the payer's verification code (PIN), kept only as
- * a keyed hash bound to the payment. Shared by the reference path and the group-committed one, so that
- * both issue exactly the same hashes.
+ * a keyed hash bound to the payment; and the outbox row that pushes the first code to a second terminal.
+ * Shared by the reference path and the group-committed one, so that both issue exactly the same.
  */
 import { computeOcra } from '../domain/ocra.js';
+import type { Payment } from '../domain/payment.js';
+import { derivedId } from './ids.js';
 import type { MethodSecrets } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';
 import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
+import type { DeliveryInsert } from './party-store.js';
 
 /** A payer's verification code and active terminals' keys, sealed as stored. */
 export interface SealedCodeMaterial {
@@ -53,4 +56,35 @@ export function secondCodeHashes(
       return { terminalId: terminal.id, hash: secrets.keyedHash('second_code', paymentId, secondCode) };
     }),
   );
+}
+
+/**
+ * The outbox row that pushes a payment's first code, payee and amount to the payer's second terminal,
+ * sealed. It commits with the payment: a crash after the commit still delivers the challenge.
+ */
+export function firstCodeDelivery(
+  secrets: MethodSecrets,
+  payment: Payment,
+  firstCode: string,
+  payeeName: string,
+  nowMs: number,
+): DeliveryInsert {
+  const payload = JSON.stringify({
+    paymentId: payment.id,
+    firstCode,
+    amount: payment.amount.toString(),
+    currency: payment.currency,
+    payeeId: payment.payeeId,
+    payeeName,
+    expiresAtMs: payment.expiresAtMs,
+  });
+  const deliveryId = derivedId('delivery', payment.id, 'second_terminal');
+  return {
+    id: deliveryId,
+    payerId: payment.payerId,
+    paymentId: payment.id,
+    channel: 'second_terminal',
+    payloadSealed: secrets.box.seal(payload, `delivery:${deliveryId}`),
+    nowMs,
+  };
 }
