@@ -236,11 +236,12 @@ export class PaymentBatches {
   }
 
   /**
-   * One batch, in four round trips besides BEGIN and COMMIT:
+   * One batch, in four or five round trips besides BEGIN and COMMIT:
    * 1. the creations' payees and code material read, and the payments to approve or cancel locked with
    *    their hashes and payers' lock states (sent together);
    * 2. (the first codes and second-code hashes computed, before any account is locked;) one ledger batch
-   *    of the holds, posts and voids: its holds locked, then its accounts;
+   *    of the holds, posts and voids: the holds it settles locked (a round trip of its own, only when it
+   *    settles any), then its accounts;
    * 3. the ledger's writes, the payments, second codes and deliveries, the statuses, the failure counts
    *    reset, and the audit head's lock (sent together, while the accounts are locked);
    * 4. the audit entries.
