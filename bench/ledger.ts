@@ -32,6 +32,7 @@ import { sqlLedgerStore } from '../src/store/ledger-repository.js';
 import { migrate } from '../src/store/migrate.js';
 import { openPglite } from '../src/store/pglite-database.js';
 import { openPostgres } from '../src/store/postgres-database.js';
+import { flagReaders, UsageError } from './flags.js';
 
 /** Every bound of the benchmark, in one place, units last. */
 const benchLimits = Object.freeze({
@@ -114,39 +115,10 @@ const usage =
   'usage: npm run bench:ledger -- [--database-url URL] [--duration-s S] [--accounts N] [--concurrency N] ' +
   '[--batch-sizes 1,10,100,1000] [--json]';
 
-/** A wrong command line: reported with the usage line and exit code 2, without a stack trace. */
-class UsageError extends Error {}
-
-function usageError(message: string): never {
-  throw new UsageError(`${message}\n${usage}`);
-}
-
-function numberFlag(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    usageError(`--${name} must be a number between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function wholeFlag(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = numberFlag(name, raw, fallback, min, max);
-  if (!Number.isInteger(value)) usageError(`--${name} must be a whole number, got "${raw}"`);
-  return value;
-}
+const flags = flagReaders(usage);
+// Annotated, so that the compiler knows a call never returns.
+const usageError: (message: string) => never = flags.usageError;
+const { numberFlag, wholeFlag } = flags;
 
 function batchSizesFlag(raw: string | undefined): readonly number[] {
   if (raw === undefined) return benchLimits.batchSizesDefault;

@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { openPostgres } from '../src/store/postgres-database.js';
+import { flagReaders, UsageError } from './flags.js';
 import { explainPaymentPath } from './payments/explain.js';
 import { measureRun, type RunResult, type RunSpec, round } from './payments/measure.js';
 import { findPgbench, type PgbenchResult, runPgbench } from './payments/pgbench.js';
@@ -102,26 +103,10 @@ const usage =
   '[--warmup-s S] [--rate R] [--explain] [--skip-build] [--skip-pglite] [--server-env NAME=VALUE]… ' +
   '[--server-node-arg ARG]…';
 
-class UsageError extends Error {}
-
-function usageError(message: string): never {
-  throw new UsageError(`${message}\n${usage}`);
-}
-
-function wholeFlag(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
+const flags = flagReaders(usage);
+// Annotated, so that the compiler knows a call never returns.
+const usageError: (message: string) => never = flags.usageError;
+const { wholeFlag } = flags;
 
 function serverEnvironment(entries: readonly string[]): Record<string, string> {
   const environment: Record<string, string> = {};
