@@ -31,6 +31,12 @@ export interface TestPayer {
   readonly keyHex: string;
 }
 
+/** A payer `createFundedPayer` made: with its first terminal, and the URI that enrolls an app with it. */
+export interface FundedPayer extends TestPayer {
+  readonly terminalId: string;
+  readonly enrollmentUri: string;
+}
+
 /** Creates a payer through the API and deposits `amount` EUR minor units. */
 export async function createFundedPayer(
   app: FastifyInstance,
@@ -38,11 +44,16 @@ export async function createFundedPayer(
   id: string,
   amount = 10_000,
   currency = 'EUR',
-): Promise<TestPayer> {
+): Promise<FundedPayer> {
   const payer = { id, password: 'correct horse battery', verificationCode: '4321' };
   const created = await call(app, 'POST', '/v1/payers', payer, { token: operatorToken });
   if (created.statusCode !== 201) throw new Error(`payer creation failed: ${created.body}`);
-  const terminal = created.json().terminal as { suite: string; keyHex: string };
+  const terminal = created.json().terminal as {
+    id: string;
+    suite: string;
+    keyHex: string;
+    enrollmentUri: string;
+  };
   const deposit = await call(
     app,
     'POST',
@@ -51,7 +62,13 @@ export async function createFundedPayer(
     { token: operatorToken },
   );
   if (deposit.statusCode !== 201) throw new Error(`deposit failed: ${deposit.body}`);
-  return { ...payer, suite: terminal.suite, keyHex: terminal.keyHex };
+  return {
+    ...payer,
+    suite: terminal.suite,
+    keyHex: terminal.keyHex,
+    terminalId: terminal.id,
+    enrollmentUri: terminal.enrollmentUri,
+  };
 }
 
 /** Creates a payee through the API. */

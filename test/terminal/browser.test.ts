@@ -8,7 +8,7 @@ import {
   screenshot,
   startBrowserPlatform,
 } from '../browser/support/browser-platform.js';
-import { call, createPayee } from '../support/api.js';
+import { call, createFundedPayer, createPayee, type FundedPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { ocraVectors } from './support/ocra-vectors.js';
 
@@ -16,30 +16,14 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
   let platform: BrowserPlatform;
   let context: BrowserContext;
   let page: Page;
-  let payer: { terminal: { id: string; suite: string; keyHex: string; enrollmentUri: string } };
+  let payer: FundedPayer;
   const password = 'correct horse battery';
 
   beforeAll(async () => {
     platform = await startBrowserPlatform(engine, { codeTtlSeconds: 600 });
     await createPayee(platform.app, platform.operatorToken, 'shop', 'Corner Shop');
     await createPayee(platform.app, platform.operatorToken, 'cafe', 'Café Olé');
-    const created = await call(
-      platform.app,
-      'POST',
-      '/v1/payers',
-      { id: 'alice', password, verificationCode: '4321' },
-      { token: platform.operatorToken },
-    );
-    payer = created.json();
-    await call(
-      platform.app,
-      'POST',
-      '/v1/deposits',
-      { payerId: 'alice', amount: 500_000, currency: 'EUR' },
-      {
-        token: platform.operatorToken,
-      },
-    );
+    payer = await createFundedPayer(platform.app, platform.operatorToken, 'alice', 500_000);
     ({ context, page } = await platform.newPage());
   });
   afterAll(async () => {
@@ -94,7 +78,7 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
     // The camera button is offered exactly where the browser can read QR codes.
     const canScan = await page.evaluate(() => 'BarcodeDetector' in window);
     expect(await page.locator('#scan').isVisible()).toBe(canScan);
-    await page.fill('#enroll-uri', payer.terminal.enrollmentUri);
+    await page.fill('#enroll-uri', payer.enrollmentUri);
     await page.fill('#enroll-label', 'Phone');
     await page.fill('#enroll-code', '4321');
     await page.click('#enroll-submit');
@@ -103,7 +87,7 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
     const terminals = await call(platform.app, 'GET', '/v1/payers/alice/terminals', undefined, {
       token: platform.operatorToken,
     });
-    expect(terminals.json().data[0]).toMatchObject({ id: payer.terminal.id, enrolled: true, label: 'Phone' });
+    expect(terminals.json().data[0]).toMatchObject({ id: payer.terminalId, enrolled: true, label: 'Phone' });
     const stored = await page.evaluate(
       () =>
         new Promise<string>((resolve, reject) => {
@@ -116,10 +100,10 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
         }),
     );
     expect(JSON.parse(stored)).toMatchObject({
-      terminalId: payer.terminal.id,
+      terminalId: payer.terminalId,
       kdf: { name: 'PBKDF2-SHA256', iterations: 600_000 },
     });
-    expect(stored).not.toContain(payer.terminal.keyHex);
+    expect(stored).not.toContain(payer.keyHex);
     expect(stored).not.toContain('4321');
   });
 
@@ -190,8 +174,8 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
       await page.click('#offline-form button[type="submit"]');
       await page.locator('#offline-result').waitFor();
       const expected = await computeOcra({
-        suite: payer.terminal.suite,
-        key: hexToBytes(payer.terminal.keyHex),
+        suite: payer.suite,
+        key: hexToBytes(payer.keyHex),
         question: firstTerminal.firstCode!,
         pin: '4321',
       });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '../../src/domain/limits.js';
 import { deliveryBackoffMs } from '../../src/services/delivery-service.js';
 import { sqlDeliveryStore } from '../../src/store/delivery-repository.js';
-import { call, createPayee } from '../support/api.js';
+import { call, createFundedPayer, createPayee } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 import { changedTables, snapshotTables } from '../support/snapshot.js';
@@ -27,28 +27,8 @@ describe.each(testEngines())('delivery outbox on %s', (engine) => {
       deliveries: { smsGatewayUrl: receiver.url, smsGatewaySecret: gatewaySecret, developmentOutbox: true },
     });
     await createPayee(platform.app, platform.operatorToken, 'shop', 'Corner Shop');
-    const created = await call(
-      platform.app,
-      'POST',
-      '/v1/payers',
-      { id: 'alice', password, verificationCode: '4321' },
-      { token: platform.operatorToken },
-    );
-    await call(
-      platform.app,
-      'POST',
-      '/v1/deposits',
-      { payerId: 'alice', amount: 100_000, currency: 'EUR' },
-      {
-        token: platform.operatorToken,
-      },
-    );
-    phone = await TestTerminal.enroll(
-      injectTransport(platform.app),
-      now,
-      created.json().terminal.enrollmentUri,
-      '4321',
-    );
+    const alice = await createFundedPayer(platform.app, platform.operatorToken, 'alice', 100_000);
+    phone = await TestTerminal.enroll(injectTransport(platform.app), now, alice.enrollmentUri, '4321');
   });
   afterAll(async () => {
     await platform.dispose();

@@ -1,6 +1,6 @@
 // Proves on both engines that a terminal's event stream delivers its open challenges on connect and new ones as the outbox or another server's poll offers them, each once, with amount and payee; tells it when a payment closes; limits streams per terminal; and ends at once on revocation, here or on another server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createPayee } from '../support/api.js';
+import { call, createFundedPayer, createPayee } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 import { EventReader } from './support/sse.js';
@@ -19,28 +19,8 @@ describe.each(testEngines())('terminal event stream on %s', (engine) => {
     baseUrl = await platform.app.listen({ host: '127.0.0.1', port: 0 });
     await createPayee(platform.app, platform.operatorToken, 'shop', 'Corner Shop');
     await createPayee(platform.app, platform.operatorToken, 'cafe', 'Café Olé');
-    const created = await call(
-      platform.app,
-      'POST',
-      '/v1/payers',
-      { id: 'alice', password, verificationCode: '4321' },
-      { token: platform.operatorToken },
-    );
-    await call(
-      platform.app,
-      'POST',
-      '/v1/deposits',
-      { payerId: 'alice', amount: 100_000, currency: 'EUR' },
-      {
-        token: platform.operatorToken,
-      },
-    );
-    phone = await TestTerminal.enroll(
-      fetchTransport(baseUrl),
-      now,
-      created.json().terminal.enrollmentUri,
-      '4321',
-    );
+    const alice = await createFundedPayer(platform.app, platform.operatorToken, 'alice', 100_000);
+    phone = await TestTerminal.enroll(fetchTransport(baseUrl), now, alice.enrollmentUri, '4321');
   });
   afterAll(async () => {
     for (const reader of readers) await reader.close();

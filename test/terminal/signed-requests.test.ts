@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTerminalKeyPair } from '../../src/domain/enrollment-credential.js';
-import { call, createPayee } from '../support/api.js';
+import { call, createFundedPayer, createPayee } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 import { changedTables, snapshotTables } from '../support/snapshot.js';
@@ -18,26 +18,8 @@ describe.each(testEngines())('signed terminal requests on %s', (engine) => {
     platform = await startTestPlatform(engine, { codeTtlSeconds: 120 });
     await createPayee(platform.app, platform.operatorToken, 'shop', 'Corner Shop');
     await createPayee(platform.app, platform.operatorToken, 'books', 'Book Nook');
-    const created = await call(
-      platform.app,
-      'POST',
-      '/v1/payers',
-      { id: 'alice', password, verificationCode: '4321' },
-      { token: platform.operatorToken },
-    );
-    await call(
-      platform.app,
-      'POST',
-      '/v1/deposits',
-      { payerId: 'alice', amount: 100_000, currency: 'EUR' },
-      { token: platform.operatorToken },
-    );
-    phone = await TestTerminal.enroll(
-      injectTransport(platform.app),
-      now,
-      created.json().terminal.enrollmentUri,
-      '4321',
-    );
+    const alice = await createFundedPayer(platform.app, platform.operatorToken, 'alice', 100_000);
+    phone = await TestTerminal.enroll(injectTransport(platform.app), now, alice.enrollmentUri, '4321');
   });
   afterAll(async () => {
     await platform.dispose();
