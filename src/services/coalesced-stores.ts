@@ -16,7 +16,7 @@ import type { Database, SqlExecutor } from '../store/database.js';
 import { type BatchOutcome, CommitBatcher } from './commit-batcher.js';
 import type { IdempotencyBeginResult, IdempotencyStore } from './idempotency.js';
 import type { PartyStore, TouchedSession } from './party-store.js';
-import type { CommitBatching, SessionTouch } from './payment-batches.js';
+import type { CommitBatching, SessionTouch } from './payment-executor.js';
 
 /** One request's claim of an idempotency key. */
 export interface IdempotencyClaim {

@@ -1,4 +1,4 @@
-// Proves group commit on both engines: concurrent inputs share transactions within the bounds, each caller is answered only after its commit, and a failing input never fails its neighbours.
+// Proves group commit on both engines: concurrent inputs share transactions within the bounds, each caller is answered only after its commit, a failing input is isolated by bisection without failing its neighbours, and a broken invariant stops the process instead of being retried.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
 import { CountersignError } from '../domain/errors.js';
@@ -94,20 +94,13 @@ describe.each(testEngines())('group commit on %s', (engine) => {
       inputsAlone: 0,
       batchesRolledBack: 0,
     });
-    await Promise.all([5, 13, 6].map((value) => batcher.submit(value)));
-    expect(batcher.statsByKind.get('odd')).toMatchObject({
-      batches: 2,
-      inputs: 4,
-      inputsAlone: 2,
-      batchesRolledBack: 1,
-    });
-    expect(batcher.statsByKind.get('even')).toMatchObject({
-      batches: 2,
-      inputs: 4,
-      inputsAlone: 2,
-      batchesRolledBack: 1,
-    });
-    expect(batcher.stats).toMatchObject({ batches: 2, inputs: 8, inputsAlone: 4, batchesRolledBack: 1 });
+    // 13 breaks its batch: it rolls back and is split, [5, 13] then [6]; [5, 13] is split again, and 13
+    // fails alone. Three batches rolled back ([5, 13, 6], [5, 13], [13]); no input ran through another path.
+    const settled = await Promise.allSettled([5, 13, 6].map((value) => batcher.submit(value)));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(batcher.statsByKind.get('odd')).toMatchObject({ batches: 2, inputs: 4, batchesRolledBack: 3 });
+    expect(batcher.statsByKind.get('even')).toMatchObject({ batches: 2, inputs: 4, batchesRolledBack: 1 });
+    expect(batcher.stats).toMatchObject({ batches: 2, inputs: 8, inputsAlone: 1, batchesRolledBack: 3 });
   });
 
   it('answers a caller only once the transaction holding its input has committed', async () => {
@@ -145,21 +138,51 @@ describe.each(testEngines())('group commit on %s', (engine) => {
     expect(batcher.stats.inputsAlone).toBe(1);
   });
 
-  it('rolls a broken batch back whole and runs each of its inputs alone: only the culprit fails', async () => {
+  it('splits a broken batch in halves until the culprit fails alone; its neighbours commit once', async () => {
+    const failures: { message: string; size: number }[] = [];
     const batcher = new CommitBatcher(
       test.database,
-      insertOperation(async (value) => {
-        if (value === 13) throw new Error('still broken alone');
-        await test.database.query('INSERT INTO batcher_rows (value) VALUES ($1)', [value]);
-        return value;
+      insertOperation(async () => {
+        throw new Error('must not run alone');
       }),
-      options,
+      {
+        ...options,
+        onBatchFailed: (error, size) => failures.push({ message: (error as Error).message, size }),
+      },
     );
-    const settled = await Promise.allSettled([11, 12, 13, 14].map((value) => batcher.submit(value)));
-    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
-    // Nothing of the rolled-back batch remains: every row was written again, alone, exactly once.
-    expect(await rows()).toEqual([11, 12, 14]);
-    expect(batcher.stats.batchesRolledBack).toBeGreaterThanOrEqual(1);
+    const values = [11, 12, 13, 14, 15, 16, 17, 18];
+    const settled = await Promise.allSettled(values.map((value) => batcher.submit(value)));
+    expect(settled.map((s) => s.status)).toEqual(values.map((v) => (v === 13 ? 'rejected' : 'fulfilled')));
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ message: 'a bug met by one input' });
+    // Nothing of a rolled-back batch remains: every row was written once, by the half that committed.
+    expect(await rows()).toEqual([11, 12, 14, 15, 16, 17, 18]);
+    // [11..18] → [11..14] → [11, 12] ok, [13, 14] → [13] fails, [14] ok; [15..18] ok: 4 roll-backs, each reported.
+    expect(failures.map((f) => f.size)).toEqual([8, 4, 2, 1]);
+    expect(failures.every((f) => f.message === 'a bug met by one input')).toBe(true);
+    expect(batcher.stats.batchesRolledBack).toBe(4);
+    expect(batcher.stats.inputsAlone).toBe(0);
+  });
+
+  it('never splits or retries a broken invariant: it fails the batch and stops the process', async () => {
+    const broken: Error[] = [];
+    let runs = 0;
+    const batcher = new CommitBatcher<number, number>(
+      test.database,
+      {
+        async runMany(tx, inputs) {
+          runs += 1;
+          await tx.query('INSERT INTO batcher_rows (value) VALUES (99)');
+          if (inputs.includes(66)) throw new Error('invariant: a ledger total moved');
+          return inputs.map((value) => ({ kind: 'done', value }));
+        },
+      },
+      { ...options, onInvariantBroken: (error) => broken.push(error) },
+    );
+    const settled = await Promise.allSettled([64, 65, 66, 67].map((value) => batcher.submit(value)));
+    expect(settled.every((s) => s.status === 'rejected')).toBe(true);
+    expect(broken.map((error) => error.message)).toEqual(['invariant: a ledger total moved']);
+    expect(runs).toBe(1);
+    expect(await rows()).toEqual([]);
   });
 
   it('runs a batch again after a serialization failure, and answers from the run that committed', async () => {

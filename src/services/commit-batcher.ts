@@ -8,11 +8,19 @@
  * at a time, and while they run the next batch fills up, so batches grow with the load by themselves.
  *
  * `runMany(tx, inputs)` applies a whole batch with set-oriented statements and answers per input: done
- * (a value), failed (an expected error, with nothing of it written), or `alone` — this input is unusual
- * (a wrong code, an expired payment, a collision) and is run afterwards, on its own, by `runAlone`, the
- * reference path of one operation in one transaction. A batch that throws rolls back whole and every one of
- * its inputs runs alone: a failing operation never fails its neighbours. Every caller is answered only
- * after the transaction holding its operation has committed.
+ * (a value) or failed (an expected error, with nothing of it written). A batcher that wraps a store may
+ * also answer `alone`: the input is then handed to the wrapped store's own statement (`runAlone`), as for an
+ * idempotency key already taken; the payment batcher has no such path (a batch of one is its only other
+ * size).
+ *
+ * A batch that throws rolls back whole and is split in two halves, each run again in arrival order
+ * (bisection), so that one bad input fails only itself after about 2·log2(n) transactions, and never its
+ * neighbours; a batch of one that throws rejects its caller with the error. Every split is counted and
+ * reported (`onBatchFailed`) with its cause. An error whose message starts with `invariant:` is a bug, not
+ * a bad input: it is never split or retried; the process is stopped (`onInvariantBroken`, by default an
+ * uncaught exception), because a platform whose ledger broke an invariant must not go on.
+ *
+ * Every caller is answered only after the transaction holding its operation has committed.
  */
 import { CountersignError } from '../domain/errors.js';
 import type { Database, SqlExecutor } from '../store/database.js';
@@ -30,8 +38,8 @@ export interface BatchOperation<I, O> {
    * when the transaction is retried after a serialization failure, so it must not act outside `tx`.
    */
   runMany(tx: SqlExecutor, inputs: readonly I[]): Promise<BatchOutcome<O>[]>;
-  /** Applies one input in a transaction of its own: the reference path. */
-  runAlone(input: I): Promise<O>;
+  /** Applies an input answered `alone` through the wrapped store's own statement (store wrappers only). */
+  runAlone?(input: I): Promise<O>;
 }
 
 /** Bounds of a batcher. */
@@ -51,6 +59,22 @@ export interface CommitBatcherOptions<I = unknown> {
   readonly transactional?: boolean;
   /** Names the kind of an input, for counters per kind when one batcher carries several operations. */
   readonly kindOf?: (input: I) => string;
+  /** Told of every batch that threw and was split (or, alone, failed its caller), with the cause. */
+  readonly onBatchFailed?: (error: unknown, size: number) => void;
+  /** Told of a broken invariant; by default the error is rethrown outside any promise, ending the process. */
+  readonly onInvariantBroken?: (error: Error) => void;
+}
+
+/** True for the errors that mean a bug: their message starts with `invariant:`. */
+export function isInvariantFailure(error: unknown): error is Error {
+  return error instanceof Error && error.message.startsWith('invariant:');
+}
+
+/** Stops the process: the error is thrown from a fresh turn of the event loop, where nothing catches it. */
+function stopProcess(error: Error): void {
+  setImmediate(() => {
+    throw error;
+  });
 }
 
 /** Counters of a batcher, for tests and benchmarks. */
@@ -58,8 +82,9 @@ export interface CommitBatcherStats {
   batches: number;
   inputs: number;
   batchSizeLargest: number;
-  /** Inputs that were run alone, and batches that rolled back whole (every input then ran alone). */
+  /** Inputs answered through the wrapped store's own statement (store wrappers only). */
   inputsAlone: number;
+  /** Batches that threw and rolled back: split in two when they held several inputs, failed when one. */
   batchesRolledBack: number;
 }
 
@@ -170,7 +195,10 @@ export class CommitBatcher<I, O> {
     });
   }
 
-  /** Commits one batch; inputs left to run alone run after the commit, outside the batch's slot. */
+  /**
+   * Commits one batch; a batch that throws is split in two and each half committed in turn (arrival order
+   * kept). Inputs answered `alone` run after the commit, outside the batch's slot.
+   */
   private async runBatch(batch: readonly Pending<I, O>[]): Promise<void> {
     const inputs = batch.map((pending) => pending.input);
     let outcomes: BatchOutcome<O>[];
@@ -180,24 +208,45 @@ export class CommitBatcher<I, O> {
           ? await this.operation.runMany(this.database, inputs)
           : await this.database.transaction((tx) => this.operation.runMany(tx, inputs));
       if (outcomes.length !== batch.length) throw new Error('invariant: one outcome per input');
-    } catch {
-      // Whatever broke the batch (a bug, a rare collision, a lost connection) is met again by the
-      // reference path, input by input, where it fails only the input that causes it.
-      this.stats.batchesRolledBack += 1;
-      for (const [kind] of this.kindCounts(batch)) this.kindStats(kind).batchesRolledBack += 1;
-      outcomes = batch.map(() => ({ kind: 'alone' }) as const);
+    } catch (error) {
+      await this.failed(batch, error);
+      return;
     }
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.kind === 'done') pending.resolve(outcome.value);
-      else if (outcome.kind === 'failed') pending.reject(outcome.error);
-      else {
-        this.stats.inputsAlone += 1;
-        const kind = this.options.kindOf?.(pending.input);
-        if (kind !== undefined) this.kindStats(kind).inputsAlone += 1;
-        this.operation.runAlone(pending.input).then(pending.resolve, pending.reject);
+    for (const [index, pending] of batch.entries()) this.answer(pending, outcomes[index]!);
+  }
+
+  private async failed(batch: readonly Pending<I, O>[], error: unknown): Promise<void> {
+    this.stats.batchesRolledBack += 1;
+    for (const [kind] of this.kindCounts(batch)) this.kindStats(kind).batchesRolledBack += 1;
+    if (isInvariantFailure(error)) {
+      for (const pending of batch) pending.reject(error);
+      (this.options.onInvariantBroken ?? stopProcess)(error);
+      return;
+    }
+    this.options.onBatchFailed?.(error, batch.length);
+    if (batch.length === 1) {
+      batch[0]!.reject(error);
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.runBatch(batch.slice(0, half));
+    await this.runBatch(batch.slice(half));
+  }
+
+  private answer(pending: Pending<I, O>, outcome: BatchOutcome<O>): void {
+    if (outcome.kind === 'done') pending.resolve(outcome.value);
+    else if (outcome.kind === 'failed') pending.reject(outcome.error);
+    else {
+      const { runAlone } = this.operation;
+      if (runAlone === undefined) {
+        pending.reject(new Error('invariant: an input answered alone by a batcher without runAlone'));
+        return;
       }
-    });
+      this.stats.inputsAlone += 1;
+      const kind = this.options.kindOf?.(pending.input);
+      if (kind !== undefined) this.kindStats(kind).inputsAlone += 1;
+      runAlone.call(this.operation, pending.input).then(pending.resolve, pending.reject);
+    }
   }
 
   private kindCounts(batch: readonly Pending<I, O>[]): Map<string, number> {

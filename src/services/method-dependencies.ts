@@ -8,7 +8,7 @@ import type { Database, SqlExecutor } from '../store/database.js';
 import type { LedgerStore } from './ledger-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
 import type { PayerRateLimiter } from './payer-rate-limiter.js';
-import type { CommitBatching } from './payment-batches.js';
+import type { CommitBatching } from './payment-executor.js';
 
 /** Sealing (AES-256-GCM) and keyed hashing (HMAC-SHA256) under keys derived from the master key. */
 export interface MethodSecrets {
@@ -69,6 +69,6 @@ export interface MethodDependencies {
   readonly paymentStore: PaymentStore;
   /** Throttles password checks and approvals per payer id (absent: no per-payer throttle). */
   readonly payerRateLimiter?: PayerRateLimiter;
-  /** Group commit of payments (absent: every payment in a transaction of its own). */
+  /** Group commit of the request path's statements (absent: `COMMIT_BATCH_SIZE=0`). */
   readonly commitBatching?: CommitBatching;
 }

@@ -19,7 +19,7 @@ import type {
 import { PartyService } from './party-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
 import { PayerRateLimiter, payerRateLimit } from './payer-rate-limiter.js';
-import { commitBatching, type PaymentBatchStore } from './payment-batches.js';
+import { commitBatching, type PaymentBatchStore } from './payment-executor.js';
 import { PaymentService } from './payment-service.js';
 
 /** The stores, implemented by `store/`; passed in so that services never import SQL. */
@@ -28,8 +28,8 @@ export interface MethodStores {
   readonly partyStore: PartyStore;
   readonly paymentStore: PaymentStore;
   readonly auditStore: AuditStore;
-  /** The set-oriented statements of group commit (absent: every payment runs alone). */
-  readonly paymentBatchStore?: PaymentBatchStore;
+  /** The set-oriented statements of the payment executor. */
+  readonly paymentBatchStore: PaymentBatchStore;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -87,6 +87,9 @@ export function createMethodServices(input: {
 }): MethodServiceSet {
   const audit = new AuditService(input.database, input.clock, input.stores.auditStore);
   const batching = commitBatching(input.database, input.configuration, input.stores.paymentBatchStore);
+  // Statements of concurrent requests besides their payments (sessions, lock reads, idempotency keys) are
+  // coalesced only with group commit on; off (`COMMIT_BATCH_SIZE=0`), every payment is a batch of one.
+  const coalescing = input.configuration.commitBatchSize === 0 ? undefined : batching;
   const deps: MethodDependencies = {
     database: input.database,
     clock: input.clock,
@@ -97,12 +100,12 @@ export function createMethodServices(input: {
     ledgerStore: input.stores.ledgerStore,
     // With group commit on, session checks and lock reads of concurrent requests share statements.
     partyStore:
-      batching.commitBatching === undefined
+      coalescing === undefined
         ? input.stores.partyStore
-        : coalescedPartyStore(input.database, input.stores.partyStore, batching.commitBatching),
+        : coalescedPartyStore(input.database, input.stores.partyStore, coalescing),
     paymentStore: input.stores.paymentStore,
     payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
-    ...batching,
+    ...(coalescing === undefined ? {} : { commitBatching: coalescing }),
   };
   const authentication = new AuthenticationService(deps);
   return {
@@ -110,7 +113,7 @@ export function createMethodServices(input: {
     audit,
     authentication,
     parties: new PartyService(deps),
-    payments: new PaymentService(deps, authentication),
+    payments: new PaymentService(deps, batching),
     ledger: new LedgerService(input.database, input.clock, input.stores.ledgerStore),
   };
 }

@@ -45,6 +45,10 @@ export interface PartyStore {
   /** The attempt state of a claimed payer id, locked for update when `lock` is true. */
   selectAttemptState(tx: SqlExecutor, subject: string, lock: boolean): Promise<AttemptState>;
   saveAttemptState(tx: SqlExecutor, subject: string, state: AttemptState, nowMs: number): Promise<void>;
+  /** Attempt states of claimed ids, each row locked for update in subject order (created if never seen). */
+  lockAttemptStates(tx: SqlExecutor, subjects: readonly string[]): Promise<Map<string, AttemptState>>;
+  /** Writes attempt states with one statement. */
+  saveAttemptStates(tx: SqlExecutor, states: ReadonlyMap<string, AttemptState>, nowMs: number): Promise<void>;
   insertSession(tx: SqlExecutor, tokenHash: string, payerId: string, nowMs: number): Promise<void>;
   /**
    * Marks a live session used and returns its payer and creation time, or undefined if dead or unknown;

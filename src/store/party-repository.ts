@@ -41,9 +41,11 @@ interface PayeeRow {
 interface AttemptRow {
   [column: string]: unknown;
   consecutive_failures: number;
+  reserved: number;
+  reserved_until_ms: bigint | null;
   locked_until_ms: bigint | null;
-  temporary_locks: number;
-  locked_permanently: boolean;
+  consecutive_locks: number;
+  blocked: boolean;
 }
 
 function terminalFromRow(row: TerminalRow): TerminalRecord {
@@ -129,13 +131,32 @@ async function selectAttemptState(tx: SqlExecutor, subject: string, lock: boolea
     `SELECT * FROM authentication_failures WHERE subject = $1${lock ? ' FOR UPDATE' : ''}`,
     [subject],
   );
-  if (row === undefined) return freshAttemptState;
-  return {
-    consecutiveFailures: row.consecutive_failures,
-    lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
-    temporaryLocks: row.temporary_locks,
-    lockedPermanently: row.locked_permanently,
-  };
+  return row === undefined ? freshAttemptState : attemptStateOf(row);
+}
+
+/**
+ * The attempt states of claimed payer ids, each row locked for update, in subject order (so that two
+ * transactions never wait on each other in a cycle). Rows are created for ids never seen; both statements
+ * go in one round trip.
+ */
+export async function lockAttemptStates(
+  tx: SqlExecutor,
+  subjects: readonly string[],
+): Promise<Map<string, AttemptState>> {
+  if (subjects.length === 0) return new Map();
+  const sorted = [...new Set(subjects)].sort();
+  const [, rows] = await Promise.all([
+    tx.query(
+      `INSERT INTO authentication_failures (subject, updated_at_ms)
+       SELECT s, 0 FROM unnest($1::text[]) AS u(s) ORDER BY s ON CONFLICT (subject) DO NOTHING`,
+      [sorted],
+    ),
+    tx.query<AttemptRow & { subject: string }>(
+      `SELECT * FROM authentication_failures WHERE subject = ANY($1::text[]) ORDER BY subject FOR UPDATE`,
+      [sorted],
+    ),
+  ]);
+  return new Map(rows.map((row) => [row.subject, attemptStateOf(row)]));
 }
 
 async function saveAttemptState(
@@ -144,19 +165,34 @@ async function saveAttemptState(
   state: AttemptState,
   nowMs: number,
 ): Promise<void> {
+  await saveAttemptStates(tx, new Map([[subject, state]]), nowMs);
+}
+
+/** Writes attempt states with one statement. */
+export async function saveAttemptStates(
+  tx: SqlExecutor,
+  states: ReadonlyMap<string, AttemptState>,
+  nowMs: number,
+): Promise<void> {
+  if (states.size === 0) return;
+  const entries = [...states];
   await tx.query(
-    `INSERT INTO authentication_failures
-       (subject, consecutive_failures, locked_until_ms, temporary_locks, locked_permanently, updated_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO authentication_failures (subject, consecutive_failures, reserved, reserved_until_ms,
+       locked_until_ms, consecutive_locks, blocked, updated_at_ms)
+     SELECT s, f, r, ru, lu, cl, b::boolean, $8 FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[],
+       $5::bigint[], $6::int[], $7::text[]) AS u(s, f, r, ru, lu, cl, b)
      ON CONFLICT (subject) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures,
-       locked_until_ms = EXCLUDED.locked_until_ms, temporary_locks = EXCLUDED.temporary_locks,
-       locked_permanently = EXCLUDED.locked_permanently, updated_at_ms = EXCLUDED.updated_at_ms`,
+       reserved = EXCLUDED.reserved, reserved_until_ms = EXCLUDED.reserved_until_ms,
+       locked_until_ms = EXCLUDED.locked_until_ms, consecutive_locks = EXCLUDED.consecutive_locks,
+       blocked = EXCLUDED.blocked, updated_at_ms = EXCLUDED.updated_at_ms`,
     [
-      subject,
-      state.consecutiveFailures,
-      state.lockedUntilMs,
-      state.temporaryLocks,
-      state.lockedPermanently,
+      entries.map(([subject]) => subject),
+      entries.map(([, state]) => state.consecutiveFailures),
+      entries.map(([, state]) => state.reserved),
+      entries.map(([, state]) => state.reservedUntilMs),
+      entries.map(([, state]) => state.lockedUntilMs),
+      entries.map(([, state]) => state.consecutiveLocks),
+      entries.map(([, state]) => String(state.blocked)),
       nowMs,
     ],
   );
@@ -188,8 +224,7 @@ async function touchSession(
        WHERE token_hash = $1 AND NOT revoked AND last_used_at_ms > $3 AND created_at_ms > $4
        RETURNING payer_id, created_at_ms
      )
-     SELECT t.payer_id, t.created_at_ms, f.consecutive_failures, f.locked_until_ms, f.temporary_locks,
-       f.locked_permanently
+     SELECT t.payer_id, t.created_at_ms, ${attemptColumns('f')}
      FROM touched t LEFT JOIN authentication_failures f ON f.subject = t.payer_id`,
     [tokenHash, nowMs, nowMs - idleMs, nowMs - lifetimeMs],
   );
@@ -201,20 +236,39 @@ async function touchSession(
 export interface JoinedAttemptColumns {
   readonly [column: string]: unknown;
   readonly consecutive_failures?: number | null;
+  readonly reserved?: number | null;
+  readonly reserved_until_ms?: bigint | null;
   readonly locked_until_ms?: bigint | null;
-  readonly temporary_locks?: number | null;
-  readonly locked_permanently?: boolean | null;
+  readonly consecutive_locks?: number | null;
+  readonly blocked?: boolean | null;
+}
+
+/** The columns `attemptStateOf` reads, for a statement's select list (qualified by `alias`). */
+export function attemptColumns(alias: string): string {
+  return [
+    'consecutive_failures',
+    'reserved',
+    'reserved_until_ms',
+    'locked_until_ms',
+    'consecutive_locks',
+    'blocked',
+  ]
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
 }
 
 /** The attempt state of a row joined from authentication_failures; a payer never seen has the fresh one. */
 export function attemptStateOf(row: JoinedAttemptColumns): AttemptState {
   if (row.consecutive_failures === undefined || row.consecutive_failures === null) return freshAttemptState;
+  const ms = (value: bigint | null | undefined) =>
+    value === null || value === undefined ? null : Number(value);
   return {
     consecutiveFailures: row.consecutive_failures,
-    lockedUntilMs:
-      row.locked_until_ms === null || row.locked_until_ms === undefined ? null : Number(row.locked_until_ms),
-    temporaryLocks: row.temporary_locks ?? 0,
-    lockedPermanently: row.locked_permanently ?? false,
+    reserved: row.reserved ?? 0,
+    reservedUntilMs: ms(row.reserved_until_ms),
+    lockedUntilMs: ms(row.locked_until_ms),
+    consecutiveLocks: row.consecutive_locks ?? 0,
+    blocked: row.blocked ?? false,
   };
 }
 
@@ -232,6 +286,8 @@ export const sqlPartyStore: PartyStore = Object.freeze({
   selectPayee,
   selectAttemptState,
   saveAttemptState,
+  lockAttemptStates,
+  saveAttemptStates,
   insertSession,
   touchSession,
   revokeSession,

@@ -1,19 +1,19 @@
 /**
- * The set-oriented SQL of group-committed payments: each function reads or writes the rows of a whole
- * batch with one statement (arrays passed as parameters and `unnest`ed), where the single-payment path
- * (`payment-repository`, `party-repository`) runs one statement per payment.
+ * The set-oriented SQL of the payment executor: each function reads or writes the rows of a whole batch
+ * (of one or of hundreds of operations) with one statement, arrays passed as parameters and `unnest`ed.
  */
 import type { AttemptState } from '../domain/attempts.js';
-import type { Payment, PaymentStatus } from '../domain/payment.js';
+import type { Payment } from '../domain/payment.js';
+import type { LockedPayment } from '../domain/payment-rules.js';
 import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
 import type {
-  ApprovalState,
   PayerCodeMaterial,
   PaymentBatchStore,
+  PaymentStatusChange,
   SessionTouch,
-} from '../services/payment-batches.js';
+} from '../services/payment-executor.js';
 import type { Row, SqlExecutor } from './database.js';
-import { attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
+import { attemptColumns, attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';
 
 interface MaterialRow extends Row {
@@ -22,14 +22,6 @@ interface MaterialRow extends Row {
   terminal_id: string | null;
   suite: string | null;
   key_sealed: string | null;
-}
-
-interface AttemptRow extends Row {
-  subject: string;
-  consecutive_failures: number;
-  locked_until_ms: bigint | null;
-  temporary_locks: number;
-  locked_permanently: boolean;
 }
 
 /** Names of the payees that exist among `ids`. */
@@ -119,84 +111,88 @@ async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]
   return new Set(rows.map((row) => row.id));
 }
 
+type PaymentRow = Parameters<typeof paymentFromRow>[0];
+
 /**
- * Payments with the hashes that approve them and their payers' attempt states, in one statement, locked
- * in id order (so that two batches never wait on each other in a cycle). Only second codes of terminals
- * still active count, as in the single path.
+ * Payments with the hashes that approve them and their payers' sealed verification codes, in one
+ * statement, locked in id order (so that two batches never wait on each other in a cycle). Only second
+ * codes of terminals still active count: revoking a terminal takes effect at once.
  */
-async function lockForApproval(
-  tx: SqlExecutor,
-  ids: readonly string[],
-): Promise<{ states: Map<string, ApprovalState>; attempts: Map<string, AttemptState> }> {
-  type PaymentRow = Parameters<typeof paymentFromRow>[0];
-  const rows = await tx.query<PaymentRow & ApprovalColumns>(
-    `SELECT p.*,
+async function lockPayments(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, LockedPayment>> {
+  const rows = await tx.query<PaymentRow & LockedColumns>(
+    `SELECT p.*, r.verification_code_sealed,
        (SELECT string_agg(c.second_code_hash, ',')
         FROM payment_second_codes c JOIN terminals t ON t.id = c.terminal_id
-        WHERE c.payment_id = p.id AND t.status = 'active') AS second_code_hashes,
-       f.consecutive_failures, f.locked_until_ms, f.temporary_locks, f.locked_permanently
-     FROM payments p LEFT JOIN authentication_failures f ON f.subject = p.payer_id
+        WHERE c.payment_id = p.id AND t.status = 'active') AS second_code_hashes
+     FROM payments p JOIN payers r ON r.id = p.payer_id
      WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
     [[...ids]],
   );
-  const states = new Map<string, ApprovalState>();
-  const attempts = new Map<string, AttemptState>();
-  for (const row of rows) {
-    states.set(row.id, {
-      payment: paymentFromRow(row),
-      firstCodeHash: row.first_code_hash,
-      secondCodeHashes: row.second_code_hashes === null ? [] : row.second_code_hashes.split(','),
-    });
-    attempts.set(row.payer_id, attemptStateOf(row));
-  }
-  return { states, attempts };
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        payment: paymentFromRow(row),
+        firstCodeHash: row.first_code_hash,
+        secondCodeHashes: row.second_code_hashes === null ? [] : row.second_code_hashes.split(','),
+        verificationCodeSealed: row.verification_code_sealed,
+      },
+    ]),
+  );
 }
 
-/** Columns `lockForApproval` reads besides the payment's own. */
-interface ApprovalColumns {
+/** Columns `lockPayments` reads besides the payment's own. */
+interface LockedColumns {
   first_code_hash: string;
   second_code_hashes: string | null;
-  consecutive_failures: number | null;
-  locked_until_ms: bigint | null;
-  temporary_locks: number | null;
-  locked_permanently: boolean | null;
+  verification_code_sealed: string;
 }
 
-function attemptStateFromRow(row: AttemptRow): AttemptState {
-  return {
-    consecutiveFailures: row.consecutive_failures,
-    lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
-    temporaryLocks: row.temporary_locks,
-    lockedPermanently: row.locked_permanently,
-  };
+/** Payments that exist among `ids`, not locked (a retried creation finds its payment). */
+async function selectPayments(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, Payment>> {
+  const rows = await tx.query<PaymentRow>('SELECT * FROM payments WHERE id = ANY($1::uuid[])', [[...ids]]);
+  return new Map(rows.map((row) => [row.id, paymentFromRow(row)]));
 }
 
-/** Attempt states of claimed payer ids; an id never seen has none. */
+/** Attempt states of claimed payer ids, not locked; an id never seen has none. */
 async function selectAttemptStates(
   tx: SqlExecutor,
   subjects: readonly string[],
 ): Promise<Map<string, AttemptState>> {
-  const rows = await tx.query<AttemptRow>(
-    `SELECT subject, consecutive_failures, locked_until_ms, temporary_locks, locked_permanently
-     FROM authentication_failures WHERE subject = ANY($1::text[])`,
+  const rows = await tx.query<JoinedAttemptColumns & { subject: string }>(
+    `SELECT f.subject, ${attemptColumns('f')} FROM authentication_failures f WHERE f.subject = ANY($1::text[])`,
     [[...subjects]],
   );
-  return new Map(rows.map((row) => [row.subject, attemptStateFromRow(row)]));
+  return new Map(rows.map((row) => [row.subject, attemptStateOf(row)]));
 }
 
-/** Sets the status of many payments with one statement. */
+/** Sets the status and failed-approval count of many payments with one statement. */
 async function updatePaymentStatuses(
   tx: SqlExecutor,
-  payments: readonly Payment[],
-  status: PaymentStatus,
+  changes: readonly PaymentStatusChange[],
   nowMs: number,
 ): Promise<void> {
-  if (payments.length === 0) return;
+  if (changes.length === 0) return;
   await tx.query(
-    `UPDATE payments p SET status = $2, updated_at_ms = $3
-     FROM unnest($1::uuid[]) AS u(id) WHERE p.id = u.id`,
-    [payments.map((payment) => payment.id), status, nowMs],
+    `UPDATE payments p SET status = u.status, failed_approvals = u.failed, updated_at_ms = $4
+     FROM unnest($1::uuid[], $2::text[], $3::int[]) AS u(id, status, failed) WHERE p.id = u.id`,
+    [
+      changes.map((c) => c.paymentId),
+      changes.map((c) => c.status),
+      changes.map((c) => c.failedApprovals),
+      nowMs,
+    ],
   );
+}
+
+/** Ids of open payments past their expiry, oldest first (not locked: the executor locks and decides). */
+async function selectDuePaymentIds(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]> {
+  const rows = await tx.query<{ id: string }>(
+    `SELECT id FROM payments WHERE status = 'requires_approval' AND expires_at_ms <= $1
+     ORDER BY expires_at_ms LIMIT $2`,
+    [nowMs, limit],
+  );
+  return rows.map((row) => row.id);
 }
 
 /**
@@ -224,8 +220,7 @@ async function touchSessions(
        WHERE s.token_hash = t.token_hash
        RETURNING 1
      )
-     SELECT l.n, l.payer_id, l.created_at_ms, f.consecutive_failures, f.locked_until_ms, f.temporary_locks,
-       f.locked_permanently
+     SELECT l.n, l.payer_id, l.created_at_ms, ${attemptColumns('f')}
      FROM live l LEFT JOIN authentication_failures f ON f.subject = l.payer_id`,
     [
       touches.map((t) => t.tokenHash),
@@ -247,8 +242,10 @@ export const sqlPaymentBatchStore: PaymentBatchStore = Object.freeze({
   selectPayeeNames,
   selectCodeMaterial,
   insertPayments,
-  lockForApproval,
+  lockPayments,
+  selectPayments,
   selectAttemptStates,
   updatePaymentStatuses,
+  selectDuePaymentIds,
   touchSessions,
 });
