@@ -85,6 +85,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   await prepareDummyPasswordHash();
   const platform = await openPlatform(config, clock);
   const logger = pino(httpLoggerOptions(config.logLevel));
+  platform.services.payments.reportBatchFailuresTo(logger);
   const services: HttpServices = {
     ...platform.services,
     operatorTokenHash: hashOperatorToken(platform.operatorToken.token),
