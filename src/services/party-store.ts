@@ -4,7 +4,7 @@
  * caller's transaction (or directly on the database, which is also an executor).
  */
 import type { AttemptState } from '../domain/attempts.js';
-import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
+import type { DeliverTo, Payment } from '../domain/payment.js';
 import type { SqlExecutor } from '../store/database.js';
 
 /** A payer row: secrets only in hashed or sealed form. */
@@ -91,23 +91,7 @@ export interface DeliveryInsert {
 
 /** Storage of payments, their codes and the delivery outbox. */
 export interface PaymentStore {
-  /** Inserts a payment; false when the first code's hash collides with an open payment of the payer. */
-  insertPayment(tx: SqlExecutor, insert: PaymentInsert): Promise<'inserted' | 'code_collision' | 'exists'>;
   selectPayment(tx: SqlExecutor, id: string, lock: boolean): Promise<Payment | undefined>;
-  /** The stored hashes: the first code's, and the second codes' of terminals still active. */
-  selectCodeHashes(
-    tx: SqlExecutor,
-    id: string,
-  ): Promise<{ firstCodeHash: string; secondCodeHashes: string[] } | undefined>;
-  updatePaymentStatus(
-    tx: SqlExecutor,
-    id: string,
-    status: PaymentStatus,
-    failedApprovals: number,
-    nowMs: number,
-  ): Promise<void>;
-  /** Open payments past their expiry, locked, skipping rows another process holds. */
-  selectDuePayments(tx: SqlExecutor, nowMs: number, limit: number): Promise<Payment[]>;
   insertDelivery(tx: SqlExecutor, delivery: DeliveryInsert): Promise<void>;
   /**
    * A payer's payments, newest first (by creation time, then id), at most `limit`; with `after`, only

@@ -2,7 +2,7 @@
  * The codes a payment's creation issues. The second codes it precomputes: for each active terminal of the payer, the OCRA
  * response to the payment's first code (question) with the payer's verification code (PIN), kept only as
  * a keyed hash bound to the payment; and the outbox row that pushes the first code to a second terminal.
- * Shared by the reference path and the group-committed one, so that both issue exactly the same.
+ * Used by the payment executor for every payment it creates.
  */
 import { computeOcra } from '../domain/ocra.js';
 import type { Payment } from '../domain/payment.js';

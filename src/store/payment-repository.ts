@@ -2,7 +2,7 @@
  * Payments, their code hashes and the delivery outbox in SQL.
  */
 import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
-import type { DeliveryInsert, PaymentInsert, PaymentStore } from '../services/party-store.js';
+import type { DeliveryInsert, PaymentStore } from '../services/party-store.js';
 import type { SqlExecutor } from './database.js';
 
 interface PaymentRow {
@@ -44,97 +44,12 @@ export function paymentFromRow(row: PaymentRow): Payment {
   };
 }
 
-async function insertPayment(
-  tx: SqlExecutor,
-  insert: PaymentInsert,
-): Promise<'inserted' | 'code_collision' | 'exists'> {
-  const p = insert.payment;
-  // ON CONFLICT without a target covers both unique keys: the id (a retried request finds its payment)
-  // and the open first code of the payer (a collision, which the caller resolves by drawing a new code).
-  // Catching a unique violation instead would abort the whole PostgreSQL transaction.
-  const rows = await tx.query(
-    `INSERT INTO payments (${paymentColumns}, first_code_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-     ON CONFLICT DO NOTHING RETURNING id`,
-    [
-      p.id,
-      p.payerId,
-      p.payeeId,
-      p.amount,
-      p.currency,
-      p.status,
-      p.deliverTo,
-      p.holdTransferId,
-      p.failedApprovals,
-      p.paymentRequestId,
-      p.createdAtMs,
-      p.expiresAtMs,
-      p.updatedAtMs,
-      insert.firstCodeHash,
-    ],
-  );
-  if (rows.length === 0) {
-    const existing = await tx.query('SELECT id FROM payments WHERE id = $1', [p.id]);
-    return existing.length === 1 ? 'exists' : 'code_collision';
-  }
-  if (insert.secondCodeHashes.length > 0) {
-    await tx.query(
-      `INSERT INTO payment_second_codes (payment_id, terminal_id, second_code_hash)
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[])`,
-      [p.id, insert.secondCodeHashes.map((c) => c.terminalId), insert.secondCodeHashes.map((c) => c.hash)],
-    );
-  }
-  return 'inserted';
-}
-
 async function selectPayment(tx: SqlExecutor, id: string, lock: boolean): Promise<Payment | undefined> {
   const [row] = await tx.query<PaymentRow>(
     `SELECT ${paymentColumns} FROM payments WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
   );
   return row === undefined ? undefined : paymentFromRow(row);
-}
-
-async function selectCodeHashes(
-  tx: SqlExecutor,
-  id: string,
-): Promise<{ firstCodeHash: string; secondCodeHashes: string[] } | undefined> {
-  const [payment] = await tx.query<{ first_code_hash: string }>(
-    'SELECT first_code_hash FROM payments WHERE id = $1',
-    [id],
-  );
-  if (payment === undefined) return undefined;
-  // A terminal revoked after the payment was created no longer approves it: revocation takes effect at once.
-  const seconds = await tx.query<{ second_code_hash: string }>(
-    `SELECT c.second_code_hash FROM payment_second_codes c JOIN terminals t ON t.id = c.terminal_id
-     WHERE c.payment_id = $1 AND t.status = 'active'`,
-    [id],
-  );
-  return { firstCodeHash: payment.first_code_hash, secondCodeHashes: seconds.map((s) => s.second_code_hash) };
-}
-
-async function updatePaymentStatus(
-  tx: SqlExecutor,
-  id: string,
-  status: PaymentStatus,
-  failedApprovals: number,
-  nowMs: number,
-): Promise<void> {
-  await tx.query('UPDATE payments SET status = $2, failed_approvals = $3, updated_at_ms = $4 WHERE id = $1', [
-    id,
-    status,
-    failedApprovals,
-    nowMs,
-  ]);
-}
-
-async function selectDuePayments(tx: SqlExecutor, nowMs: number, limit: number): Promise<Payment[]> {
-  const rows = await tx.query<PaymentRow>(
-    `SELECT ${paymentColumns} FROM payments WHERE status = 'requires_approval' AND expires_at_ms <= $1
-     ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [nowMs, limit],
-  );
-  return rows.map(paymentFromRow);
 }
 
 async function insertDelivery(tx: SqlExecutor, delivery: DeliveryInsert): Promise<void> {
@@ -178,11 +93,7 @@ async function listPayerPayments(
 
 /** The SQL implementation of PaymentStore. */
 export const sqlPaymentStore: PaymentStore = Object.freeze({
-  insertPayment,
   selectPayment,
-  selectCodeHashes,
-  updatePaymentStatus,
-  selectDuePayments,
   insertDelivery,
   listPayerPayments,
 });

@@ -1,4 +1,4 @@
-// Proves on both engines that group-committed payments share transactions, answer each caller as the reference path would, write exactly what it writes, and never let a refused or unusual payment fail its neighbours.
+// Proves on both engines that group-committed payments share transactions, decide every operation of a batch in arrival order through the one executor, write exactly what a batch of one writes, and never let a refused or unusual payment fail its neighbours.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/domain/payment.js';
 import type { CreatedPayment } from '../../src/services/payment-service.js';
@@ -28,7 +28,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     bob = await createFundedPayer(platform.app, platform.operatorToken, 'bob', 1_000);
     await createPayee(platform.app, platform.operatorToken, 'shop');
     await createPayee(platform.app, platform.operatorToken, 'other-shop', 'Other Shop');
-    // Opens the payee accounts, so that the payments below take the fast path.
+    // Opens the payee accounts (a payee's first payment in a currency plans its holds twice).
     for (const payeeId of ['shop', 'other-shop']) {
       const opened = await platform.services.payments.create(creation(alice, 1, payeeId));
       await platform.services.payments.cancel(opened.payment.id, alice.id);
@@ -95,7 +95,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
       ),
     );
     expect(stats().creations.batches - before.creations.batches).toBe(1);
-    expect(stats().creations.inputsAlone - before.creations.inputsAlone).toBe(0);
+    expect(stats().creations.batchesRolledBack - before.creations.batchesRolledBack).toBe(0);
     const deliveries = await platform.test.database.query<{ payment_id: string; channel: string }>(
       'SELECT payment_id, channel FROM deliveries WHERE payment_id = ANY($1::uuid[]) ORDER BY payment_id',
       [pushed.map((c) => c.payment.id)],
@@ -133,7 +133,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     ]);
     expect(approved.map((p) => p.status)).toEqual(['succeeded', 'succeeded']);
     expect(stats().approvals.batches - approvalsBefore.batches).toBe(1);
-    expect(stats().approvals.inputsAlone - approvalsBefore.inputsAlone).toBe(0);
+    expect(stats().approvals.batchesRolledBack - approvalsBefore.batchesRolledBack).toBe(0);
     expect(await failures()).toBe(0);
     expect((await platform.services.ledger.verify()).ok).toBe(true);
     expect((await platform.services.audit.verify()).ok).toBe(true);
@@ -164,7 +164,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     ]);
     const after = stats();
     expect(after.all.batches - before.all.batches).toBe(1);
-    expect(after.all.inputsAlone - before.all.inputsAlone).toBe(0);
+    expect(after.all.batchesRolledBack - before.all.batchesRolledBack).toBe(0);
     expect(after.creations.batches - before.creations.batches).toBe(1);
     expect(after.approvals.batches - before.approvals.batches).toBe(1);
     expect(after.cancellations.batches - before.cancellations.batches).toBe(1);
@@ -185,7 +185,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     expect((await platform.services.audit.verify()).ok).toBe(true);
   });
 
-  it('decides a payment approved and canceled in one batch once: the later operation runs alone', async () => {
+  it('decides a payment approved and canceled in one batch in arrival order: the later one is refused', async () => {
     const created = await platform.services.payments.create(creation(alice, 31));
     const code = await secondCodeFor(alice, created.firstCode!);
     const before = stats();
@@ -196,7 +196,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     expect(value(approved).status).toBe('succeeded');
     expect(errorCode(canceled)).toBe('payment_not_cancelable');
     expect(stats().all.batches - before.all.batches).toBe(1);
-    expect(stats().cancellations.inputsAlone - before.cancellations.inputsAlone).toBe(1);
+    expect(stats().all.batchesRolledBack - before.all.batchesRolledBack).toBe(0);
     expect((await platform.services.payments.get(created.payment.id)).status).toBe('succeeded');
     expect((await platform.services.ledger.verify()).ok).toBe(true);
   });
@@ -239,7 +239,7 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     await approve(bob, accepted[1]!);
   });
 
-  it('settles wrong codes, embodiment 2, replays and unknown payments through the reference path', async () => {
+  it('settles wrong codes, replays and unknown payments in the batch they arrive in, beside a right code', async () => {
     const [right, wrong, second, replayed] = await Promise.all(
       [10, 11, 12, 13].map((n) => platform.services.payments.create(creation(alice, n))),
     );
@@ -264,8 +264,8 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     ]);
     expect((value(settled[0]!) as Payment).status).toBe('succeeded');
     expect(stats().approvals.batches - before.approvals.batches).toBe(1);
-    expect(stats().approvals.inputsAlone - before.approvals.inputsAlone).toBe(3);
-    // The wrong code counted once against its payment and once against its payer, as on the reference path.
+    expect(stats().approvals.batchesRolledBack - before.approvals.batchesRolledBack).toBe(0);
+    // The wrong code counted once against its payment and once against its payer.
     const failuresOf = async (payerId: string) =>
       (
         await platform.test.database.query<{ consecutive_failures: number }>(
@@ -278,13 +278,13 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     // A later success resets the payer's count, in the batch that posts it.
     await approve(alice, wrong!);
     expect(await failuresOf(alice.id)).toBe(0);
-    // Embodiment 2 (first code and verification code) is checked by the reference path.
+    // Embodiment 2 (first code and verification code) goes through the same executor.
     const viaEmbodiment2 = await platform.services.payments.approve(second!.payment.id, {
       firstCode: second!.firstCode!,
       verificationCode: alice.verificationCode,
     });
     expect(viaEmbodiment2.status).toBe('succeeded');
-    expect(stats().approvals.inputsAlone - before.approvals.inputsAlone).toBe(4);
+    expect(stats().all.inputsAlone).toBe(0);
   });
 
   it('gives two creations with one idempotency key one payment, and cancels only what it may', async () => {
@@ -293,13 +293,13 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
       platform.services.payments.create(creation(alice, 55, 'shop', 'payer:alice:key-1')),
     ]);
     expect(twin!.payment.id).toBe(first!.payment.id);
-    // A retry after the first has committed finds its hold in the batch and is answered by the reference
-    // path with the payment already made, without a second hold.
+    // A retry after the first has committed finds its payment and is answered with it, without a second
+    // hold and without its first code.
     const before = stats();
     const retried = await platform.services.payments.create(creation(alice, 55, 'shop', 'payer:alice:key-1'));
     expect(retried.payment.id).toBe(first!.payment.id);
     expect(retried.firstCode).toBeUndefined();
-    expect(stats().creations.inputsAlone - before.creations.inputsAlone).toBe(1);
+    expect(stats().creations.batches - before.creations.batches).toBe(1);
     expect(stats().creations.batchesRolledBack - before.creations.batchesRolledBack).toBe(0);
     const holds = await platform.test.database.query('SELECT id FROM transfers WHERE reference = $1', [
       `payment:${first!.payment.id}`,
@@ -322,12 +322,11 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
     expect((await platform.services.ledger.verify()).ok).toBe(true);
   });
 
-  it('writes what the reference path writes: the same rows and the same audit events', async () => {
-    const reference = await startTestPlatform(engine, { codeTtlSeconds: 60, commitBatchSize: 0 });
+  it('writes what a batch of one writes (group commit off): the same rows and the same audit events', async () => {
+    const unbatched = await startTestPlatform(engine, { codeTtlSeconds: 60, commitBatchSize: 0 });
     try {
-      expect(reference.services.payments.batchStats()).toBeUndefined();
-      const carol = await createFundedPayer(reference.app, reference.operatorToken, 'carol', 10_000);
-      await createPayee(reference.app, reference.operatorToken, 'shop');
+      const carol = await createFundedPayer(unbatched.app, unbatched.operatorToken, 'carol', 10_000);
+      await createPayee(unbatched.app, unbatched.operatorToken, 'shop');
       const trace = async (target: TestPlatform, payer: TestPayer) => {
         const created = await target.services.payments.create(creation(payer, 700));
         await target.services.payments.approve(created.payment.id, {
@@ -359,13 +358,14 @@ describe.each(testEngines())('group commit of payments on %s', (engine) => {
         }));
         return { payment, transfers, codes, events };
       };
-      expect(await trace(platform, alice)).toEqual(await trace(reference, carol));
+      expect(await trace(platform, alice)).toEqual(await trace(unbatched, carol));
+      expect(unbatched.services.payments.batchStats().all.batchSizeLargest).toBe(1);
     } finally {
-      await reference.dispose();
+      await unbatched.dispose();
     }
   });
 
-  it('runs the API end to end on the fast path: session, idempotency key, create, approve', async () => {
+  it('runs the API end to end with group commit: session, idempotency key, create, approve', async () => {
     const session = await call(platform.app, 'POST', '/v1/sessions', {
       payerId: alice.id,
       password: alice.password,
