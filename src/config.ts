@@ -22,7 +22,8 @@ export interface Config {
   readonly masterKeyHex: string | undefined;
   readonly codeTtlSeconds: number;
   readonly lockSeconds: number;
-  readonly temporaryLocksBeforePermanent: number;
+  /** Cap of the escalating lock (each consecutive lock doubles `lockSeconds`). */
+  readonly lockSecondsMax: number;
   readonly logLevel: LogLevel;
   readonly sweepIntervalMs: number;
   readonly trustProxy: boolean;
@@ -217,8 +218,7 @@ export function loadConfig(env: Environment = process.env): Config {
     operatorToken: operatorToken(env),
     masterKeyHex,
     codeTtlSeconds: integer(env, 'CODE_TTL_SECONDS', 300, limits.codeTtlSecondsMin, limits.codeTtlSecondsMax),
-    lockSeconds: integer(env, 'LOCK_SECONDS', 900, 1, 30 * 24 * 3600),
-    temporaryLocksBeforePermanent: integer(env, 'TEMPORARY_LOCKS_BEFORE_PERMANENT', 3, 1, 100),
+    ...lockSeconds(env),
     logLevel: logLevel(env),
     sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000),
     trustProxy: boolean(env, 'TRUST_PROXY'),
@@ -251,4 +251,12 @@ export function loadConfig(env: Environment = process.env): Config {
     webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1_000, 30_000),
   });
+}
+
+/** `LOCK_SECONDS` and its escalation's cap `LOCK_SECONDS_MAX`, which may not be shorter. */
+function lockSeconds(env: Environment): { lockSeconds: number; lockSecondsMax: number } {
+  const first = integer(env, 'LOCK_SECONDS', 900, 1, 30 * 24 * 3600);
+  const max = integer(env, 'LOCK_SECONDS_MAX', Math.max(86_400, first), 1, 30 * 24 * 3600);
+  if (max < first) throw new ConfigError('LOCK_SECONDS_MAX', 'must not be less than LOCK_SECONDS');
+  return { lockSeconds: first, lockSecondsMax: max };
 }

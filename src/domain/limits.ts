@@ -33,6 +33,11 @@ export const limits = Object.freeze({
    * one server process, whatever the client address: a throttle on top of the attempt locks.
    */
   payerAttemptsPerWindowMax: 20,
+  /**
+   * How long a reserved evaluation of a payer's secret holds its slot if it is never settled (its process
+   * died): far longer than an Argon2 check and a commit take, short enough that a crash locks nobody out.
+   */
+  attemptReservationLeaseMs: 30_000,
   /** Length of the per-payer rate-limit window. */
   payerRateLimitWindowMs: 60_000,
   /** Payer ids the per-payer limiter tracks at once; the least recently seen are forgotten. */

@@ -1,13 +1,23 @@
 /**
- * Authentication of payers: password checks, sessions, attempt counting and locks.
+ * Authentication of payers: password checks, sessions, attempt reservations and locks.
  *
- * Rules (docs/security.md): 5 consecutive failures of a payer id — wrong passwords anywhere, wrong
- * approvals — lock it for `LOCK_SECONDS`; while locked, every authentication answers `payer_locked`, even
- * a correct one; repeated temporary locks become permanent until the operator unlocks. An id that does
- * not exist is hashed against a dummy, counted and locked exactly like one that does.
+ * Rules (`domain/attempts.ts`, docs/security.md): every password check first reserves an attempt under the
+ * payer's row in the database; none is reserved while the payer is locked or while the failures counted
+ * and the checks in flight reach 5, whatever the number of requests and server processes. The Argon2 check
+ * runs outside any transaction; its outcome is then settled under the row: the fifth consecutive failure
+ * locks the payer for `LOCK_SECONDS`, doubled on each consecutive lock up to `LOCK_SECONDS_MAX`; an outcome
+ * that arrives while the payer is locked counts nothing and is answered `payer_locked`. An id that does not
+ * exist is hashed against a dummy, counted and locked exactly like one that does.
  */
 import { randomBytes } from 'node:crypto';
-import { afterFailure, afterSuccess, afterUnlock, isLocked } from '../domain/attempts.js';
+import {
+  type AttemptState,
+  afterBlock,
+  afterUnlock,
+  isLocked,
+  reserveAttempt,
+  settleAttempt,
+} from '../domain/attempts.js';
 import { CountersignError } from '../domain/errors.js';
 import { isPartyId } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
@@ -35,65 +45,86 @@ export class AuthenticationService {
 
   /**
    * Verifies a payer id and password. On success returns the payer id and resets the count; on failure
-   * records it (possibly locking) and throws `authentication_failed`; when locked throws `payer_locked`.
+   * records it (possibly locking) and throws `authentication_failed`; throws `payer_locked` when no attempt
+   * can be reserved (locked, or every slot taken) or when the payer locked while the password was checked.
    */
   async verifyPassword(payerId: string, password: string): Promise<string> {
-    this.deps.payerRateLimiter?.attempt(payerId, this.deps.clock.nowMs());
-    await this.assertNotLocked(payerId);
-    const payer = isPartyId(payerId)
-      ? await this.deps.partyStore.selectPayer(this.deps.database, payerId)
-      : undefined;
+    const { database, clock, settings, partyStore, passwords } = this.deps;
+    this.deps.payerRateLimiter?.attempt(payerId, clock.nowMs());
+    const reserved = await database.transaction(async (tx) => {
+      const [before] = await this.lockedState(tx, payerId);
+      const reservation = reserveAttempt(before, clock.nowMs(), settings.attemptPolicy);
+      if (reservation.granted)
+        await partyStore.saveAttemptState(tx, payerId, reservation.state, clock.nowMs());
+      return reservation.granted;
+    });
+    if (!reserved) throw new CountersignError('payer_locked');
+    // Outside any transaction: no row stays locked while Argon2 runs. A process that dies here leaves the
+    // reservation to its lease; nothing was answered, so nothing was learnt.
+    const payer = isPartyId(payerId) ? await partyStore.selectPayer(database, payerId) : undefined;
     // The hash runs whether or not the payer exists: an unknown id costs what a wrong password costs.
-    const ok = await this.deps.passwords.verifyPasswordOrDummy(payer?.passwordHash, password);
-    if (!ok || payer === undefined) {
-      await this.recordFailure(payerId, 'login_failed');
-      throw new CountersignError('authentication_failed');
-    }
-    return this.recordSuccess(payerId, 'login_succeeded');
-  }
-
-  /** Records a failed authentication (wrong password or wrong approval) in its own transaction. */
-  async recordFailure(payerId: string, event: 'login_failed' | 'approval_failed'): Promise<void> {
-    const { database, clock, settings, partyStore, audit } = this.deps;
-    await database.transaction(async (tx) => {
+    const ok = (await passwords.verifyPasswordOrDummy(payer?.passwordHash, password)) && payer !== undefined;
+    const verdict = await database.transaction(async (tx) => {
+      const [before] = await this.lockedState(tx, payerId);
       const nowMs = clock.nowMs();
-      const before = await partyStore.selectAttemptState(tx, payerId, true);
-      const { state, locked } = afterFailure(before, nowMs, settings.attemptPolicy);
-      await partyStore.saveAttemptState(tx, payerId, state, nowMs);
-      const events: AuditEvent[] = [
-        { event, subject: payerId, detail: { consecutiveFailures: before.consecutiveFailures + 1 } },
-      ];
-      if (locked !== null) events.push({ event: 'payer_locked', subject: payerId, detail: { lock: locked } });
-      await audit.appendIn(tx, events, nowMs);
+      const settled = settleAttempt(before, ok, nowMs, settings.attemptPolicy);
+      await partyStore.saveAttemptState(tx, payerId, settled.state, nowMs);
+      const events: AuditEvent[] = [];
+      if (settled.verdict === 'succeeded')
+        events.push({ event: 'login_succeeded', subject: payerId, detail: {} });
+      if (settled.verdict === 'failed') {
+        events.push({
+          event: 'login_failed',
+          subject: payerId,
+          detail: { consecutiveFailures: settled.consecutiveFailures },
+        });
+      }
+      if (settled.lockedUntilMs !== null) {
+        events.push({
+          event: 'payer_locked',
+          subject: payerId,
+          detail: { lockedUntilMs: settled.lockedUntilMs },
+        });
+      }
+      await this.deps.audit.appendIn(tx, events, nowMs);
+      return settled.verdict;
     });
-  }
-
-  /** Records a successful authentication inside `tx` (or alone): the consecutive count starts again. */
-  async recordSuccessIn(tx: SqlExecutor, payerId: string): Promise<void> {
-    const { clock, partyStore } = this.deps;
-    const state = await partyStore.selectAttemptState(tx, payerId, false);
-    if (state.consecutiveFailures !== 0) {
-      await partyStore.saveAttemptState(tx, payerId, afterSuccess(state), clock.nowMs());
-    }
-  }
-
-  private async recordSuccess(payerId: string, event: string): Promise<string> {
-    await this.deps.database.transaction(async (tx) => {
-      await this.recordSuccessIn(tx, payerId);
-      await this.deps.audit.appendIn(tx, [{ event, subject: payerId, detail: {} }], this.deps.clock.nowMs());
-    });
+    if (verdict === 'locked') throw new CountersignError('payer_locked');
+    if (verdict === 'failed') throw new CountersignError('authentication_failed');
     return payerId;
   }
 
-  /** Lifts a lock (operator). Throws `payer_not_found` for an id that names no payer. */
+  /** The attempt state of a claimed id, its row locked until the end of `tx`. */
+  private async lockedState(tx: SqlExecutor, payerId: string): Promise<[AttemptState]> {
+    const states = await this.deps.partyStore.lockAttemptStates(tx, [payerId]);
+    const state = states.get(payerId);
+    if (state === undefined) throw new Error(`invariant: attempt row of ${payerId} not locked`);
+    return [state];
+  }
+
+  /** Lifts a lock and the escalation, and a block (operator). `payer_not_found` for an id that names no payer. */
   async unlock(payerId: string): Promise<void> {
+    await this.changeByOperator(payerId, 'payer_unlocked', afterUnlock);
+  }
+
+  /** Blocks a payer until the operator unlocks: every authentication answers `payer_locked` (operator). */
+  async block(payerId: string): Promise<void> {
+    await this.changeByOperator(payerId, 'payer_blocked', afterBlock);
+  }
+
+  private async changeByOperator(
+    payerId: string,
+    event: string,
+    change: (state: AttemptState) => AttemptState,
+  ): Promise<void> {
     const { database, clock, partyStore, audit } = this.deps;
     await database.transaction(async (tx) => {
       if ((await partyStore.selectPayer(tx, payerId)) === undefined)
         throw new CountersignError('payer_not_found');
+      const [before] = await this.lockedState(tx, payerId);
       const nowMs = clock.nowMs();
-      await partyStore.saveAttemptState(tx, payerId, afterUnlock(), nowMs);
-      await audit.appendIn(tx, [{ event: 'payer_unlocked', subject: payerId, detail: {} }], nowMs);
+      await partyStore.saveAttemptState(tx, payerId, change(before), nowMs);
+      await audit.appendIn(tx, [{ event, subject: payerId, detail: {} }], nowMs);
     });
   }
 

@@ -3,6 +3,7 @@
  * share, so that every entry point runs the same wiring.
  */
 import type { Clock } from '../domain/clock.js';
+import { limits } from '../domain/limits.js';
 import { defaultTerminalSuite } from '../domain/terminal-suite.js';
 import type { Database } from '../store/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
@@ -36,7 +37,8 @@ export interface MethodStores {
 export interface MethodConfiguration {
   readonly codeTtlSeconds: number;
   readonly lockSeconds: number;
-  readonly temporaryLocksBeforePermanent: number;
+  /** Cap of the escalating lock (`LOCK_SECONDS_MAX`); default 24 hours. */
+  readonly lockSecondsMax?: number;
   readonly publicUrl: string;
   /** Authentication attempts per payer id per minute (`RATE_LIMIT_PER_PAYER`); default `limits`. */
   readonly rateLimitPerPayer?: number;
@@ -67,7 +69,8 @@ export function methodSettings(configuration: MethodConfiguration): MethodSettin
     attemptPolicy: {
       failuresBeforeLock: 5,
       lockMs: configuration.lockSeconds * 1000,
-      temporaryLocksBeforePermanent: configuration.temporaryLocksBeforePermanent,
+      lockMsMax: Math.max(configuration.lockSecondsMax ?? 86_400, configuration.lockSeconds) * 1000,
+      reservationLeaseMs: limits.attemptReservationLeaseMs,
     },
     publicUrl: configuration.publicUrl,
     defaultSuite: defaultTerminalSuite,

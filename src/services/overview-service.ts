@@ -5,7 +5,7 @@
  * and a row inserted meanwhile never shifts another into a second page. Nothing here ever returns a
  * secret: no hashes, no sealed values, no delivery payloads.
  */
-import { isLocked } from '../domain/attempts.js';
+import { freshAttemptState, isLocked } from '../domain/attempts.js';
 import type { Clock } from '../domain/clock.js';
 import type { Account, Transfer } from '../domain/ledger.js';
 import { limits } from '../domain/limits.js';
@@ -53,8 +53,10 @@ export interface PayerSummary {
   readonly createdAtMs: number;
   readonly consecutiveFailures: number;
   readonly lockedUntilMs: number | null;
-  readonly lockedPermanently: boolean;
-  readonly temporaryLocks: number;
+  /** Blocked by the operator (locked until unblocked). */
+  readonly blocked: boolean;
+  /** Locks since the last success: the next lasts `LOCK_SECONDS × 2^consecutiveLocks`, capped. */
+  readonly consecutiveLocks: number;
   /** Locked now. */
   readonly locked: boolean;
   readonly activeTerminals: number;
@@ -226,7 +228,10 @@ export class OverviewService {
     const bounded = boundedLimit(limit);
     const nowMs = this.clock.nowMs();
     const rows = await this.store.payers(this.database, idPrefix, afterId, bounded + 1);
-    const summaries = rows.map((row) => ({ ...row, locked: isLocked(row, nowMs) }));
+    const summaries = rows.map((row) => ({
+      ...row,
+      locked: isLocked({ ...freshAttemptState, ...row }, nowMs),
+    }));
     return paged(summaries, bounded, (row) => ({ createdAtMs: 0, id: row.id }));
   }
 

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
-import { isLocked } from '../domain/attempts.js';
+import { reserveAttempt, type Settlement, settleAttempt } from '../domain/attempts.js';
 import { enrollmentKeyId } from '../domain/enrollment-credential.js';
 import { enrollmentConfirmationQuestion, formatEnrollmentUri } from '../domain/enrollment-uri.js';
 import { CountersignError } from '../domain/errors.js';
@@ -21,6 +21,7 @@ import { isPartyId } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 import type { SqlExecutor } from '../store/database.js';
 import { newId } from './ids.js';
+import type { AuditEvent } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';
 import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
 import {
@@ -271,7 +272,7 @@ export class EnrollmentService {
    * cancel it) and against the payer's attempt limit, like a wrong code.
    */
   async redeem(redemption: EnrollmentRedemption): Promise<EnrolledTerminal> {
-    const { authentication, clock } = this.deps;
+    const { clock, partyStore, settings } = this.deps;
     const headers = parseSignatureHeaders(redemption.request, false);
     const publicKey = importTerminalPublicKey(redemption.publicKey);
     if (publicKey === undefined)
@@ -285,25 +286,26 @@ export class EnrollmentService {
     const outcome = await this.deps.database.transaction(async (tx) => {
       const enrollment = await this.openEnrollment(tx, redemption);
       const nowMs = clock.nowMs();
-      // Inside the transaction (never through `database`: PGlite has one connection, held by this transaction).
-      if (isLocked(await this.deps.partyStore.selectAttemptState(tx, enrollment.payerId, false), nowMs)) {
-        throw new CountersignError('payer_locked');
-      }
+      // The confirmation is an evaluation of the payer's verification code: an attempt is reserved under the
+      // payer's attempt row, locked in this transaction, before the code is compared; refused while locked.
+      const attempts = await partyStore.lockAttemptStates(tx, [enrollment.payerId]);
+      const before = attempts.get(enrollment.payerId);
+      if (before === undefined) throw new Error(`invariant: attempt row of ${enrollment.payerId} not locked`);
+      const reservation = reserveAttempt(before, nowMs, settings.attemptPolicy);
+      if (!reservation.granted) throw new CountersignError('payer_locked');
       // The nonce is recorded for a wrong confirmation too, so that a replay cannot count it twice.
       if (!(await this.deps.terminalStore.insertNonce(tx, keyId, headers.nonce, nonceExpiry(headers)))) {
         throw new CountersignError('terminal_request_replayed');
       }
       const key = await this.enrollmentKey(tx, enrollment);
-      if (!(await this.confirms(tx, enrollment, key, redemption.confirmationCode))) {
-        return this.countFailure(tx, enrollment, nowMs);
-      }
+      const confirmed = await this.confirms(tx, enrollment, key, redemption.confirmationCode);
+      const settled = settleAttempt(reservation.state, confirmed, nowMs, settings.attemptPolicy);
+      await partyStore.saveAttemptState(tx, enrollment.payerId, settled.state, nowMs);
+      if (!confirmed) return this.countFailure(tx, enrollment, settled, nowMs);
       const terminal = await this.bindTerminal(tx, enrollment, key, redemption.publicKey, label, nowMs);
       return { ok: true as const, terminal };
     });
-    if (!outcome.ok) {
-      await authentication.recordFailure(outcome.payerId, 'approval_failed');
-      throw new CountersignError('enrollment_confirmation_failed');
-    }
+    if (!outcome.ok) throw new CountersignError('enrollment_confirmation_failed');
     return outcome.terminal;
   }
 
@@ -367,21 +369,35 @@ export class EnrollmentService {
     );
   }
 
-  private async countFailure(tx: SqlExecutor, enrollment: EnrollmentRecord, nowMs: number) {
+  private async countFailure(
+    tx: SqlExecutor,
+    enrollment: EnrollmentRecord,
+    settled: Settlement,
+    nowMs: number,
+  ) {
     const failures = enrollment.failedConfirmations + 1;
     const cancel = failures >= limits.enrollmentConfirmationFailuresMax;
     await this.deps.terminalStore.recordEnrollmentFailure(tx, enrollment.id, failures, cancel);
-    await this.deps.audit.appendIn(
-      tx,
-      [
-        {
-          event: 'enrollment_failed',
-          subject: enrollment.payerId,
-          detail: { enrollmentId: enrollment.id, failures, canceled: cancel },
+    const events: AuditEvent[] = [
+      {
+        event: 'enrollment_failed',
+        subject: enrollment.payerId,
+        detail: {
+          enrollmentId: enrollment.id,
+          failures,
+          canceled: cancel,
+          consecutiveFailures: settled.consecutiveFailures,
         },
-      ],
-      nowMs,
-    );
+      },
+    ];
+    if (settled.lockedUntilMs !== null) {
+      events.push({
+        event: 'payer_locked',
+        subject: enrollment.payerId,
+        detail: { lockedUntilMs: settled.lockedUntilMs },
+      });
+    }
+    await this.deps.audit.appendIn(tx, events, nowMs);
     return { ok: false as const, payerId: enrollment.payerId };
   }
 

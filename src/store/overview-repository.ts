@@ -98,8 +98,8 @@ interface PayerRow extends Row {
   created_at_ms: bigint;
   consecutive_failures: number | null;
   locked_until_ms: bigint | null;
-  locked_permanently: boolean | null;
-  temporary_locks: number | null;
+  blocked: boolean | null;
+  consecutive_locks: number | null;
   active_terminals: bigint;
 }
 
@@ -113,8 +113,7 @@ async function payers(
   if (idPrefix !== '') conditions.add((p) => `p.id LIKE ${p(likePrefix(idPrefix))}`);
   if (afterId !== undefined) conditions.add((p) => `p.id > ${p(afterId)}`);
   const rows = await executor.query<PayerRow>(
-    `SELECT p.id, p.created_at_ms, f.consecutive_failures, f.locked_until_ms, f.locked_permanently,
-       f.temporary_locks,
+    `SELECT p.id, p.created_at_ms, f.consecutive_failures, f.locked_until_ms, f.blocked, f.consecutive_locks,
        (SELECT count(*) FROM terminals t WHERE t.payer_id = p.id AND t.status = 'active') AS active_terminals
      FROM payers p LEFT JOIN authentication_failures f ON f.subject = p.id
      ${conditions.where()} ORDER BY p.id LIMIT ${conditions.next(limit)}`,
@@ -125,8 +124,8 @@ async function payers(
     createdAtMs: Number(row.created_at_ms),
     consecutiveFailures: row.consecutive_failures ?? 0,
     lockedUntilMs: row.locked_until_ms === null ? null : Number(row.locked_until_ms),
-    lockedPermanently: row.locked_permanently ?? false,
-    temporaryLocks: row.temporary_locks ?? 0,
+    blocked: row.blocked ?? false,
+    consecutiveLocks: row.consecutive_locks ?? 0,
     activeTerminals: Number(row.active_terminals),
   }));
 }
@@ -295,7 +294,7 @@ async function openHolds(
 async function lockedPayers(executor: SqlExecutor, nowMs: number): Promise<number> {
   const [row] = await executor.query<{ count: bigint }>(
     `SELECT count(*) AS count FROM authentication_failures f JOIN payers p ON p.id = f.subject
-     WHERE f.locked_permanently OR f.locked_until_ms > $1::bigint`,
+     WHERE f.blocked OR f.locked_until_ms > $1::bigint`,
     [nowMs],
   );
   return Number(row?.count ?? 0n);

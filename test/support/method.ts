@@ -64,7 +64,6 @@ export async function startTestPlatform(
     configuration: {
       codeTtlSeconds: options.codeTtlSeconds ?? 300,
       lockSeconds: 900,
-      temporaryLocksBeforePermanent: 3,
       publicUrl: config.publicUrl,
       sweepIntervalMs: 1000,
       rateLimitPerPayer: options.rateLimitPerPayer ?? 1_000_000,

@@ -29,9 +29,7 @@ function errorOf(state: FormState | undefined): SafeHtml | '' {
 
 function lockState(payer: PayerSummary): SafeHtml {
   if (!payer.locked) return statusBadge('active', 'ok');
-  return payer.lockedPermanently
-    ? statusBadge('locked until unlocked', 'locked')
-    : statusBadge('locked', 'locked');
+  return payer.blocked ? statusBadge('blocked by the operator', 'locked') : statusBadge('locked', 'locked');
 }
 
 /** The payers page: search, list, create. */
@@ -134,7 +132,7 @@ export function payerBody(detail: PayerDetail, csrfToken: string): SafeHtml {
       html`<tr><td>${balance.currency}</td><td class="amount" data-testid="payer-available-${balance.currency}">${money(balance.available, balance.currency)}</td><td class="amount">${money(balance.held, balance.currency)}</td></tr>`,
   );
   const lockedUntil =
-    payer.lockedUntilMs !== null && payer.locked && !payer.lockedPermanently
+    payer.lockedUntilMs !== null && payer.locked && !payer.blocked
       ? html` until ${time(payer.lockedUntilMs)}`
       : '';
   const terminalRows = detail.terminals.map(
@@ -144,8 +142,8 @@ export function payerBody(detail: PayerDetail, csrfToken: string): SafeHtml {
   return html`<h1>Payer ${payer.id}</h1>
 <section class="card" aria-labelledby="lock-title">
 <h2 id="lock-title">Sign-in state</h2>
-<p data-testid="lock-state">${lockState(payer)}${lockedUntil} · ${payer.consecutiveFailures} failed attempts in a row · ${payer.temporaryLocks} temporary locks so far</p>
-${payer.locked || payer.consecutiveFailures > 0 || payer.temporaryLocks > 0 ? html`<form method="post" action="${operatorPaths.unlock(payer.id)}">${csrfField(csrfToken)}<button type="submit">Unlock payer</button></form>` : ''}
+<p data-testid="lock-state">${lockState(payer)}${lockedUntil} · ${payer.consecutiveFailures} failed attempts in a row · ${payer.consecutiveLocks} consecutive locks (each doubles the next)</p>
+${payer.locked || payer.consecutiveFailures > 0 || payer.consecutiveLocks > 0 ? html`<form method="post" action="${operatorPaths.unlock(payer.id)}">${csrfField(csrfToken)}<button type="submit">Unlock payer</button></form>` : ''}
 </section>
 <h2>Balances</h2>
 ${balancesTable(balanceRows, 'Held')}
