@@ -788,7 +788,7 @@ const traceEffects: Record<
   failed_approval: {
     tables: ['audit_head', 'audit_log', 'authentication_failures', 'payments'],
     optional: [],
-    events: ['approval_failed', 'approval_failed'],
+    events: ['approval_failed'],
   },
   // A success resets the payer's count, which changes the counter's row only when it was not zero.
   login: {

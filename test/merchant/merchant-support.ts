@@ -107,17 +107,39 @@ export async function payRequest(
 export interface DatabaseMark {
   readonly snapshot: DatabaseSnapshot;
   readonly auditPosition: number;
+  readonly attempts: readonly string[];
 }
 
 /** Marks the database's state, to compare with later. */
 export async function markDatabase(database: SqlExecutor): Promise<DatabaseMark> {
   const [head] = await database.query<{ position: bigint }>('SELECT position FROM audit_head');
-  return { snapshot: await snapshotTables(database), auditPosition: Number(head?.position ?? 0n) };
+  return {
+    snapshot: await snapshotTables(database),
+    auditPosition: Number(head?.position ?? 0n),
+    attempts: await attemptStates(database),
+  };
 }
 
 /**
- * Asserts that nothing changed since `mark` but audit entries of successful sign-ins: a payer's request
- * refused after the password was checked leaves exactly that trace and no other.
+ * The attempt states that differ from a fresh one, as text. A sign-in reserves an attempt and settles it,
+ * rewriting its payer's row (or creating it) without changing its state: the state is what must not change.
+ */
+async function attemptStates(database: SqlExecutor): Promise<string[]> {
+  const rows = await database.query<{ state: string }>(
+    `SELECT concat_ws(':', subject, consecutive_failures, reserved, reserved_until_ms, locked_until_ms,
+       consecutive_locks, blocked) AS state
+     FROM authentication_failures
+     WHERE consecutive_failures <> 0 OR reserved <> 0 OR locked_until_ms IS NOT NULL OR consecutive_locks <> 0
+       OR blocked
+     ORDER BY subject`,
+  );
+  return rows.map((row) => row.state);
+}
+
+/**
+ * Asserts that nothing changed since `mark` but the traces of successful sign-ins (their audit entries, and
+ * their reservations taken and released): a payer's request refused after the password was checked leaves
+ * exactly that trace and no other.
  */
 export async function expectNothingChangedButSignIns(
   database: SqlExecutor,
@@ -125,9 +147,10 @@ export async function expectNothingChangedButSignIns(
 ): Promise<void> {
   const after = await snapshotTables(database);
   const changed = changedTables(mark.snapshot, after).filter(
-    (table) => table !== 'audit_log' && table !== 'audit_head',
+    (table) => table !== 'audit_log' && table !== 'audit_head' && table !== 'authentication_failures',
   );
   expect(changed).toEqual([]);
+  expect(await attemptStates(database)).toEqual(mark.attempts);
   const added = await database.query<{ event: string }>('SELECT event FROM audit_log WHERE position > $1', [
     mark.auditPosition,
   ]);
