@@ -77,6 +77,24 @@ export function lockEnd(state: AttemptState, nowMs: number): number | 'blocked' 
   return state.lockedUntilMs !== null && nowMs < state.lockedUntilMs ? state.lockedUntilMs : null;
 }
 
+/**
+ * What a `payer_locked` answer tells: when the lock ends (and so when to retry), or, when every attempt
+ * slot is taken by evaluations in flight, to retry in a second. An operator's block tells no end. The same
+ * for a claimed id that does not exist: its attempts are counted and locked alike, so this reveals nothing.
+ */
+export function lockedAnswerDetails(
+  state: AttemptState,
+  nowMs: number,
+): { lockedUntil?: string; retryAfterSeconds?: number } {
+  const end = lockEnd(state, nowMs);
+  if (end === 'blocked') return {};
+  if (end === null) return { retryAfterSeconds: 1 };
+  return {
+    lockedUntil: new Date(end).toISOString(),
+    retryAfterSeconds: Math.max(1, Math.ceil((end - nowMs) / 1000)),
+  };
+}
+
 /** Reservations whose lease has not ended. */
 function liveReservations(state: AttemptState, nowMs: number): number {
   return state.reservedUntilMs !== null && nowMs < state.reservedUntilMs ? state.reserved : 0;

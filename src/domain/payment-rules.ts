@@ -20,6 +20,7 @@ import {
   type AttemptState,
   approvalFailuresBeforePaymentFails,
   attemptNow,
+  lockedAnswerDetails,
 } from './attempts.js';
 import type { TransferRequest, TransferResult } from './ledger.js';
 import type { DeliverTo, Payment, PaymentStatus } from './payment.js';
@@ -82,7 +83,7 @@ export interface Refusal {
     | 'payer_locked'
     | 'approval_failed';
   readonly param?: string;
-  readonly details?: Readonly<Record<string, string>>;
+  readonly details?: Readonly<Record<string, string | number>>;
 }
 
 /** How an operation is answered. */
@@ -269,7 +270,9 @@ class BatchWalk {
     const attempt = attemptNow(before, this.env.nowMs, this.env.attemptPolicy, () =>
       this.env.codesMatch(locked, operation.approval),
     );
-    if (!attempt.reserved) return refused('payer_locked');
+    if (!attempt.reserved) {
+      return refused('payer_locked', { details: lockedAnswerDetails(before, this.env.nowMs) });
+    }
     if (attempt.state !== before) this.setAttempts(payment.payerId, attempt.state);
     if (attempt.verdict === 'succeeded') {
       this.effects.events.push({
@@ -281,7 +284,9 @@ class BatchWalk {
       this.effects.succeeded.push(succeeded);
       return { kind: 'payment', payment: succeeded };
     }
-    if (attempt.verdict === 'locked') return refused('payer_locked');
+    if (attempt.verdict === 'locked') {
+      return refused('payer_locked', { details: lockedAnswerDetails(attempt.state, this.env.nowMs) });
+    }
     return this.countWrongCode(locked, attempt.consecutiveFailures, attempt.lockedUntilMs);
   }
 

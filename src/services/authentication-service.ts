@@ -15,13 +15,37 @@ import {
   afterBlock,
   afterUnlock,
   isLocked,
+  lockedAnswerDetails,
   reserveAttempt,
+  type Settlement,
   settleAttempt,
 } from '../domain/attempts.js';
 import { CountersignError } from '../domain/errors.js';
 import { isPartyId } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
+
+/** The `payer_locked` answer for a payer in `state`, saying when the lock ends. */
+export function lockedError(state: AttemptState, nowMs: number): CountersignError {
+  return new CountersignError('payer_locked', { details: lockedAnswerDetails(state, nowMs) });
+}
+
+/** The audit entries of a settled password check: success, or failure with the count and any lock. */
+function settlementEvents(payerId: string, settled: Settlement): AuditEvent[] {
+  if (settled.verdict === 'succeeded') return [{ event: 'login_succeeded', subject: payerId, detail: {} }];
+  if (settled.verdict === 'locked') return [];
+  const events: AuditEvent[] = [
+    { event: 'login_failed', subject: payerId, detail: { consecutiveFailures: settled.consecutiveFailures } },
+  ];
+  if (settled.lockedUntilMs !== null) {
+    events.push({
+      event: 'payer_locked',
+      subject: payerId,
+      detail: { lockedUntilMs: settled.lockedUntilMs },
+    });
+  }
+  return events;
+}
 
 /** Prefix of session tokens, so that a leaked token is recognisable in a secret scanner. */
 export const sessionTokenPrefix = 'cs_sess_';
@@ -40,7 +64,8 @@ export class AuthenticationService {
   /** Throws `payer_locked` when the claimed payer id is locked now. Counts nothing. */
   async assertNotLocked(payerId: string): Promise<void> {
     const state = await this.deps.partyStore.selectAttemptState(this.deps.database, payerId, false);
-    if (isLocked(state, this.deps.clock.nowMs())) throw new CountersignError('payer_locked');
+    const nowMs = this.deps.clock.nowMs();
+    if (isLocked(state, nowMs)) throw lockedError(state, nowMs);
   }
 
   /**
@@ -51,46 +76,31 @@ export class AuthenticationService {
   async verifyPassword(payerId: string, password: string): Promise<string> {
     const { database, clock, settings, partyStore, passwords } = this.deps;
     this.deps.payerRateLimiter?.attempt(payerId, clock.nowMs());
-    const reserved = await database.transaction(async (tx) => {
+    const refusal = await database.transaction(async (tx) => {
       const [before] = await this.lockedState(tx, payerId);
-      const reservation = reserveAttempt(before, clock.nowMs(), settings.attemptPolicy);
-      if (reservation.granted)
-        await partyStore.saveAttemptState(tx, payerId, reservation.state, clock.nowMs());
-      return reservation.granted;
+      const nowMs = clock.nowMs();
+      const reservation = reserveAttempt(before, nowMs, settings.attemptPolicy);
+      if (!reservation.granted) return lockedError(before, nowMs);
+      await partyStore.saveAttemptState(tx, payerId, reservation.state, nowMs);
+      return undefined;
     });
-    if (!reserved) throw new CountersignError('payer_locked');
+    if (refusal !== undefined) throw refusal;
     // Outside any transaction: no row stays locked while Argon2 runs. A process that dies here leaves the
     // reservation to its lease; nothing was answered, so nothing was learnt.
     const payer = isPartyId(payerId) ? await partyStore.selectPayer(database, payerId) : undefined;
     // The hash runs whether or not the payer exists: an unknown id costs what a wrong password costs.
     const ok = (await passwords.verifyPasswordOrDummy(payer?.passwordHash, password)) && payer !== undefined;
-    const verdict = await database.transaction(async (tx) => {
+    const answer = await database.transaction(async (tx) => {
       const [before] = await this.lockedState(tx, payerId);
       const nowMs = clock.nowMs();
       const settled = settleAttempt(before, ok, nowMs, settings.attemptPolicy);
       await partyStore.saveAttemptState(tx, payerId, settled.state, nowMs);
-      const events: AuditEvent[] = [];
-      if (settled.verdict === 'succeeded')
-        events.push({ event: 'login_succeeded', subject: payerId, detail: {} });
-      if (settled.verdict === 'failed') {
-        events.push({
-          event: 'login_failed',
-          subject: payerId,
-          detail: { consecutiveFailures: settled.consecutiveFailures },
-        });
-      }
-      if (settled.lockedUntilMs !== null) {
-        events.push({
-          event: 'payer_locked',
-          subject: payerId,
-          detail: { lockedUntilMs: settled.lockedUntilMs },
-        });
-      }
-      await this.deps.audit.appendIn(tx, events, nowMs);
-      return settled.verdict;
+      await this.deps.audit.appendIn(tx, settlementEvents(payerId, settled), nowMs);
+      if (settled.verdict === 'locked') return lockedError(settled.state, nowMs);
+      if (settled.verdict === 'failed') return new CountersignError('authentication_failed');
+      return undefined;
     });
-    if (verdict === 'locked') throw new CountersignError('payer_locked');
-    if (verdict === 'failed') throw new CountersignError('authentication_failed');
+    if (answer !== undefined) throw answer;
     return payerId;
   }
 
@@ -160,7 +170,7 @@ export class AuthenticationService {
     if (session === undefined) throw new CountersignError('authentication_required');
     // The store reads the payer's lock with the session when it can, saving a round trip per request.
     if (session.attempts === undefined) await this.assertNotLocked(session.payerId);
-    else if (isLocked(session.attempts, nowMs)) throw new CountersignError('payer_locked');
+    else if (isLocked(session.attempts, nowMs)) throw lockedError(session.attempts, nowMs);
     return { payerId: session.payerId, expiresAtMs: this.sessionExpiry(session.createdAtMs, nowMs) };
   }
 

@@ -557,7 +557,7 @@ export class PaymentExecutor {
   }
 }
 
-function refusalOptions(refusal: { param?: string; details?: Readonly<Record<string, string>> }) {
+function refusalOptions(refusal: { param?: string; details?: Readonly<Record<string, string | number>> }) {
   return {
     ...(refusal.param === undefined ? {} : { param: refusal.param }),
     ...(refusal.details === undefined ? {} : { details: { ...refusal.details } }),

@@ -20,6 +20,7 @@ import { computeOcra } from '../domain/ocra.js';
 import { isPartyId } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 import type { SqlExecutor } from '../store/database.js';
+import { lockedError } from './authentication-service.js';
 import { newId } from './ids.js';
 import type { AuditEvent } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';
@@ -292,7 +293,7 @@ export class EnrollmentService {
       const before = attempts.get(enrollment.payerId);
       if (before === undefined) throw new Error(`invariant: attempt row of ${enrollment.payerId} not locked`);
       const reservation = reserveAttempt(before, nowMs, settings.attemptPolicy);
-      if (!reservation.granted) throw new CountersignError('payer_locked');
+      if (!reservation.granted) throw lockedError(before, nowMs);
       // The nonce is recorded for a wrong confirmation too, so that a replay cannot count it twice.
       if (!(await this.deps.terminalStore.insertNonce(tx, keyId, headers.nonce, nonceExpiry(headers)))) {
         throw new CountersignError('terminal_request_replayed');

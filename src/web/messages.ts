@@ -38,9 +38,27 @@ export function pageMessage(code: ErrorCode): string {
 }
 
 /**
+ * The sentence a page shows for `error`: the code's sentence, and for a lock, when it ends (UTC, to the
+ * minute). The API answers the same end (`lockedUntil`) for any claimed id, existing or not.
+ */
+export function errorPageMessage(error: {
+  readonly code: ErrorCode;
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
+}): string {
+  const sentence = pageMessage(error.code);
+  const lockedUntil = error.details?.['lockedUntil'];
+  if (error.code !== 'payer_locked' || typeof lockedUntil !== 'string') return sentence;
+  return `${sentence} The lock ends at ${lockedUntil.slice(11, 16)} UTC on ${lockedUntil.slice(0, 10)}.`;
+}
+
+/**
  * The sentence for a failed form: a validation error's own message (it names the field and the rule, and
  * carries nothing secret), or the page's sentence for the code.
  */
-export function formErrorMessage(error: { readonly code: ErrorCode; readonly message: string }): string {
-  return error.code === 'invalid_request' ? error.message : pageMessage(error.code);
+export function formErrorMessage(error: {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
+}): string {
+  return error.code === 'invalid_request' ? error.message : errorPageMessage(error);
 }

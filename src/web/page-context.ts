@@ -13,7 +13,7 @@ import { type PagePolicyOptions, pageContentSecurityPolicy } from './csp.js';
 import { CsrfGuard, type CsrfSecrets, csrfFieldName, type SessionBinding } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout } from './layout.js';
-import { pageMessage } from './messages.js';
+import { errorPageMessage } from './messages.js';
 
 /** Largest form body the pages accept: forms carry a few short fields. */
 export const pageFormBytesMax = 8 * 1024;
@@ -91,7 +91,7 @@ function defaultErrorPage(_request: FastifyRequest, error: CountersignError): Sa
     areaName: '',
     homeHref: '/',
     narrow: true,
-    body: html`<h1>Something went wrong</h1><p class="error" role="alert">${pageMessage(error.code)}</p>
+    body: html`<h1>Something went wrong</h1><p class="error" role="alert">${errorPageMessage(error)}</p>
 <p><a href="/">Back to the start</a></p>`,
   });
 }

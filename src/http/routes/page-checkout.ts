@@ -20,7 +20,7 @@ import {
   signInBody,
 } from '../../web/checkout/checkout-views.js';
 import { pageContentSecurityPolicy } from '../../web/csp.js';
-import { pageMessage } from '../../web/messages.js';
+import { errorPageMessage, pageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
@@ -158,7 +158,7 @@ export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
           return approvalPage(reply, request, view);
         } catch (error) {
           if (error instanceof CountersignError && signInErrors.has(error.code)) {
-            const form = { payerId, deliverTo, error: pageMessage(error.code) };
+            const form = { payerId, deliverTo, error: errorPageMessage(error) };
             return signInPage(reply, request, summary, form, error.status);
           }
           if (error instanceof CountersignError && error.code === 'payment_request_not_open') {
@@ -198,7 +198,7 @@ export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
             error instanceof CountersignError &&
             (error.code === 'approval_failed' || error.code === 'payer_locked')
           ) {
-            return approvalPage(reply, request, { ...view, error: pageMessage(error.code) }, error.status);
+            return approvalPage(reply, request, { ...view, error: errorPageMessage(error) }, error.status);
           }
           if (error instanceof CountersignError && error.code === 'payment_not_approvable') {
             const notice = `${pageMessage('payment_not_approvable')} Start again if you still want to pay.`;

@@ -10,7 +10,7 @@ import { isPartyId } from '../../domain/payer.js';
 import { type DeliverTo, isApprovable } from '../../domain/payment.js';
 import type { Approval } from '../../services/payment-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
-import { pageMessage } from '../../web/messages.js';
+import { errorPageMessage, pageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, sendPage } from '../../web/page-context.js';
 import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { type ApprovalView, type PayForm, payBody, paymentBody } from '../../web/payer/payment-views.js';
@@ -56,7 +56,7 @@ function readPayForm(body: unknown): { form: PayForm; errors: PayErrors; amount?
 
 /** Where an error of payment creation is shown on the form. */
 function payErrorsOf(error: CountersignError): PayErrors {
-  const message = pageMessage(error.code);
+  const message = errorPageMessage(error);
   if (error.code === 'payee_not_found') return { payeeId: message };
   if (error.code === 'insufficient_funds') return { amount: message };
   if (error.code === 'invalid_request' && error.param === 'amount') return { amount: message };
@@ -215,7 +215,7 @@ export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void 
           request,
           reply,
           session,
-          { payment: now, error: pageMessage(error.code) },
+          { payment: now, error: errorPageMessage(error) },
           error.status,
         );
       }

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
 import type { CsrfGuard } from '../../web/csrf.js';
-import { pageMessage } from '../../web/messages.js';
+import { errorPageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
 import { noticeBanner, type PayerFrame, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { historyBody, homeBody, parseCursor } from '../../web/payer/payment-views.js';
@@ -119,7 +119,7 @@ export function payerPageRoutes(services: HttpServices): RoutePlugin {
           const page = signInPage({
             csrfToken: csrf.token(request, reply),
             payerId,
-            banners: [{ kind: 'error', text: pageMessage(error.code) }],
+            banners: [{ kind: 'error', text: errorPageMessage(error) }],
           });
           return sendPage(reply, page, error.status);
         }
