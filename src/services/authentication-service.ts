@@ -15,15 +15,19 @@ import {
   afterBlock,
   afterUnlock,
   isLocked,
+  lockEnd,
   lockedAnswerDetails,
   reserveAttempt,
+  reserveSelfUnlock,
   type Settlement,
   settleAttempt,
+  settleSelfUnlock,
 } from '../domain/attempts.js';
 import { CountersignError } from '../domain/errors.js';
 import { isPartyId } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
+import { verificationCodeLabel } from './party-service.js';
 
 /** The `payer_locked` answer for a payer in `state`, saying when the lock ends. */
 export function lockedError(state: AttemptState, nowMs: number): CountersignError {
@@ -45,6 +49,24 @@ function settlementEvents(payerId: string, settled: Settlement): AuditEvent[] {
     });
   }
   return events;
+}
+
+/** A payer's lock now: whether locked, until when (null while blocked or unlocked), and the count. */
+export interface PayerLockState {
+  readonly locked: boolean;
+  readonly lockedUntilMs: number | null;
+  readonly blocked: boolean;
+  readonly consecutiveFailures: number;
+}
+
+function lockStateOf(state: AttemptState, nowMs: number): PayerLockState {
+  const end = lockEnd(state, nowMs);
+  return {
+    locked: end !== null,
+    lockedUntilMs: typeof end === 'number' ? end : null,
+    blocked: state.blocked,
+    consecutiveFailures: state.consecutiveFailures,
+  };
 }
 
 /** Prefix of session tokens, so that a leaked token is recognisable in a secret scanner. */
@@ -110,6 +132,62 @@ export class AuthenticationService {
     const state = states.get(payerId);
     if (state === undefined) throw new Error(`invariant: attempt row of ${payerId} not locked`);
     return [state];
+  }
+
+  /** A payer's lock as the payer's own terminal shows it. */
+  async lockState(payerId: string): Promise<PayerLockState> {
+    const { database, clock, partyStore } = this.deps;
+    return lockStateOf(await partyStore.selectAttemptState(database, payerId, false), clock.nowMs());
+  }
+
+  /**
+   * The payer unlocks themself from an enrolled second terminal (possession, proven by the terminal's
+   * signature, checked by the caller) with the verification code (knowledge). One attempt like any other,
+   * reserved under the payer's row before the code is compared; allowed while temporarily locked, never
+   * while the operator blocks. Right: the lock, the count and the escalation end. Wrong: a failure that
+   * counts, and the fifth engages the next, longer lock; answered `authentication_failed`.
+   */
+  async selfUnlock(payerId: string, verificationCode: string): Promise<PayerLockState> {
+    const { database, clock, settings, partyStore, secrets, audit } = this.deps;
+    const outcome = await database.transaction(async (tx) => {
+      const [before] = await this.lockedState(tx, payerId);
+      const nowMs = clock.nowMs();
+      const reservation = reserveSelfUnlock(before, nowMs, settings.attemptPolicy);
+      if (!reservation.granted) return { error: lockedError(before, nowMs) };
+      const payer = await partyStore.selectPayer(tx, payerId);
+      if (payer === undefined) throw new Error(`invariant: the terminal's payer ${payerId} does not exist`);
+      const pin = secrets.box
+        .open(payer.verificationCodeSealed, verificationCodeLabel(payerId))
+        .toString('utf8');
+      const matched = secrets.constantTimeEqualHex(
+        secrets.keyedHash('verification_code', payerId, verificationCode),
+        secrets.keyedHash('verification_code', payerId, pin),
+      );
+      const settled = settleSelfUnlock(reservation.state, matched, nowMs, settings.attemptPolicy);
+      await partyStore.saveAttemptState(tx, payerId, settled.state, nowMs);
+      const events: AuditEvent[] = matched
+        ? [{ event: 'payer_self_unlocked', subject: payerId, detail: {} }]
+        : [
+            {
+              event: 'self_unlock_failed',
+              subject: payerId,
+              detail: { consecutiveFailures: settled.consecutiveFailures },
+            },
+          ];
+      if (settled.lockedUntilMs !== null) {
+        events.push({
+          event: 'payer_locked',
+          subject: payerId,
+          detail: { lockedUntilMs: settled.lockedUntilMs },
+        });
+      }
+      await audit.appendIn(tx, events, nowMs);
+      return matched
+        ? { state: lockStateOf(settled.state, nowMs) }
+        : { error: new CountersignError('authentication_failed') };
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.state;
   }
 
   /** Lifts a lock and the escalation, and a block (operator). `payer_not_found` for an id that names no payer. */

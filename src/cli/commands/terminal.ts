@@ -74,7 +74,7 @@ async function run(work: () => Promise<void>): Promise<void> {
 }
 
 /** Opens the terminal file and builds its signed client. */
-async function unlock(options: FileOptions) {
+async function openTerminal(options: FileOptions) {
   const file = options.file ?? defaultTerminalFile();
   await readTerminalIdentity(file);
   const verificationCode = await askVerificationCode(options.verificationCodeStdin === true);
@@ -88,7 +88,7 @@ async function unlock(options: FileOptions) {
       question: firstCode,
       pin: verificationCode,
     });
-  return { identity, client, secondCode };
+  return { identity, client, secondCode, verificationCode };
 }
 
 async function enroll(
@@ -175,14 +175,14 @@ async function enroll(
 }
 
 async function list(options: FileOptions): Promise<void> {
-  const { client } = await unlock(options);
+  const { client } = await openTerminal(options);
   const challenges = await client.challenges();
   if (challenges.length === 0) process.stdout.write('no payment is waiting for approval\n');
   for (const challenge of challenges) process.stdout.write(`${challengeLine(challenge)}\n`);
 }
 
 async function watch(options: FileOptions): Promise<void> {
-  const { client } = await unlock(options);
+  const { client } = await openTerminal(options);
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
@@ -208,14 +208,14 @@ async function watch(options: FileOptions): Promise<void> {
 
 async function respond(firstCode: string, options: FileOptions): Promise<void> {
   if (!firstCodePattern.test(firstCode)) throw new PromptError('the first code is 8 digits');
-  const { secondCode } = await unlock(options);
+  const { secondCode } = await openTerminal(options);
   process.stdout.write(`${await secondCode(firstCode)}\n`);
 }
 
 async function approve(paymentId: string, options: FileOptions): Promise<void> {
   if (!uuidPattern.test(paymentId))
     throw new PromptError('the payment id is a UUID, as `terminal list` shows it');
-  const { client, secondCode } = await unlock(options);
+  const { client, secondCode } = await openTerminal(options);
   const challenge = (await client.challenges()).find((candidate) => candidate.paymentId === paymentId);
   if (challenge === undefined) {
     throw new PlatformRefusal(
@@ -231,8 +231,31 @@ async function approve(paymentId: string, options: FileOptions): Promise<void> {
   process.stdout.write(`payment ${paymentId} ${String(payment['status'])}\n`);
 }
 
+/** The lock of the terminal's payer, as one line. */
+function lockLine(state: Record<string, unknown>): string {
+  if (state['blocked'] === true) return 'locked: blocked by the operator (only the operator can unlock)';
+  if (state['locked'] !== true)
+    return `not locked (${String(state['consecutiveFailures'])} failed attempts in a row)`;
+  return `locked until ${String(state['lockedUntil'])}`;
+}
+
+async function lockStatus(options: FileOptions): Promise<void> {
+  const { client } = await openTerminal(options);
+  process.stdout.write(`${lockLine(await client.request('GET', '/v1/terminal/lock'))}\n`);
+}
+
+/**
+ * Unlocks the payer: the terminal's signature (possession) and the verification code (knowledge), the same
+ * code that opened the terminal file. One attempt; a wrong code counts like a wrong password.
+ */
+async function unlockPayer(options: FileOptions): Promise<void> {
+  const { client, verificationCode } = await openTerminal(options);
+  const state = await client.request('POST', '/v1/terminal/unlock', { verificationCode });
+  process.stdout.write(`${lockLine(state)}\n`);
+}
+
 async function revoke(options: FileOptions): Promise<void> {
-  const { client, identity } = await unlock(options);
+  const { client, identity } = await openTerminal(options);
   await client.request('POST', '/v1/terminal/revoke');
   process.stdout.write(`terminal ${identity.terminalId} revoked; remove its file\n`);
 }
@@ -243,7 +266,7 @@ function fileOptions(command: Command): Command {
     .option('--verification-code-stdin', 'read the verification code from the first line of standard input');
 }
 
-/** Registers `terminal enroll|list|watch|respond|approve|revoke`. */
+/** Registers `terminal enroll|list|watch|respond|approve|lock|unlock|revoke`. */
 export function registerTerminalCommands(program: Command): void {
   const terminal = program
     .command('terminal')
@@ -278,6 +301,16 @@ export function registerTerminalCommands(program: Command): void {
       .argument('<payment-id>', 'the payment to approve, as `terminal list` shows it')
       .description('compute the second code and send it to the platform, signed'),
   ).action((paymentId: string, options: FileOptions) => run(() => approve(paymentId, options)));
+  fileOptions(
+    terminal.command('lock').description('show whether your payer id is locked, and until when'),
+  ).action((options: FileOptions) => run(() => lockStatus(options)));
+  fileOptions(
+    terminal
+      .command('unlock')
+      .description(
+        'lift the lock of your payer id with this terminal and your verification code (one attempt)',
+      ),
+  ).action((options: FileOptions) => run(() => unlockPayer(options)));
   fileOptions(
     terminal.command('revoke').description('revoke this terminal at the platform (before discarding it)'),
   ).action((options: FileOptions) => run(() => revoke(options)));

@@ -140,5 +140,21 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         return { id: request.params.id, locked: false };
       },
     );
+
+    app.post(
+      '/v1/payers/:id/block',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Block a payer until the operator unlocks it: every authentication answers payer_locked',
+          security: operatorSecurity,
+          params: IdParams,
+        },
+      },
+      async (request) => {
+        await services.authentication.block(request.params.id);
+        return { id: request.params.id, locked: true };
+      },
+    );
   };
 }

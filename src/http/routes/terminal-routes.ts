@@ -10,11 +10,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import type { PayerLockState } from '../../services/authentication-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
-import { PartyId, paymentJson, SecondCode, Uuid } from '../schemas.js';
+import { PartyId, paymentJson, SecondCode, Uuid, VerificationCode } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 import { type StreamTimings, streamTerminalEvents, streamTimings } from './terminal-events.js';
 import {
@@ -297,6 +298,39 @@ function registerSignedRoutes(
     },
   );
 
+  app.get(
+    '/v1/terminal/lock',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: "The lock state of the terminal's payer: locked, until when, blocked by the operator",
+        security: terminalSecurity,
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return lockJson(await services.authentication.lockState(terminal.payerId));
+    },
+  );
+
+  app.post(
+    '/v1/terminal/unlock',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary: "Unlock the terminal's payer with the verification code (one attempt; never while blocked)",
+        security: terminalSecurity,
+        body: Type.Object({ verificationCode: VerificationCode }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return lockJson(
+        await services.authentication.selfUnlock(terminal.payerId, request.body.verificationCode),
+      );
+    },
+  );
+
   app.post(
     '/v1/terminal/revoke',
     {
@@ -311,4 +345,14 @@ function registerSignedRoutes(
       return terminalJson(await services.terminals.revoke(terminal.id, 'terminal'));
     },
   );
+}
+
+/** A payer's lock state as JSON: ISO time of the lock's end, or null. */
+function lockJson(state: PayerLockState) {
+  return {
+    locked: state.locked,
+    lockedUntil: state.lockedUntilMs === null ? null : new Date(state.lockedUntilMs).toISOString(),
+    blocked: state.blocked,
+    consecutiveFailures: state.consecutiveFailures,
+  };
 }
