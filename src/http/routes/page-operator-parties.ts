@@ -190,6 +190,17 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
   );
 
   app.post(
+    '/operator/payers/:id/block',
+    { schema: pageSchema({ tag: 'operator pages', summary: 'Block a payer', params: ['id'], form: [] }) },
+    async (request, reply) => {
+      kit.session(request, reply);
+      const payerId = partyIdOf(request, 'payer_not_found');
+      await services.authentication.block(payerId);
+      return redirectSeeOther(reply, `${operatorPaths.payer(payerId)}?notice=blocked`);
+    },
+  );
+
+  app.post(
     operatorPaths.deposits,
     {
       schema: pageSchema({

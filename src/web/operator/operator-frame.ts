@@ -22,11 +22,13 @@ export const operatorPaths = Object.freeze({
   outbox: '/operator/outbox',
   payer: (id: string) => `/operator/payers/${encodeURIComponent(id)}`,
   unlock: (id: string) => `/operator/payers/${encodeURIComponent(id)}/unlock`,
+  block: (id: string) => `/operator/payers/${encodeURIComponent(id)}/block`,
   payee: (id: string) => `/operator/payees/${encodeURIComponent(id)}`,
 });
 
 const notices: Readonly<Record<string, Banner>> = {
   unlocked: { kind: 'notice', text: 'The payer is unlocked.' },
+  blocked: { kind: 'notice', text: 'The payer is blocked until you unlock it.' },
   deposited: { kind: 'notice', text: 'The deposit is booked.' },
   payee_created: { kind: 'notice', text: 'The payee is created.' },
   signed_out: { kind: 'notice', text: 'You are signed out.' },

@@ -144,6 +144,7 @@ export function payerBody(detail: PayerDetail, csrfToken: string): SafeHtml {
 <h2 id="lock-title">Sign-in state</h2>
 <p data-testid="lock-state">${lockState(payer)}${lockedUntil} · ${payer.consecutiveFailures} failed attempts in a row · ${payer.consecutiveLocks} consecutive locks (each doubles the next)</p>
 ${payer.locked || payer.consecutiveFailures > 0 || payer.consecutiveLocks > 0 ? html`<form method="post" action="${operatorPaths.unlock(payer.id)}">${csrfField(csrfToken)}<button type="submit">Unlock payer</button></form>` : ''}
+${payer.blocked ? '' : html`<form method="post" action="${operatorPaths.block(payer.id)}">${csrfField(csrfToken)}<button type="submit" class="secondary">Block payer</button></form>`}
 </section>
 <h2>Balances</h2>
 ${balancesTable(balanceRows, 'Held')}
