@@ -95,6 +95,16 @@ export function lockedAnswerDetails(
   };
 }
 
+/**
+ * Failures that count now. Only a lock engaged by failed self-unlocks leaves the count at the limit (so that
+ * no further self-unlock is tried until it ends); once that lock ends, the count starts again.
+ */
+function countedFailures(state: AttemptState, nowMs: number, policy: AttemptPolicy): number {
+  return state.consecutiveFailures >= policy.failuresBeforeLock && !isLocked(state, nowMs)
+    ? 0
+    : state.consecutiveFailures;
+}
+
 /** Reservations whose lease has not ended. */
 function liveReservations(state: AttemptState, nowMs: number): number {
   return state.reservedUntilMs !== null && nowMs < state.reservedUntilMs ? state.reserved : 0;
@@ -118,13 +128,15 @@ export type Reservation =
  */
 export function reserveAttempt(state: AttemptState, nowMs: number, policy: AttemptPolicy): Reservation {
   const reserved = liveReservations(state, nowMs);
-  if (isLocked(state, nowMs) || state.consecutiveFailures + reserved >= policy.failuresBeforeLock) {
+  const failures = countedFailures(state, nowMs, policy);
+  if (isLocked(state, nowMs) || failures + reserved >= policy.failuresBeforeLock) {
     return { granted: false, state };
   }
   return {
     granted: true,
     state: {
       ...state,
+      consecutiveFailures: failures,
       reserved: reserved + 1,
       reservedUntilMs: Math.max(state.reservedUntilMs ?? 0, nowMs + policy.reservationLeaseMs),
     },
@@ -167,7 +179,7 @@ export function settleAttempt(
       consecutiveFailures: 0,
     };
   }
-  const failures = state.consecutiveFailures + 1;
+  const failures = countedFailures(state, nowMs, policy) + 1;
   if (failures < policy.failuresBeforeLock) {
     return {
       state: { ...released, consecutiveFailures: failures },
@@ -218,7 +230,9 @@ export function attemptNow(
 export function reserveSelfUnlock(state: AttemptState, nowMs: number, policy: AttemptPolicy): Reservation {
   if (state.blocked) return { granted: false, state };
   const reserved = liveReservations(state, nowMs);
-  if (state.consecutiveFailures + reserved >= policy.failuresBeforeLock) return { granted: false, state };
+  if (countedFailures(state, nowMs, policy) + reserved >= policy.failuresBeforeLock) {
+    return { granted: false, state };
+  }
   return {
     granted: true,
     state: {
@@ -231,7 +245,9 @@ export function reserveSelfUnlock(state: AttemptState, nowMs: number, policy: At
 
 /**
  * Settles a self-unlock. Right: the lock ends and the count and escalation start again. Wrong: a failure
- * that counts even while locked; the one that reaches the limit engages the next, longer lock from now.
+ * that counts even while locked; the one that reaches the limit engages the next, longer lock from now and
+ * leaves the count at the limit, so that no self-unlock is tried again until that lock ends: at most
+ * `failuresBeforeLock` verification codes are compared per lock, however many are sent.
  */
 export function settleSelfUnlock(
   state: AttemptState,
@@ -247,7 +263,9 @@ export function settleSelfUnlock(
   const settled = settleAttempt(unlocked, false, nowMs, policy);
   // Still locked until the old lock ends, unless this failure engaged a longer one.
   const lockedUntilMs = settled.lockedUntilMs ?? state.lockedUntilMs;
-  return { ...settled, state: { ...settled.state, lockedUntilMs } };
+  const consecutiveFailures =
+    settled.lockedUntilMs === null ? settled.state.consecutiveFailures : settled.consecutiveFailures;
+  return { ...settled, state: { ...settled.state, lockedUntilMs, consecutiveFailures } };
 }
 
 /** The state after the operator unlocks: no lock, no count, no escalation, no block. */

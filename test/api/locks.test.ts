@@ -1,4 +1,4 @@
-// Proves the attempt limits over the HTTP API on both engines: 5 consecutive failed authentications lock a payer (unknown ids alike), a success resets the count, locks lift by time or by the operator, repeated locks become permanent, and no answer tells which factor was wrong.
+// Proves the attempt limits over the HTTP API on both engines: 5 consecutive failed authentications lock a payer (unknown ids alike), a success resets the count, locks lift by time or by the operator, consecutive locks double up to the cap and never become permanent, the operator blocks and unblocks, and no answer tells which factor was wrong.
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
@@ -6,6 +6,7 @@ import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 
 const lockMs = 900 * 1000;
+const lockMsMax = 24 * 3600 * 1000;
 const wrongPassword = 'not the password';
 
 describe.each(testEngines())('locks on %s', (engine) => {
@@ -46,11 +47,12 @@ describe.each(testEngines())('locks on %s', (engine) => {
   async function attemptState(subject: string) {
     const rows = await platform.test.database.query<{
       consecutive_failures: number;
+      reserved: number;
       locked_until_ms: bigint | null;
-      temporary_locks: number;
-      locked_permanently: boolean;
+      consecutive_locks: number;
+      blocked: boolean;
     }>(
-      `SELECT consecutive_failures, locked_until_ms, temporary_locks, locked_permanently
+      `SELECT consecutive_failures, reserved, locked_until_ms, consecutive_locks, blocked
        FROM authentication_failures WHERE subject = $1`,
       [subject],
     );
@@ -90,11 +92,20 @@ describe.each(testEngines())('locks on %s', (engine) => {
     const session = (await login(bob.id, bob.password)).json().token as string;
     await lockOut(bob.id);
     const state = await attemptState(bob.id);
-    expect(state).toMatchObject({ consecutive_failures: 0, temporary_locks: 1, locked_permanently: false });
+    expect(state).toMatchObject({
+      consecutive_failures: 0,
+      reserved: 0,
+      consecutive_locks: 1,
+      blocked: false,
+    });
     expect(Number(state!.locked_until_ms)).toBe(platform.clock.nowMs() + lockMs);
 
     const before = await balance(bob.id);
-    expectError(await login(bob.id, bob.password), 423, 'payer_locked');
+    const locked = await login(bob.id, bob.password);
+    expectError(locked, 423, 'payer_locked');
+    // The answer says when the lock ends, in the body and as Retry-After.
+    expect(locked.json().error.lockedUntil).toBe(new Date(platform.clock.nowMs() + lockMs).toISOString());
+    expect(locked.headers['retry-after']).toBe(String(lockMs / 1000));
     expectError(await pay(bob.id, bob.password), 423, 'payer_locked');
     expectError(
       await approve(open.id, { secondCode: await secondCodeFor(bob, open.firstCode) }),
@@ -142,7 +153,7 @@ describe.each(testEngines())('locks on %s', (engine) => {
       401,
       'approval_failed',
     );
-    expect(await attemptState(carol.id)).toMatchObject({ consecutive_failures: 0, temporary_locks: 1 });
+    expect(await attemptState(carol.id)).toMatchObject({ consecutive_failures: 0, consecutive_locks: 1 });
     expectError(
       await approve(second.id, { secondCode: await secondCodeFor(carol, second.firstCode) }),
       423,
@@ -153,8 +164,8 @@ describe.each(testEngines())('locks on %s', (engine) => {
       `SELECT event, detail FROM audit_log WHERE subject = $1 AND event = 'payer_locked'`,
       [carol.id],
     );
-    expect(audit.map((entry) => [entry.event, JSON.parse(entry.detail).lock])).toEqual([
-      ['payer_locked', 'temporary'],
+    expect(audit.map((entry) => [entry.event, JSON.parse(entry.detail).lockedUntilMs])).toEqual([
+      ['payer_locked', platform.clock.nowMs() + lockMs],
     ]);
   });
 
@@ -182,7 +193,7 @@ describe.each(testEngines())('locks on %s', (engine) => {
     expect((await attemptState(dave.id))?.consecutive_failures).toBe(0);
     await failFourTimes(dave.id);
     expect(await login(dave.id, dave.password).then((r) => r.statusCode)).toBe(201);
-    expect(await attemptState(dave.id)).toMatchObject({ temporary_locks: 0, locked_until_ms: null });
+    expect(await attemptState(dave.id)).toMatchObject({ consecutive_locks: 0, locked_until_ms: null });
   });
 
   it('lifts a lock when the operator unlocks, and only the operator', async () => {
@@ -215,28 +226,63 @@ describe.each(testEngines())('locks on %s', (engine) => {
     expect(await login(frank.id, frank.password).then((r) => r.statusCode)).toBe(201);
   });
 
-  it('makes the third temporary lock permanent: time no longer lifts it, the operator does', async () => {
+  it('doubles each consecutive lock up to the cap, never locks for good, and starts again after a success', async () => {
     const grace = await payer('grace-lock');
-    for (let lock = 1; lock <= 2; lock++) {
+    const expected = [
+      lockMs,
+      2 * lockMs,
+      4 * lockMs,
+      8 * lockMs,
+      16 * lockMs,
+      32 * lockMs,
+      64 * lockMs,
+      lockMsMax,
+    ];
+    for (const [index, duration] of expected.entries()) {
       await lockOut(grace.id);
+      expect(await attemptState(grace.id)).toMatchObject({ consecutive_locks: index + 1, blocked: false });
+      expect(Number((await attemptState(grace.id))!.locked_until_ms)).toBe(platform.clock.nowMs() + duration);
+      platform.clock.advance(duration - 1);
       expectError(await login(grace.id, grace.password), 423, 'payer_locked');
-      platform.clock.advance(lockMs);
+      platform.clock.advance(1);
     }
+    // However many locks came before, time lifts the last one; a success starts the escalation again.
+    expect(await login(grace.id, grace.password).then((r) => r.statusCode)).toBe(201);
     await lockOut(grace.id);
-    expect(await attemptState(grace.id)).toMatchObject({
-      temporary_locks: 3,
-      locked_permanently: true,
-      locked_until_ms: null,
-    });
-    platform.clock.advance(30 * lockMs);
-    expectError(await login(grace.id, grace.password), 423, 'payer_locked');
+    expect(await attemptState(grace.id)).toMatchObject({ consecutive_locks: 1 });
+    expect(Number((await attemptState(grace.id))!.locked_until_ms)).toBe(platform.clock.nowMs() + lockMs);
     expect((await unlock(grace.id)).statusCode).toBe(200);
-    expect(await login(grace.id, grace.password).then((r) => r.statusCode)).toBe(201);
-    // Unlocking clears the history: the next lock is temporary again.
-    await lockOut(grace.id);
-    expect(await attemptState(grace.id)).toMatchObject({ temporary_locks: 1, locked_permanently: false });
-    platform.clock.advance(lockMs);
-    expect(await login(grace.id, grace.password).then((r) => r.statusCode)).toBe(201);
+    expect(await attemptState(grace.id)).toMatchObject({ consecutive_locks: 0, locked_until_ms: null });
+  });
+
+  it('blocks a payer until the operator unlocks: time does not lift a block, and only the operator blocks', async () => {
+    const olivia = await payer('olivia-lock');
+    const block = (payerId: string, token = platform.operatorToken) =>
+      call(platform.app, 'POST', `/v1/payers/${payerId}/block`, undefined, { token });
+    expectError(
+      await block(olivia.id, 'cs_op_not-the-operator-token-at-all'),
+      401,
+      'authentication_required',
+    );
+    expect((await attemptState(olivia.id))?.blocked ?? false).toBe(false);
+    expectError(await block('nobody-by-this-id'), 404, 'payer_not_found');
+    const blocked = await block(olivia.id);
+    expect(blocked.statusCode, blocked.body).toBe(200);
+    const refused = await login(olivia.id, olivia.password);
+    expectError(refused, 423, 'payer_locked');
+    // A block has no end to tell, and no Retry-After.
+    expect(refused.json().error.lockedUntil).toBeUndefined();
+    expect(refused.headers['retry-after']).toBeUndefined();
+    platform.clock.advance(30 * lockMsMax);
+    expectError(await login(olivia.id, olivia.password), 423, 'payer_locked');
+    expect((await unlock(olivia.id)).statusCode).toBe(200);
+    expect(await login(olivia.id, olivia.password).then((r) => r.statusCode)).toBe(201);
+    const events = await platform.test.database.query<{ event: string }>(
+      `SELECT event FROM audit_log WHERE subject = $1 AND event IN ('payer_blocked', 'payer_unlocked')
+       ORDER BY position`,
+      [olivia.id],
+    );
+    expect(events.map((entry) => entry.event)).toEqual(['payer_blocked', 'payer_unlocked']);
   });
 
   it('answers, counts and locks an unknown payer id exactly like an existing one with a wrong password', async () => {
@@ -258,7 +304,7 @@ describe.each(testEngines())('locks on %s', (engine) => {
     }
     const knownState = await attemptState(heidi.id);
     expect(await attemptState(ghost)).toEqual(knownState);
-    expect(knownState).toMatchObject({ temporary_locks: 1 });
+    expect(knownState).toMatchObject({ consecutive_locks: 1 });
     // Locked: the right password of the existing id, and any password of the unknown id, answer alike.
     const knownLocked = await login(heidi.id, heidi.password);
     expect(knownLocked.statusCode).toBe(423);
