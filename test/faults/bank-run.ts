@@ -100,7 +100,8 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     CODE_TTL_SECONDS: String(codeTtlSeconds),
     SWEEP_INTERVAL_MS: '200',
     LOCK_SECONDS: '1',
-    TEMPORARY_LOCKS_BEFORE_PERMANENT: '100',
+    // Locks stay at a second: the bank's clients make wrong guesses on purpose and must not wait out an escalation.
+    LOCK_SECONDS_MAX: '1',
     RATE_LIMIT_PER_MINUTE: '10000000',
     RATE_LIMIT_PER_PAYER: '1000000',
     LOG_LEVEL: 'warn',
