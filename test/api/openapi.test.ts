@@ -26,6 +26,7 @@ const undocumented = new Set([
  */
 const bodylessPosts = new Set([
   'POST /v1/payers/{id}/unlock',
+  'POST /v1/payers/{id}/block',
   'POST /v1/sessions/current/revoke',
   'POST /v1/terminals/{id}/revoke',
   'POST /v1/terminal/payments/{id}/decline',

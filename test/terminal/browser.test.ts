@@ -1,4 +1,4 @@
-// Proves on both engines, in headless Chromium, that the platform's OCRA module gives every RFC 6287 vector in the browser, and that the browser authenticator enrolls from a URI, keeps its keys only encrypted, shows each pushed payment with its own payee and amount, approves it (the payment succeeds), shows a second code for the first terminal, refuses a wrong verification code locally, and computes codes offline from its service-worker cache.
+// Proves on both engines, in headless Chromium, that the platform's OCRA module gives every RFC 6287 vector in the browser, and that the browser authenticator enrolls from a URI, keeps its keys only encrypted, shows each pushed payment with its own payee and amount, approves it (the payment succeeds), shows a second code for the first terminal, refuses a wrong verification code locally, computes codes offline from its service-worker cache, and shows the payer's lock and lifts it with the verification code.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../src/domain/hex.js';
@@ -186,6 +186,28 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
     await page.fill('#unlock-code', '4321');
     await page.click('#unlock-submit');
     await page.locator('#pending').waitFor();
+  });
+
+  it("shows the payer's lock with its end, and lifts it with the verification code", async () => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const wrong = await call(platform.app, 'POST', '/v1/sessions', {
+        payerId: 'alice',
+        password: 'wrong guess',
+      });
+      expect(wrong.statusCode).toBe(401);
+    }
+    await page.click('#lock');
+    await page.fill('#unlock-code', '4321');
+    await page.click('#unlock-submit');
+    await page.locator('#payer-lock').waitFor();
+    expect(await page.textContent('#payer-lock-state')).toContain('locked until');
+    await screenshot(page, 'terminal-payer-locked');
+    await page.fill('#payer-unlock-code', '4321');
+    await page.click('#payer-unlock-submit');
+    await expect.poll(() => page.textContent('#message')).toContain('Your payer id is unlocked');
+    expect(await page.locator('#payer-lock').isHidden()).toBe(true);
+    const signedIn = await call(platform.app, 'POST', '/v1/sessions', { payerId: 'alice', password });
+    expect(signedIn.statusCode, signedIn.body).toBe(201);
   });
 
   it('serves the page with a strict policy and an installable manifest', async () => {

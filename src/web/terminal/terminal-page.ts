@@ -42,6 +42,17 @@ ${codeInput('unlock-code')}
 </form>
 </section>
 
+<section id="payer-lock" class="card warning" hidden>
+<h2>Your payer id is locked</h2>
+<p id="payer-lock-state"></p>
+<form id="payer-unlock-form">
+<label for="payer-unlock-code">Verification code</label>
+${codeInput('payer-unlock-code')}
+<button type="submit" id="payer-unlock-submit">Unlock my payer id</button>
+<p class="hint">One attempt: a wrong code counts like a wrong password.</p>
+</form>
+</section>
+
 <section id="pending" hidden>
 <h2>Payments waiting for you</h2>
 <p id="pending-empty">No payment is waiting for approval.</p>

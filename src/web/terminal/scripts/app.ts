@@ -40,7 +40,7 @@ function element<T extends HTMLElement>(id: string): T {
   return found as T;
 }
 
-const sections = ['enroll', 'locked', 'pending', 'offline', 'manage'] as const;
+const sections = ['enroll', 'locked', 'payer-lock', 'pending', 'offline', 'manage'] as const;
 const messageBox = element<HTMLDivElement>('message');
 const connection = element<HTMLParagraphElement>('connection');
 const challengeList = element<HTMLUListElement>('challenges');
@@ -54,7 +54,8 @@ const messages: Readonly<Record<string, string>> = {
   enrollment_confirmation_failed: 'This is not your verification code. Check it and try again.',
   approval_failed: 'The code did not approve this payment. After three wrong attempts the payment fails.',
   payment_not_approvable: 'This payment can no longer be approved.',
-  payer_locked: 'Approvals are locked after too many failed attempts. Wait, or contact the operator.',
+  payer_locked:
+    'Your payer id is locked after too many failed attempts. Wait, unlock it here with your verification code, or contact the operator.',
   terminal_revoked: 'This terminal was revoked. Remove it and enroll again.',
   terminal_streams_exhausted: 'This terminal is open in too many windows.',
 };
@@ -151,6 +152,32 @@ async function unlockWith(record: StoredTerminal, verificationCode: string): Pro
   renderChallenges();
   show('pending', 'offline', 'manage');
   void listen();
+  void showPayerLock();
+}
+
+/** Shows whether the payer id is locked (and until when), with the form that unlocks it from here. */
+async function showPayerLock(): Promise<void> {
+  if (api === undefined) return;
+  const state = await api.request('GET', '/v1/terminal/lock').catch(() => undefined);
+  const section = element('payer-lock');
+  if (state === undefined || state['locked'] !== true) {
+    section.hidden = true;
+    return;
+  }
+  const until = typeof state['lockedUntil'] === 'string' ? new Date(state['lockedUntil']) : undefined;
+  element('payer-lock-state').textContent =
+    until === undefined
+      ? 'The operator blocked your payer id: only the operator can unlock it.'
+      : `Signing in and approving are locked until ${until.toLocaleString()}. Unlock it now with your verification code.`;
+  element('payer-unlock-form').hidden = state['blocked'] === true;
+  section.hidden = false;
+}
+
+async function unlockPayer(verificationCode: string): Promise<void> {
+  if (api === undefined) return;
+  await api.request('POST', '/v1/terminal/unlock', { verificationCode });
+  element('payer-lock').hidden = true;
+  say('notice', 'Your payer id is unlocked.');
 }
 
 async function enroll(uriText: string, label: string, verificationCode: string): Promise<void> {
@@ -248,6 +275,21 @@ function wire(): void {
       code.value,
     )
       .catch((error: unknown) => say('error', explain(error)))
+      .finally(() => {
+        code.value = '';
+        button.disabled = false;
+      });
+  });
+  element<HTMLFormElement>('payer-unlock-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = element<HTMLInputElement>('payer-unlock-code');
+    const button = element<HTMLButtonElement>('payer-unlock-submit');
+    button.disabled = true;
+    unlockPayer(code.value)
+      .catch(async (error: unknown) => {
+        say('error', explain(error));
+        await showPayerLock();
+      })
       .finally(() => {
         code.value = '';
         button.disabled = false;
