@@ -31,6 +31,7 @@ import {
   decidePayments,
   type LedgerNames,
   type LockedPayment,
+  newPayment,
   type PaymentBook,
   type PaymentDecisions,
   type PaymentOperation,
@@ -289,21 +290,14 @@ export class PaymentExecutor {
     const { creation } = command;
     const id =
       creation.idempotencyKey === undefined ? newId() : derivedId('payment', creation.idempotencyKey);
-    const payment: Payment = {
+    const payment = newPayment({
+      ...creation,
       id,
-      payerId: creation.payerId,
-      payeeId: creation.payeeId,
-      amount: creation.amount,
-      currency: creation.currency,
-      status: 'requires_approval',
-      deliverTo: creation.deliverTo,
       holdTransferId: derivedId('hold', id),
-      failedApprovals: 0,
       paymentRequestId: creation.paymentRequestId ?? null,
-      createdAtMs: nowMs,
-      expiresAtMs: nowMs + this.deps.settings.codeTtlSeconds * 1000,
-      updatedAtMs: nowMs,
-    };
+      nowMs,
+      codeTtlSeconds: this.deps.settings.codeTtlSeconds,
+    });
     return { kind: 'create', payment };
   }
 
