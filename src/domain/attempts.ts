@@ -105,6 +105,18 @@ function countedFailures(state: AttemptState, nowMs: number, policy: AttemptPoli
     : state.consecutiveFailures;
 }
 
+/** True when two states record the same: a settlement that changed nothing need not be written. */
+export function sameAttemptState(a: AttemptState, b: AttemptState): boolean {
+  return (
+    a.consecutiveFailures === b.consecutiveFailures &&
+    a.reserved === b.reserved &&
+    a.reservedUntilMs === b.reservedUntilMs &&
+    a.lockedUntilMs === b.lockedUntilMs &&
+    a.consecutiveLocks === b.consecutiveLocks &&
+    a.blocked === b.blocked
+  );
+}
+
 /** Reservations whose lease has not ended. */
 function liveReservations(state: AttemptState, nowMs: number): number {
   return state.reservedUntilMs !== null && nowMs < state.reservedUntilMs ? state.reserved : 0;

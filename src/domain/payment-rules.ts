@@ -21,6 +21,7 @@ import {
   approvalFailuresBeforePaymentFails,
   attemptNow,
   lockedAnswerDetails,
+  sameAttemptState,
 } from './attempts.js';
 import type { TransferRequest, TransferResult } from './ledger.js';
 import type { DeliverTo, Payment, PaymentStatus } from './payment.js';
@@ -273,7 +274,8 @@ class BatchWalk {
     if (!attempt.reserved) {
       return refused('payer_locked', { details: lockedAnswerDetails(before, this.env.nowMs) });
     }
-    if (attempt.state !== before) this.setAttempts(payment.payerId, attempt.state);
+    // The common case — a right code, nothing counted before — changes nothing worth a write.
+    if (!sameAttemptState(attempt.state, before)) this.setAttempts(payment.payerId, attempt.state);
     if (attempt.verdict === 'succeeded') {
       this.effects.events.push({
         event: 'approval_succeeded',

@@ -34,7 +34,7 @@ export interface TestPlatformOptions {
   readonly httpLimits?: Partial<HttpLimits>;
   /** Let webhooks reach local receivers (127.0.0.1), as tests need; production refuses them by default. */
   readonly webhookAllowPrivateTargets?: boolean;
-  /** Payments per group commit; 0 runs every payment alone (the reference path). Default: production's. */
+  /** Payments per group commit; 0 runs every payment in a batch of one. Default: production's. */
   readonly commitBatchSize?: number;
   /** Second-terminal delivery channels beyond push: an SMS gateway, the development outbox. */
   readonly deliveries?: {
