@@ -101,6 +101,18 @@ function burstSuite(target: () => BurstTarget) {
     return row;
   }
 
+  /** Waits until the failures counted and the evaluations in flight fill the 5 slots, or a lock is on. */
+  async function slotsTaken(subject: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const row = await attemptRow(subject);
+      if (row !== undefined && (row.locked_until_ms !== null || row.consecutive_failures + row.reserved >= 5))
+        return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    throw new Error('the burst never took the 5 slots');
+  }
+
   const codes = (answers: readonly Answer[]) => answers.map((a) => a.body.error?.code ?? String(a.status));
   const count = (answers: readonly Answer[], code: string) => codes(answers).filter((c) => c === code).length;
 
@@ -124,7 +136,10 @@ function burstSuite(target: () => BurstTarget) {
     const wrong = Array.from({ length: 8 }, (_, index) =>
       login(index, payer.id, `${wrongPassword} ${index}`),
     );
+    // 20 ms later, and once the burst holds every slot (on a busy machine the wrong requests may reach the
+    // servers later than 20 ms): from then on, nothing may evaluate the right password.
     await new Promise((resolve) => setTimeout(resolve, 20));
+    await slotsTaken(payer.id);
     const right = await login(8, payer.id, password);
     const answers = await Promise.all(wrong);
     expect(count(answers, 'authentication_failed')).toBe(5);
@@ -186,14 +201,22 @@ function burstSuite(target: () => BurstTarget) {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const late = await target().send(18, 'POST', `/v1/payments/${payment.id}/approve`, { secondCode: right });
     const answers = await Promise.all(wrong);
-    expect(count(answers, 'approval_failed')).toBe(3);
-    expect(count(answers, 'payment_not_approvable')).toBe(15);
-    expect(late.status, JSON.stringify(late.body)).toBe(409);
-    expect(late.body.error).toMatchObject({ code: 'payment_not_approvable', status: 'failed' });
     const [row] = await target().database.query<{ status: string; failed_approvals: number }>(
       'SELECT status, failed_approvals FROM payments WHERE id = $1',
       [payment.id],
     );
+    const evaluated = count(answers, 'approval_failed');
+    expect(count(answers, 'payment_not_approvable')).toBe(18 - evaluated);
+    if (late.status === 200) {
+      // On a busy machine the right code may reach a server before some wrong ones. Decided in arrival
+      // order, it then succeeds after fewer than 3 wrong codes, and no wrong code after it counts.
+      expect(evaluated).toBeLessThan(3);
+      expect(row).toEqual({ status: 'succeeded', failed_approvals: evaluated });
+      return;
+    }
+    expect(evaluated).toBe(3);
+    expect(late.status, JSON.stringify(late.body)).toBe(409);
+    expect(late.body.error).toMatchObject({ code: 'payment_not_approvable', status: 'failed' });
     expect(row).toEqual({ status: 'failed', failed_approvals: 3 });
     expect(await attemptRow(payer.id)).toMatchObject({ consecutive_failures: 3, reserved: 0 });
     // The hold was voided: the payer has what they had before the payment.
