@@ -220,6 +220,22 @@ export const errorCatalog = Object.freeze({
     type: 'conflict_error',
     message: 'This merchant has no webhook URL to deliver to.',
   },
+  operator_not_found: { status: 404, type: 'not_found_error', message: 'No operator has this name.' },
+  operator_exists: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'An operator with this name already exists.',
+  },
+  operator_sign_in_failed: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'The name, password or code is incorrect, or the set-up code is used or expired.',
+  },
+  operator_locked: {
+    status: 423,
+    type: 'authentication_error',
+    message: 'This operator is locked after too many failed sign-ins.',
+  },
   internal_error: {
     status: 500,
     type: 'api_error',

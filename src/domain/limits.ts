@@ -84,4 +84,12 @@ export const limits = Object.freeze({
   developmentOutboxRetentionHours: 24,
   /** Rows one housekeeping pass deletes or closes (nonces, expired enrollments, development outbox). */
   terminalPurgeBatchSizeMax: 1000,
+  /** An operator's console session ends after this long without a request, and after the lifetime in all. */
+  operatorSessionIdleMs: 15 * 60 * 1000,
+  operatorSessionLifetimeMs: 8 * 60 * 60 * 1000,
+  /** How long a new operator's one-time set-up code is valid. */
+  operatorSetupTtlMs: 24 * 60 * 60 * 1000,
+  /** Bounds of an operator's password (longer than a payer's: operators hold every payer's fate). */
+  operatorPasswordLengthMin: 12,
+  operatorPasswordLengthMax: 128,
 });

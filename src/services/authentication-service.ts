@@ -17,15 +17,14 @@ import {
   isLocked,
   lockEnd,
   lockedAnswerDetails,
-  reserveAttempt,
   reserveSelfUnlock,
   type Settlement,
-  settleAttempt,
   settleSelfUnlock,
 } from '../domain/attempts.js';
 import { CountersignError } from '../domain/errors.js';
 import { isPartyId } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
+import { checkUnderAttemptLimit } from './attempt-guard.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import { verificationCodeLabel } from './party-service.js';
 
@@ -96,33 +95,19 @@ export class AuthenticationService {
    * can be reserved (locked, or every slot taken) or when the payer locked while the password was checked.
    */
   async verifyPassword(payerId: string, password: string): Promise<string> {
-    const { database, clock, settings, partyStore, passwords } = this.deps;
+    const { database, clock, partyStore, passwords } = this.deps;
     this.deps.payerRateLimiter?.attempt(payerId, clock.nowMs());
-    const refusal = await database.transaction(async (tx) => {
-      const [before] = await this.lockedState(tx, payerId);
-      const nowMs = clock.nowMs();
-      const reservation = reserveAttempt(before, nowMs, settings.attemptPolicy);
-      if (!reservation.granted) return lockedError(before, nowMs);
-      await partyStore.saveAttemptState(tx, payerId, reservation.state, nowMs);
-      return undefined;
+    await checkUnderAttemptLimit(this.deps, {
+      subject: payerId,
+      evaluate: async () => {
+        const payer = isPartyId(payerId) ? await partyStore.selectPayer(database, payerId) : undefined;
+        // The hash runs whether or not the payer exists: an unknown id costs what a wrong password costs.
+        return (await passwords.verifyPasswordOrDummy(payer?.passwordHash, password)) && payer !== undefined;
+      },
+      events: (settled) => settlementEvents(payerId, settled),
+      locked: lockedError,
+      failed: () => new CountersignError('authentication_failed'),
     });
-    if (refusal !== undefined) throw refusal;
-    // Outside any transaction: no row stays locked while Argon2 runs. A process that dies here leaves the
-    // reservation to its lease; nothing was answered, so nothing was learnt.
-    const payer = isPartyId(payerId) ? await partyStore.selectPayer(database, payerId) : undefined;
-    // The hash runs whether or not the payer exists: an unknown id costs what a wrong password costs.
-    const ok = (await passwords.verifyPasswordOrDummy(payer?.passwordHash, password)) && payer !== undefined;
-    const answer = await database.transaction(async (tx) => {
-      const [before] = await this.lockedState(tx, payerId);
-      const nowMs = clock.nowMs();
-      const settled = settleAttempt(before, ok, nowMs, settings.attemptPolicy);
-      await partyStore.saveAttemptState(tx, payerId, settled.state, nowMs);
-      await this.deps.audit.appendIn(tx, settlementEvents(payerId, settled), nowMs);
-      if (settled.verdict === 'locked') return lockedError(settled.state, nowMs);
-      if (settled.verdict === 'failed') return new CountersignError('authentication_failed');
-      return undefined;
-    });
-    if (answer !== undefined) throw answer;
     return payerId;
   }
 

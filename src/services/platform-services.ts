@@ -21,6 +21,8 @@ import {
   type MethodServiceSet,
   type MethodStores,
 } from './method-services.js';
+import { OperatorService } from './operator-service.js';
+import type { OperatorStore } from './operator-store.js';
 import { OverviewService, type OverviewStore } from './overview-service.js';
 import { hashPassword, verifyPasswordOrDummy } from './passwords.js';
 import type { PlatformKeyStore } from './platform-keys.js';
@@ -39,6 +41,7 @@ export interface PlatformStores extends MethodStores, MerchantStores, TerminalSt
   readonly overviewStore: OverviewStore;
   readonly sealedValueStore: SealedValueStore;
   readonly platformKeyStore: PlatformKeyStore;
+  readonly operatorStore: OperatorStore;
   /** Claims and completions of idempotency keys many at a time (group commit; absent: one at a time). */
   readonly idempotencyBatchStore?: IdempotencyBatchStore;
 }
@@ -64,6 +67,8 @@ export interface PlatformServices extends MethodServiceSet, MerchantServiceSet, 
   readonly jobs: readonly BackgroundJob[];
   /** Read-only views for the web pages. */
   readonly overview: OverviewService;
+  /** Operators' accounts, sign-in and console sessions. */
+  readonly operators: OperatorService;
   /** Re-encrypts sealed values under the current master key (`countersign keys rotate`). */
   readonly keyRotation: MasterKeyRotation;
 }
@@ -141,6 +146,7 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
     idempotencyStore,
     jobs,
     overview,
+    operators: new OperatorService({ ...method.deps, operatorStore: input.stores.operatorStore }),
     keyRotation,
   };
 }

@@ -7,6 +7,7 @@ import { developmentMessageLabel } from '../services/delivery-channel.js';
 import { deliveryPayloadLabel } from '../services/delivery-message.js';
 import type { SealedValueStore, StaleSealedValue } from '../services/key-rotation.js';
 import { webhookSecretLabel } from '../services/merchant-dependencies.js';
+import { operatorTotpKeyLabel } from '../services/operator-service.js';
 import { terminalKeyLabel, verificationCodeLabel } from '../services/party-service.js';
 import { platformKeyLabel } from '../services/platform-keys.js';
 import { idempotencyResponseLabel } from '../services/sealed-idempotency-store.js';
@@ -72,6 +73,12 @@ export const sealedColumns: readonly SealedColumn[] = Object.freeze([
     column: 'webhook_secret_sealed',
     keyColumns: ['id'],
     label: (rowKey) => webhookSecretLabel(first(rowKey)),
+  },
+  {
+    table: 'operators',
+    column: 'totp_key_sealed',
+    keyColumns: ['id'],
+    label: (rowKey) => operatorTotpKeyLabel(first(rowKey)),
   },
   {
     table: 'idempotency_keys',

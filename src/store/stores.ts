@@ -10,6 +10,7 @@ import { sqlIdempotencyBatchStore } from './idempotency-batch-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
 import { sqlLedgerStore } from './ledger-repository.js';
 import { sqlMerchantStores } from './merchant-stores.js';
+import { sqlOperatorStore } from './operator-repository.js';
 import { sqlOverviewStore } from './overview-repository.js';
 import { sqlPartyStore } from './party-repository.js';
 import { sqlPaymentBatchStore } from './payment-batch-repository.js';
@@ -37,6 +38,7 @@ export function sqlPlatformStores(database: Database): PlatformStores {
     overviewStore: sqlOverviewStore,
     sealedValueStore: sqlSealedValueStore,
     platformKeyStore: sqlPlatformKeyStore,
+    operatorStore: sqlOperatorStore,
     terminalStore: sqlTerminalStore,
     deliveryStore: sqlDeliveryStore,
   };
