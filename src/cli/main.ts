@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerOcraCommand } from './commands/ocra.js';
+import { registerOperatorCommands } from './commands/operators.js';
 import { registerPartyCommands } from './commands/parties.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTerminalCommands } from './commands/terminal.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerPartyCommands(program);
+  registerOperatorCommands(program);
   registerVerifyCommands(program);
   registerOcraCommand(program);
   registerKeysCommands(program);

@@ -7,6 +7,7 @@
  * books deposits. The bootstrap operator token (`OPERATOR_TOKEN`, for automation over the API) and the CLI,
  * which runs with the data directory's keys in hand, act with an admin's rights.
  */
+import { CountersignError } from './errors.js';
 
 /** The roles, weakest first. */
 export const operatorRoles = Object.freeze(['viewer', 'support', 'admin'] as const);
@@ -69,6 +70,11 @@ export const cliActor: Actor = Object.freeze({ kind: 'cli' });
 /** The role an actor acts with. */
 export function actorRole(actor: Actor): OperatorRole {
   return actor.kind === 'operator' ? actor.role : 'admin';
+}
+
+/** Throws `forbidden` unless `actor` may take `action`. */
+export function assertMayAct(actor: Actor, action: OperatorAction): void {
+  if (!mayAct(actorRole(actor), action)) throw new CountersignError('forbidden');
 }
 
 /** How the audit log names an actor: `operator:<id>`, `token` or `cli`. */

@@ -22,6 +22,7 @@ import {
   settleSelfUnlock,
 } from '../domain/attempts.js';
 import { CountersignError } from '../domain/errors.js';
+import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
 import { checkUnderAttemptLimit } from './attempt-guard.js';
@@ -176,19 +177,22 @@ export class AuthenticationService {
   }
 
   /** Lifts a lock and the escalation, and a block (operator). `payer_not_found` for an id that names no payer. */
-  async unlock(payerId: string): Promise<void> {
-    await this.changeByOperator(payerId, 'payer_unlocked', afterUnlock);
+  async unlock(payerId: string, actor: Actor): Promise<void> {
+    assertMayAct(actor, 'unlock_payer');
+    await this.changeByOperator(payerId, 'payer_unlocked', afterUnlock, actor);
   }
 
   /** Blocks a payer until the operator unlocks: every authentication answers `payer_locked` (operator). */
-  async block(payerId: string): Promise<void> {
-    await this.changeByOperator(payerId, 'payer_blocked', afterBlock);
+  async block(payerId: string, actor: Actor): Promise<void> {
+    assertMayAct(actor, 'block_payer');
+    await this.changeByOperator(payerId, 'payer_blocked', afterBlock, actor);
   }
 
   private async changeByOperator(
     payerId: string,
     event: string,
     change: (state: AttemptState) => AttemptState,
+    actor: Actor,
   ): Promise<void> {
     const { database, clock, partyStore, audit } = this.deps;
     await database.transaction(async (tx) => {
@@ -197,7 +201,7 @@ export class AuthenticationService {
       const [before] = await this.lockedState(tx, payerId);
       const nowMs = clock.nowMs();
       await partyStore.saveAttemptState(tx, payerId, change(before), nowMs);
-      await audit.appendIn(tx, [{ event, subject: payerId, detail: {} }], nowMs);
+      await audit.appendIn(tx, [{ event, subject: payerId, detail: { actor: actorLabel(actor) } }], nowMs);
     });
   }
 

@@ -13,6 +13,7 @@
 import type { Clock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
+import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import type { Database } from '../store/database.js';
 import {
   type DeliveryChannel,
@@ -227,7 +228,8 @@ export class DeliveryService {
   }
 
   /** Makes a failed delivery pending again (the operator fixed the gateway). Throws `delivery_not_retryable`. */
-  async retry(deliveryId: string): Promise<DeliveryView> {
+  async retry(deliveryId: string, actor: Actor): Promise<DeliveryView> {
+    assertMayAct(actor, 'replay_delivery');
     const { database, clock, deliveryStore, audit } = this.deps;
     const row = await database.transaction(async (tx) => {
       const current = await deliveryStore.selectDelivery(tx, deliveryId, true);
@@ -239,7 +241,13 @@ export class DeliveryService {
       await deliveryStore.retryDelivery(tx, deliveryId, nowMs);
       await audit.appendIn(
         tx,
-        [{ event: 'delivery_retried', subject: current.payerId, detail: { deliveryId } }],
+        [
+          {
+            event: 'delivery_retried',
+            subject: current.payerId,
+            detail: { deliveryId, actor: actorLabel(actor) },
+          },
+        ],
         nowMs,
       );
       return { ...current, status: 'pending' as const, attempts: 0, nextAttemptAtMs: nowMs };

@@ -17,6 +17,7 @@ import {
   webhookSecretPrefix,
   webhookSecretRandomBytes,
 } from '../domain/merchant.js';
+import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId, payeeNameLengthMax } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
 import { newId } from './ids.js';
@@ -59,7 +60,8 @@ export class MerchantService {
   constructor(private readonly deps: MerchantDependencies) {}
 
   /** Creates a merchant with its first API key and its webhook secret. Throws `payee_exists` if taken. */
-  async create(creation: MerchantCreation): Promise<CreatedMerchant> {
+  async create(creation: MerchantCreation, actor: Actor): Promise<CreatedMerchant> {
+    assertMayAct(actor, 'manage_merchant');
     const { database, clock, secrets, partyStore, merchantStore, audit, merchantSettings } = this.deps;
     if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
     const name = creation.name.trim();
@@ -89,10 +91,16 @@ export class MerchantService {
       });
       await audit.appendIn(
         tx,
-        [{ event: 'merchant_created', subject: creation.id, detail: { webhook: webhookUrl !== null } }],
+        [
+          {
+            event: 'merchant_created',
+            subject: creation.id,
+            detail: { webhook: webhookUrl !== null, actor: actorLabel(actor) },
+          },
+        ],
         nowMs,
       );
-      return this.issueIn(tx, creation.id, nowMs, null);
+      return this.issueIn(tx, creation.id, nowMs, null, actor);
     });
     return {
       id: creation.id,
@@ -110,6 +118,7 @@ export class MerchantService {
     merchantId: string,
     nowMs: number,
     replacing: string | null,
+    actor: Actor,
   ): Promise<IssuedApiKey> {
     const { secrets, merchantStore, audit } = this.deps;
     if ((await merchantStore.countUsableApiKeys(tx, merchantId, nowMs)) >= merchantLimits.activeApiKeysMax) {
@@ -133,7 +142,7 @@ export class MerchantService {
         {
           event: 'merchant_api_key_created',
           subject: merchantId,
-          detail: { id: key.id, prefix: key.prefix, replacing },
+          detail: { id: key.id, prefix: key.prefix, replacing, actor: actorLabel(actor) },
         },
       ],
       nowMs,
@@ -192,7 +201,8 @@ export class MerchantService {
   }
 
   /** Replaces the webhook secret; the new one is returned once. Deliveries from now on are signed with it. */
-  async rotateWebhookSecret(merchantId: string): Promise<{ webhookSecret: string }> {
+  async rotateWebhookSecret(merchantId: string, actor: Actor): Promise<{ webhookSecret: string }> {
+    assertMayAct(actor, 'manage_merchant');
     const { database, clock, secrets, merchantStore, audit } = this.deps;
     const webhookSecret = webhookSecretPrefix + randomBytes(webhookSecretRandomBytes).toString('base64url');
     await database.transaction(async (tx) => {
@@ -204,7 +214,13 @@ export class MerchantService {
       await merchantStore.updateWebhookSecret(tx, merchantId, sealed, nowMs);
       await audit.appendIn(
         tx,
-        [{ event: 'merchant_webhook_secret_rotated', subject: merchantId, detail: {} }],
+        [
+          {
+            event: 'merchant_webhook_secret_rotated',
+            subject: merchantId,
+            detail: { actor: actorLabel(actor) },
+          },
+        ],
         nowMs,
       );
     });
@@ -230,13 +246,14 @@ export class MerchantService {
   }
 
   /** Issues another API key for the merchant (e.g. one per server), shown once. */
-  async createApiKey(merchantId: string): Promise<IssuedApiKey> {
+  async createApiKey(merchantId: string, actor: Actor): Promise<IssuedApiKey> {
+    assertMayAct(actor, 'manage_merchant');
     const { database, clock, merchantStore } = this.deps;
     return database.transaction(async (tx) => {
       if ((await merchantStore.selectMerchant(tx, merchantId)) === undefined) {
         throw new CountersignError('merchant_not_found');
       }
-      return this.issueIn(tx, merchantId, clock.nowMs(), null);
+      return this.issueIn(tx, merchantId, clock.nowMs(), null, actor);
     });
   }
 
@@ -244,7 +261,13 @@ export class MerchantService {
    * Rotates a key: issues a new one and lets the old one work for `graceSeconds` more (0: it stops at once),
    * so that a merchant can deploy the new key before the old one stops.
    */
-  async rotateApiKey(merchantId: string, keyId: string, graceSeconds: number): Promise<IssuedApiKey> {
+  async rotateApiKey(
+    merchantId: string,
+    keyId: string,
+    graceSeconds: number,
+    actor: Actor,
+  ): Promise<IssuedApiKey> {
+    assertMayAct(actor, 'manage_merchant');
     const { database, clock, merchantStore, audit } = this.deps;
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0) {
       throw invalid('graceSeconds', 'graceSeconds must be a whole number of seconds');
@@ -257,19 +280,26 @@ export class MerchantService {
         await merchantStore.revokeApiKey(tx, old.id, nowMs);
         await audit.appendIn(
           tx,
-          [{ event: 'merchant_api_key_revoked', subject: merchantId, detail: { id: old.id } }],
+          [
+            {
+              event: 'merchant_api_key_revoked',
+              subject: merchantId,
+              detail: { id: old.id, actor: actorLabel(actor) },
+            },
+          ],
           nowMs,
         );
       } else {
         const expiresAtMs = Math.min(old.expiresAtMs ?? Number.MAX_SAFE_INTEGER, nowMs + graceMs);
         await merchantStore.setApiKeyExpiry(tx, old.id, expiresAtMs);
       }
-      return this.issueIn(tx, merchantId, nowMs, old.id);
+      return this.issueIn(tx, merchantId, nowMs, old.id, actor);
     });
   }
 
   /** Revokes a key at once. Revoking a revoked key changes nothing. */
-  async revokeApiKey(merchantId: string, keyId: string): Promise<ApiKeyRecord> {
+  async revokeApiKey(merchantId: string, keyId: string, actor: Actor): Promise<ApiKeyRecord> {
+    assertMayAct(actor, 'manage_merchant');
     const { database, clock, merchantStore, audit } = this.deps;
     return database.transaction(async (tx) => {
       const key = await merchantStore.selectApiKey(tx, merchantId, keyId, true);
@@ -279,7 +309,13 @@ export class MerchantService {
       await merchantStore.revokeApiKey(tx, key.id, nowMs);
       await audit.appendIn(
         tx,
-        [{ event: 'merchant_api_key_revoked', subject: merchantId, detail: { id: key.id } }],
+        [
+          {
+            event: 'merchant_api_key_revoked',
+            subject: merchantId,
+            detail: { id: key.id, actor: actorLabel(actor) },
+          },
+        ],
         nowMs,
       );
       return { ...key, status: 'revoked' as const, revokedAtMs: nowMs };

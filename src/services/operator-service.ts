@@ -23,11 +23,9 @@ import { limits } from '../domain/limits.js';
 import {
   type Actor,
   actorLabel,
-  actorRole,
+  assertMayAct,
   isOperatorName,
   isOperatorRole,
-  mayAct,
-  type OperatorAction,
   type OperatorRole,
 } from '../domain/operator.js';
 import { matchTotp, totpParameters, totpUri } from '../domain/totp.js';
@@ -84,11 +82,6 @@ export interface OperatorPrincipal {
 /** The attempt subject of an operator name. */
 function subjectOf(name: string): string {
   return `operator:${name}`;
-}
-
-/** Throws `forbidden` unless `actor` may take `action`. */
-export function assertMayAct(actor: Actor, action: OperatorAction): void {
-  if (!mayAct(actorRole(actor), action)) throw new CountersignError('forbidden');
 }
 
 function lockedError(state: AttemptState, nowMs: number): CountersignError {

@@ -7,6 +7,7 @@ import { CountersignError } from '../domain/errors.js';
 import { bytesToHex } from '../domain/hex.js';
 import { limits } from '../domain/limits.js';
 import { isCurrency } from '../domain/money.js';
+import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isAcceptablePassword, isPartyId, isVerificationCode, payeeNameLengthMax } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 import type { SqlExecutor } from '../store/database.js';
@@ -96,7 +97,8 @@ export class PartyService {
   ) {}
 
   /** Creates a payer with its first terminal. Throws `payer_exists` if the id is taken. */
-  async createPayer(creation: PayerCreation): Promise<CreatedPayer> {
+  async createPayer(creation: PayerCreation, actor: Actor): Promise<CreatedPayer> {
+    assertMayAct(actor, 'create_party');
     const { database, clock, secrets, passwords, partyStore, audit, settings } = this.deps;
     if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
     if (!isAcceptablePassword(creation.password))
@@ -134,7 +136,13 @@ export class PartyService {
       });
       await audit.appendIn(
         tx,
-        [{ event: 'payer_created', subject: creation.id, detail: { terminalId, suite } }],
+        [
+          {
+            event: 'payer_created',
+            subject: creation.id,
+            detail: { terminalId, suite, actor: actorLabel(actor) },
+          },
+        ],
         nowMs,
       );
       return this.enrollments?.issueIn(tx, {
@@ -172,7 +180,11 @@ export class PartyService {
   }
 
   /** Creates a payee. Throws `payee_exists` if the id is taken. */
-  async createPayee(creation: { id: string; name: string }): Promise<{ id: string; name: string }> {
+  async createPayee(
+    creation: { id: string; name: string },
+    actor: Actor,
+  ): Promise<{ id: string; name: string }> {
+    assertMayAct(actor, 'create_party');
     const { database, clock, partyStore, audit } = this.deps;
     if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
     const name = creation.name.trim();
@@ -188,7 +200,11 @@ export class PartyService {
         createdAtMs: nowMs,
       });
       if (!inserted) throw new CountersignError('payee_exists', { param: 'id' });
-      await audit.appendIn(tx, [{ event: 'payee_created', subject: creation.id, detail: {} }], nowMs);
+      await audit.appendIn(
+        tx,
+        [{ event: 'payee_created', subject: creation.id, detail: { actor: actorLabel(actor) } }],
+        nowMs,
+      );
     });
     return { id: creation.id, name };
   }
@@ -197,7 +213,8 @@ export class PartyService {
    * Credits a payer's wallet from the platform's funding account. With an idempotency key the deposit's
    * id is derived from it, so a retry after a lost answer finds the first deposit instead of paying twice.
    */
-  async deposit(request: DepositRequest): Promise<Deposit> {
+  async deposit(request: DepositRequest, actor: Actor): Promise<Deposit> {
+    assertMayAct(actor, 'deposit');
     const { database, clock, ledgerStore, partyStore, audit } = this.deps;
     assertMoney(request.amount, request.currency);
     const id = request.idempotencyKey === undefined ? newId() : derivedId('deposit', request.idempotencyKey);
@@ -236,7 +253,12 @@ export class PartyService {
             {
               event: 'deposit_created',
               subject: request.payerId,
-              detail: { depositId: id, amount: request.amount.toString(), currency: request.currency },
+              detail: {
+                depositId: id,
+                amount: request.amount.toString(),
+                currency: request.currency,
+                actor: actorLabel(actor),
+              },
             },
           ],
           nowMs,

@@ -17,6 +17,7 @@ import { CountersignError } from '../domain/errors.js';
 import { bytesToHex } from '../domain/hex.js';
 import { limits } from '../domain/limits.js';
 import { computeOcra } from '../domain/ocra.js';
+import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 import type { SqlExecutor } from '../store/database.js';
@@ -133,6 +134,8 @@ export class EnrollmentService {
       readonly key: Uint8Array;
       readonly label: string | null;
       readonly nowMs: number;
+      /** Who asked for it, when not part of a payer's creation (whose audit entry names the actor). */
+      readonly by?: string;
     },
   ): Promise<IssuedEnrollment> {
     const { secrets, settings, terminalStore, audit } = this.deps;
@@ -173,7 +176,11 @@ export class EnrollmentService {
         {
           event: 'enrollment_issued',
           subject: request.payerId,
-          detail: { enrollmentId: id, terminalId: request.terminalId },
+          detail: {
+            enrollmentId: id,
+            terminalId: request.terminalId,
+            ...(request.by === undefined ? {} : { by: request.by }),
+          },
         },
       ],
       request.nowMs,
@@ -194,7 +201,14 @@ export class EnrollmentService {
    * `payer_not_found`, `invalid_request` for a bad suite or label, and `terminal_limit_reached` when the
    * payer has as many terminals and open enrollments as allowed.
    */
-  async issue(request: { payerId: string; label?: string; suite?: string }): Promise<IssuedEnrollment> {
+  async issue(request: {
+    payerId: string;
+    label?: string;
+    suite?: string;
+    /** The payer themself, or the operator acting for them. */
+    by: 'payer' | Actor;
+  }): Promise<IssuedEnrollment> {
+    if (request.by !== 'payer') assertMayAct(request.by, 'revoke_terminal');
     const { database, clock, settings, terminalStore } = this.deps;
     const suite = request.suite ?? settings.defaultSuite;
     const suiteCheck = checkTerminalSuite(suite);
@@ -218,6 +232,7 @@ export class EnrollmentService {
         key: randomBytes(32),
         label,
         nowMs,
+        by: request.by === 'payer' ? 'payer' : actorLabel(request.by),
       });
     });
   }

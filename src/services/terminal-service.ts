@@ -8,8 +8,10 @@
  * challenges only to active terminals, and every server's stream poll ends the streams of a terminal
  * revoked on another server.
  */
+
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
+import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import type { Payment } from '../domain/payment.js';
 import { openSecondTerminalMessage, type SecondTerminalMessage } from './delivery-message.js';
 import type { PaymentService } from './payment-service.js';
@@ -130,7 +132,13 @@ export class TerminalService {
    * Revokes a terminal at once (operator, its payer — `payerId` — or the terminal itself). Revoking a
    * revoked terminal answers it unchanged. Its streams in this process end now; others at their next poll.
    */
-  async revoke(terminalId: string, by: RevokedBy, payerId?: string): Promise<TerminalView> {
+  async revoke(
+    terminalId: string,
+    by: 'payer' | 'terminal' | Actor,
+    payerId?: string,
+  ): Promise<TerminalView> {
+    if (typeof by !== 'string') assertMayAct(by, 'revoke_terminal');
+    const revokedBy: RevokedBy = typeof by === 'string' ? by : 'operator';
     const { database, clock, terminalStore, audit } = this.deps;
     const revoked = await database.transaction(async (tx) => {
       const terminal = await terminalStore.selectTerminal(tx, terminalId, true);
@@ -142,7 +150,17 @@ export class TerminalService {
       await terminalStore.revokeTerminal(tx, terminalId, nowMs);
       await audit.appendIn(
         tx,
-        [{ event: 'terminal_revoked', subject: terminal.payerId, detail: { terminalId, by } }],
+        [
+          {
+            event: 'terminal_revoked',
+            subject: terminal.payerId,
+            detail: {
+              terminalId,
+              by: revokedBy,
+              ...(typeof by === 'string' ? {} : { actor: actorLabel(by) }),
+            },
+          },
+        ],
         nowMs,
       );
       return { ...terminal, status: 'revoked' as const, revokedAtMs: nowMs };

@@ -16,7 +16,7 @@ export const cookieNames = Object.freeze({
   csrf: '__Host-cs_csrf',
   /** The payer's session token (first terminal pages). */
   payerSession: '__Host-cs_payer',
-  /** The operator's signed session (operator console). */
+  /** The operator's console session token (its row in operator_sessions names the operator). */
   operatorSession: '__Host-cs_operator',
 });
 

@@ -25,6 +25,10 @@ const pageMessages: Partial<Record<ErrorCode, string>> = {
   payment_not_cancelable: 'This payment can no longer be canceled.',
   payer_locked:
     'Signing in and approving are locked after too many failed attempts. Wait until the lock ends, or contact the operator.',
+  operator_sign_in_failed:
+    'The name, password or code is not correct, or the set-up code is used or expired. Check them and try again with a new code.',
+  operator_locked:
+    'Signing in is locked after too many failed attempts. Wait until the lock ends, or ask an admin.',
   rate_limited: 'Too many requests from your address. Wait a minute, then try again.',
   internal_error: 'Something went wrong on our side. Nothing was changed unless a page says so; try again.',
   service_unavailable: 'The service is temporarily unavailable. Try again in a few minutes.',
@@ -47,7 +51,8 @@ export function errorPageMessage(error: {
 }): string {
   const sentence = pageMessage(error.code);
   const lockedUntil = error.details?.['lockedUntil'];
-  if (error.code !== 'payer_locked' || typeof lockedUntil !== 'string') return sentence;
+  if ((error.code !== 'payer_locked' && error.code !== 'operator_locked') || typeof lockedUntil !== 'string')
+    return sentence;
   return `${sentence} The lock ends at ${lockedUntil.slice(11, 16)} UTC on ${lockedUntil.slice(0, 10)}.`;
 }
 

@@ -1,10 +1,13 @@
 // Proves over inject, on both engines, that page forms need a CSRF token bound to their session and area, that cookies and timeouts hold, that page sign-in locks like the API, and that no refused request changes anything.
+
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenActor } from '../../src/domain/operator.js';
 import { cookieNames } from '../../src/web/cookies.js';
 import { call, createFundedPayer, createPayee, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
+import { createTestOperator, nextOperatorCode } from '../support/operators.js';
 
 /** A cookie jar and form helper for one simulated browser. */
 class Browser {
@@ -196,7 +199,7 @@ describe.each(testEngines())('page security on %s', (engine) => {
       password: 'correct horse battery',
     });
     expect(api.statusCode).toBe(423);
-    await platform.services.authentication.unlock('dave');
+    await platform.services.authentication.unlock('dave', tokenActor);
   });
 
   it('answers a wrong first code and a wrong verification code with the same message', async () => {
@@ -218,19 +221,39 @@ describe.each(testEngines())('page security on %s', (engine) => {
     }
     expect(messages[0]).toBe(messages[1]);
     expect(messages[0]).toContain('These codes do not approve this payment');
-    await platform.services.authentication.unlock(alice.id);
+    await platform.services.authentication.unlock(alice.id, tokenActor);
   });
 
-  it('refuses forged, expired and idle operator sessions, and lets the JSON API refuse form bodies', async () => {
+  it('refuses forged, ended and idle operator sessions, and lets the JSON API refuse form bodies', async () => {
+    const operator = await createTestOperator(platform.services.operators, platform.clock, 'ops', 'viewer');
     const browser = new Browser(platform.app);
-    browser.cookies.set(cookieNames.operatorSession, `v1.${'A'.repeat(22)}.1.1.${'0'.repeat(64)}`);
+    browser.cookies.set(cookieNames.operatorSession, `cs_opsess_${'A'.repeat(43)}`);
     const forged = await browser.get('/operator');
     expect(forged.statusCode).toBe(303);
     expect(forged.headers['location']).toBe('/operator/signin?notice=expired');
-    const token = await browser.tokenOf('/operator/signin');
-    expect(
-      (await browser.post('/operator/signin', { _csrf: token, token: platform.operatorToken })).statusCode,
-    ).toBe(303);
+    const signIn = async () => {
+      const token = await browser.tokenOf('/operator/signin');
+      const code = await nextOperatorCode(operator, platform.clock);
+      const answer = await browser.post('/operator/signin', {
+        _csrf: token,
+        name: operator.name,
+        password: operator.password,
+        code,
+      });
+      expect(answer.statusCode).toBe(303);
+      return browser.cookies.get(cookieNames.operatorSession)!;
+    };
+    // Signing out ends the session on the server: the old cookie, sent again, opens nothing.
+    const first = await signIn();
+    expect((await browser.get('/operator')).statusCode).toBe(200);
+    const signOutToken = await browser.tokenOf('/operator');
+    expect((await browser.post('/operator/signout', { _csrf: signOutToken })).statusCode).toBe(303);
+    browser.cookies.set(cookieNames.operatorSession, first);
+    const replayed = await browser.get('/operator/payers');
+    expect(replayed.statusCode).toBe(303);
+    expect(replayed.headers['location']).toBe('/operator/signin?notice=expired');
+    browser.cookies.delete(cookieNames.operatorSession);
+    await signIn();
     expect((await browser.get('/operator')).statusCode).toBe(200);
     platform.clock.advance(15 * 60 * 1000);
     const idle = await browser.get('/operator/payers');
@@ -261,6 +284,6 @@ describe.each(testEngines())('page security on %s', (engine) => {
     });
     expect(long.statusCode).toBe(401);
     expect(long.body).not.toContain('y'.repeat(600));
-    await platform.services.authentication.unlock(alice.id);
+    await platform.services.authentication.unlock(alice.id, tokenActor);
   });
 });

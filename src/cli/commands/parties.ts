@@ -2,9 +2,11 @@
  * `countersign payer create`, `payee create`, `deposit`: the operator's set-up commands. They call the
  * services directly over the configured database.
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
 import { limits } from '../../domain/limits.js';
 import { isCurrency } from '../../domain/money.js';
+import { cliActor } from '../../domain/operator.js';
 import { printJson, withPlatform } from '../platform-command.js';
 
 /**
@@ -38,7 +40,7 @@ export function registerPartyCommands(program: Command): void {
     .option('--suite <suite>', 'OCRA suite of the terminal (default OCRA-1:HOTP-SHA256-8:QN08-PSHA1)')
     .action(async (options: { id: string; password: string; verificationCode: string; suite?: string }) => {
       await withPlatform(async (platform) => {
-        printJson(await platform.services.parties.createPayer(options));
+        printJson(await platform.services.parties.createPayer(options, cliActor));
       });
     });
 
@@ -50,7 +52,7 @@ export function registerPartyCommands(program: Command): void {
     .requiredOption('--name <name>', 'display name shown to payers')
     .action(async (options: { id: string; name: string }) => {
       await withPlatform(async (platform) => {
-        printJson(await platform.services.parties.createPayee(options));
+        printJson(await platform.services.parties.createPayee(options, cliActor));
       });
     });
 
@@ -63,14 +65,17 @@ export function registerPartyCommands(program: Command): void {
     .option('--idempotency-key <key>', 'makes a retried deposit land once')
     .action(async (options: { payer: string; amount: bigint; currency: string; idempotencyKey?: string }) => {
       await withPlatform(async (platform) => {
-        const deposit = await platform.services.parties.deposit({
-          payerId: options.payer,
-          amount: options.amount,
-          currency: options.currency,
-          ...(options.idempotencyKey === undefined
-            ? {}
-            : { idempotencyKey: `operator:${options.idempotencyKey}` }),
-        });
+        const deposit = await platform.services.parties.deposit(
+          {
+            payerId: options.payer,
+            amount: options.amount,
+            currency: options.currency,
+            ...(options.idempotencyKey === undefined
+              ? {}
+              : { idempotencyKey: `operator:${options.idempotencyKey}` }),
+          },
+          cliActor,
+        );
         printJson(deposit);
       });
     });

@@ -3,9 +3,11 @@
  * one, and the development outbox (only with DEVELOPMENT_OUTBOX=true; otherwise it does not exist).
  * The outbox listing never shows a first code; the development outbox exists to show it.
  */
+
 import { Type } from '@sinclair/typebox';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
+import { tokenActor } from '../../domain/operator.js';
 import type { DeliveryStatus } from '../../services/delivery-store.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
@@ -91,7 +93,7 @@ export function deliveryRoutes(services: HttpServices): RoutePlugin {
           params: Type.Object({ id: Uuid }),
         },
       },
-      async (request) => deliveryJson(await services.deliveries.retry(request.params.id)),
+      async (request) => deliveryJson(await services.deliveries.retry(request.params.id, tokenActor)),
     );
 
     app.get(

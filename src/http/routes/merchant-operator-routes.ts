@@ -3,7 +3,9 @@
  * read it, list its keys by prefix, issue, rotate and revoke keys, and rotate the webhook secret. Every
  * route requires the operator's bearer token.
  */
+
 import { Type } from '@sinclair/typebox';
+import { tokenActor } from '../../domain/operator.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { apiKeyJson, EmptyBody, emptyBodyAsObject } from '../merchant-json.js';
 import { requireOperator } from '../operator-auth.js';
@@ -43,7 +45,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
         }),
       },
       async (request, reply) => {
-        const created = await merchants.create(request.body);
+        const created = await merchants.create(request.body, tokenActor);
         return reply.code(201).send({ object: 'merchant', ...created });
       },
     );
@@ -71,7 +73,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       '/v1/merchants/:id/api-keys',
       { schema: schema('Issue another API key (shown once)', { params: MerchantParams, body: EmptyBody }) },
       async (request, reply) => {
-        const issued = await merchants.createApiKey(request.params.id);
+        const issued = await merchants.createApiKey(request.params.id, tokenActor);
         return reply.code(201).send({ ...apiKeyJson(issued.key, now()), apiKey: issued.apiKey });
       },
     );
@@ -92,6 +94,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
           request.params.id,
           request.params.keyId,
           request.body.graceSeconds ?? 0,
+          tokenActor,
         );
         return reply.code(201).send({ ...apiKeyJson(issued.key, now()), apiKey: issued.apiKey });
       },
@@ -101,7 +104,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       '/v1/merchants/:id/api-keys/:keyId/revoke',
       { schema: schema('Revoke a key at once', { params: KeyParams, body: EmptyBody }) },
       async (request) =>
-        apiKeyJson(await merchants.revokeApiKey(request.params.id, request.params.keyId), now()),
+        apiKeyJson(await merchants.revokeApiKey(request.params.id, request.params.keyId, tokenActor), now()),
     );
 
     app.post(
@@ -112,7 +115,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
           body: EmptyBody,
         }),
       },
-      async (request) => merchants.rotateWebhookSecret(request.params.id),
+      async (request) => merchants.rotateWebhookSecret(request.params.id, tokenActor),
     );
   };
 }

@@ -2,7 +2,9 @@
  * Operator endpoints: payers, payees, deposits, balances, unlocking. Every route requires the operator's
  * bearer token.
  */
+
 import { Type } from '@sinclair/typebox';
+import { tokenActor } from '../../domain/operator.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
 import { Amount, Currency, CurrencyQuery, IdParams, PartyId, VerificationCode } from '../schemas.js';
@@ -34,7 +36,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request, reply) => {
-        const payer = await services.parties.createPayer(request.body);
+        const payer = await services.parties.createPayer(request.body, tokenActor);
         return reply.code(201).send(payer);
       },
     );
@@ -52,7 +54,8 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           ),
         },
       },
-      async (request, reply) => reply.code(201).send(await services.parties.createPayee(request.body)),
+      async (request, reply) =>
+        reply.code(201).send(await services.parties.createPayee(request.body, tokenActor)),
     );
 
     app.post(
@@ -69,14 +72,17 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request, reply) => {
-        const deposit = await services.parties.deposit({
-          payerId: request.body.payerId,
-          amount: BigInt(request.body.amount),
-          currency: request.body.currency,
-          ...(request.idempotencyKey === undefined
-            ? {}
-            : { idempotencyKey: `operator:${request.idempotencyKey}` }),
-        });
+        const deposit = await services.parties.deposit(
+          {
+            payerId: request.body.payerId,
+            amount: BigInt(request.body.amount),
+            currency: request.body.currency,
+            ...(request.idempotencyKey === undefined
+              ? {}
+              : { idempotencyKey: `operator:${request.idempotencyKey}` }),
+          },
+          tokenActor,
+        );
         return reply.code(201).send({ ...deposit, amount: Number(deposit.amount) });
       },
     );
@@ -136,7 +142,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request) => {
-        await services.authentication.unlock(request.params.id);
+        await services.authentication.unlock(request.params.id, tokenActor);
         return { id: request.params.id, locked: false };
       },
     );
@@ -152,7 +158,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request) => {
-        await services.authentication.block(request.params.id);
+        await services.authentication.block(request.params.id, tokenActor);
         return { id: request.params.id, locked: true };
       },
     );

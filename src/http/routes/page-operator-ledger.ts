@@ -68,7 +68,7 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
       }),
     },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const filter = accountFilterOf(request);
       const page = await services.overview.accounts(filter, queryValue(request, 'after', uuidPattern), 50);
       const nextHref =
@@ -90,7 +90,7 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
       }),
     },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const filter = transferFilterOf(request);
       const page = await services.overview.transfers(filter, parseCursor(queryOf(request)['after']), 50);
       const query = {
@@ -112,7 +112,7 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
     operatorPaths.verify,
     { schema: pageSchema({ tag: 'operator pages', summary: 'The "verify ledger" page' }) },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const frame = kit.frame(request, reply, session, operatorPaths.verify);
       return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(undefined, frame.csrfToken)));
     },
@@ -130,7 +130,7 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
       }),
     },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const result = await services.ledger.verify();
       const frame = kit.frame(request, reply, session, operatorPaths.verify);
       return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(result, frame.csrfToken)));

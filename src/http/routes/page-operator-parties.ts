@@ -7,11 +7,11 @@ import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
+import type { OperatorPrincipal } from '../../services/operator-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
 import { trustedHtml } from '../../web/html.js';
 import { formErrorMessage } from '../../web/messages.js';
 import { operatorNotice, operatorPage, operatorPaths } from '../../web/operator/operator-frame.js';
-import type { OperatorSession } from '../../web/operator/operator-session.js';
 import {
   type FormState,
   nextPage,
@@ -54,7 +54,7 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
   const renderPayers = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    session: OperatorSession,
+    session: OperatorPrincipal,
     create?: FormState,
     status = 200,
   ) => {
@@ -72,7 +72,7 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
   const renderPayer = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    session: OperatorSession,
+    session: OperatorPrincipal,
     payerId: string,
     deposit?: FormState,
     status = 200,
@@ -115,7 +115,7 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
         query: ['q', 'after'],
       }),
     },
-    async (request, reply) => renderPayers(request, reply, kit.session(request, reply)),
+    async (request, reply) => renderPayers(request, reply, await kit.session(request, reply)),
   );
 
   app.post(
@@ -128,14 +128,17 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
       }),
     },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const id = formField(request.body, 'id')?.trim() ?? '';
       try {
-        const created = await services.parties.createPayer({
-          id,
-          password: formField(request.body, 'password') ?? '',
-          verificationCode: formField(request.body, 'verificationCode')?.trim() ?? '',
-        });
+        const created = await services.parties.createPayer(
+          {
+            id,
+            password: formField(request.body, 'password') ?? '',
+            verificationCode: formField(request.body, 'verificationCode')?.trim() ?? '',
+          },
+          session.actor,
+        );
         // Drawn from the platform's own URI (hex, digits, a fixed scheme), by the QR library: trusted markup.
         const qrSvg = trustedHtml(
           await QRCode.toString(created.terminal.enrollmentUri, {
@@ -175,16 +178,16 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
       }),
     },
     async (request, reply) =>
-      renderPayer(request, reply, kit.session(request, reply), partyIdOf(request, 'payer_not_found')),
+      renderPayer(request, reply, await kit.session(request, reply), partyIdOf(request, 'payer_not_found')),
   );
 
   app.post(
     '/operator/payers/:id/unlock',
     { schema: pageSchema({ tag: 'operator pages', summary: 'Unlock a payer', params: ['id'], form: [] }) },
     async (request, reply) => {
-      kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const payerId = partyIdOf(request, 'payer_not_found');
-      await services.authentication.unlock(payerId);
+      await services.authentication.unlock(payerId, session.actor);
       return redirectSeeOther(reply, `${operatorPaths.payer(payerId)}?notice=unlocked`);
     },
   );
@@ -193,9 +196,9 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
     '/operator/payers/:id/block',
     { schema: pageSchema({ tag: 'operator pages', summary: 'Block a payer', params: ['id'], form: [] }) },
     async (request, reply) => {
-      kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const payerId = partyIdOf(request, 'payer_not_found');
-      await services.authentication.block(payerId);
+      await services.authentication.block(payerId, session.actor);
       return redirectSeeOther(reply, `${operatorPaths.payer(payerId)}?notice=blocked`);
     },
   );
@@ -210,7 +213,7 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
       }),
     },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const payerId = formField(request.body, 'payerId') ?? '';
       if (!isPartyId(payerId)) throw new CountersignError('payer_not_found');
       const amountText = formField(request.body, 'amount')?.trim() ?? '';
@@ -227,12 +230,15 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
         return renderPayer(request, reply, session, payerId, { values, error }, 400);
       }
       try {
-        await services.parties.deposit({
-          payerId,
-          amount: parsed.minorUnits,
-          currency,
-          idempotencyKey: `operator-page:${formKey}`,
-        });
+        await services.parties.deposit(
+          {
+            payerId,
+            amount: parsed.minorUnits,
+            currency,
+            idempotencyKey: `operator-page:${formKey}`,
+          },
+          session.actor,
+        );
         return redirectSeeOther(reply, `${operatorPaths.payer(payerId)}?notice=deposited`);
       } catch (error) {
         if (!(error instanceof CountersignError)) throw error;
@@ -251,7 +257,7 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
   const renderPayees = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    session: OperatorSession,
+    session: OperatorPrincipal,
     create?: FormState,
     status = 200,
   ) => {
@@ -280,20 +286,20 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
         query: ['q', 'after', 'notice'],
       }),
     },
-    async (request, reply) => renderPayees(request, reply, kit.session(request, reply)),
+    async (request, reply) => renderPayees(request, reply, await kit.session(request, reply)),
   );
 
   app.post(
     operatorPaths.payees,
     { schema: pageSchema({ tag: 'operator pages', summary: 'Create a payee', form: ['id', 'name'] }) },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const values = {
         id: formField(request.body, 'id')?.trim() ?? '',
         name: formField(request.body, 'name') ?? '',
       };
       try {
-        await services.parties.createPayee(values);
+        await services.parties.createPayee(values, session.actor);
         return redirectSeeOther(reply, `${operatorPaths.payees}?notice=payee_created`);
       } catch (error) {
         if (!(error instanceof CountersignError)) throw error;
@@ -319,7 +325,7 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
       }),
     },
     async (request, reply) => {
-      const session = kit.session(request, reply);
+      const session = await kit.session(request, reply);
       const payeeId = partyIdOf(request, 'payee_not_found');
       const name = await services.overview.payeeName(payeeId);
       if (name === undefined) throw new CountersignError('payee_not_found');

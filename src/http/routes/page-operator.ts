@@ -1,15 +1,20 @@
 /**
- * The operator console at `/operator`: sign-in with the operator token, the dashboard, the audit log and
- * the delivery outbox here; payers and payees in `page-operator-parties.ts`; the ledger in
- * `page-operator-ledger.ts`. The session is an HMAC-signed cookie (`web/operator/operator-session.ts`);
- * the operator token itself never reaches the browser again after sign-in.
+ * The operator console at `/operator`: sign-in with name, password and TOTP code, the set-up of a new
+ * account, the dashboard, the audit log, the outbox and the operators here; payers and payees in
+ * `page-operator-parties.ts`; the ledger in `page-operator-ledger.ts`. The session is a database row
+ * (`services/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
+ * the lifetime and an admin end it on the server, so an old cookie opens nothing.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
+import { mayAct } from '../../domain/operator.js';
+import type { OperatorPrincipal } from '../../services/operator-service.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
 import type { CsrfGuard } from '../../web/csrf.js';
-import { pathWithQuery } from '../../web/html.js';
+import { pathWithQuery, trustedHtml } from '../../web/html.js';
+import type { Banner } from '../../web/layout.js';
+import { errorPageMessage, formErrorMessage } from '../../web/messages.js';
 import { auditBody, outboxBody } from '../../web/operator/audit-views.js';
 import { dashboardBody } from '../../web/operator/dashboard-view.js';
 import {
@@ -18,12 +23,15 @@ import {
   operatorPage,
   operatorPaths,
 } from '../../web/operator/operator-frame.js';
-import { type OperatorSession, OperatorSessions } from '../../web/operator/operator-session.js';
-import { operatorSignInPage } from '../../web/operator/sign-in-view.js';
+import { type NewOperator, operatorsBody } from '../../web/operator/operators-view.js';
+import {
+  operatorSetupKeyPage,
+  operatorSetupStartPage,
+  operatorSignInPage,
+} from '../../web/operator/sign-in-view.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import type { RoutePlugin } from '../dependencies.js';
-import { hashOperatorToken } from '../operator-auth.js';
 import type { HttpServices } from '../services.js';
 import { operatorLedgerPages } from './page-operator-ledger.js';
 import { operatorPartyPages } from './page-operator-parties.js';
@@ -33,12 +41,12 @@ import { pageSchema } from './page-schemas.js';
 export interface OperatorPageKit {
   readonly services: HttpServices;
   readonly csrf: CsrfGuard;
-  /** The console session, refreshed; throws `authentication_required` (→ sign-in page) without one. */
-  session(request: FastifyRequest, reply: FastifyReply): OperatorSession;
+  /** The signed-in operator; throws `authentication_required` (→ sign-in page) without a live session. */
+  session(request: FastifyRequest, reply: FastifyReply): Promise<OperatorPrincipal>;
   frame(
     request: FastifyRequest,
     reply: FastifyReply,
-    session: OperatorSession,
+    session: OperatorPrincipal,
     currentPath: string,
   ): OperatorFrame;
 }
@@ -51,16 +59,26 @@ export function queryOf(request: FastifyRequest): Record<string, unknown> {
   return (request.query ?? {}) as Record<string, unknown>;
 }
 
+/** The banner of a refused sign-in or set-up, with `Retry-After` on a lock. */
+function refusalBanner(reply: FastifyReply, error: CountersignError): Banner[] {
+  const retryAfter = error.details?.['retryAfterSeconds'];
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  return [{ kind: 'error', text: formErrorMessage(error) }];
+}
+
 /** The console's pages. */
 export function operatorPageRoutes(services: HttpServices): RoutePlugin {
   return async (app) => {
-    const clock = services.deps.clock;
-    const expectedTokenHash = Buffer.from(services.operatorTokenHash);
-    const sessions = new OperatorSessions(services.deps.secrets, expectedTokenHash.toString('hex'));
+    const { operators } = services;
     const { csrf } = await registerPageContext(app, {
       area: 'operator',
       secrets: services.deps.secrets,
-      sessionBinding: (request) => sessions.boundId(request.cookies[cookieNames.operatorSession]) ?? '',
+      // Forms are bound to the session's token (by a keyed hash, never the token itself): a form of one
+      // session does not post in another.
+      sessionBinding: (request) => {
+        const token = request.cookies[cookieNames.operatorSession];
+        return token === undefined ? '' : services.deps.secrets.keyedHash('operator_csrf_binding', token);
+      },
       policy: { connectToSelf: true },
       signIn: {
         url: (request) =>
@@ -73,17 +91,13 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
     const kit: OperatorPageKit = {
       services,
       csrf,
-      session: (request, reply) => {
-        const nowMs = clock.nowMs();
-        const session = sessions.open(request.cookies[cookieNames.operatorSession], nowMs);
-        if (session === undefined) throw new CountersignError('authentication_required');
-        reply.setCookie(cookieNames.operatorSession, sessions.refresh(session, nowMs), cookieAttributes);
-        return session;
-      },
+      session: (request) => operators.authenticate(request.cookies[cookieNames.operatorSession]),
       frame: (request, reply, session, currentPath) => ({
         csrfToken: csrf.token(request, reply),
-        idleSecondsLeft: sessions.secondsLeft(session, clock.nowMs()),
+        idleSecondsLeft: operators.secondsLeft(session),
         currentPath,
+        operatorName: session.name,
+        role: session.actor.role,
       }),
     };
 
@@ -94,8 +108,11 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
         const existing = request.cookies[cookieNames.operatorSession];
         if (existing !== undefined) {
           // A live session goes to the console; a dead one is deleted first, so the form's token is bound to none.
-          if (sessions.open(existing, clock.nowMs()) !== undefined)
-            return redirectSeeOther(reply, operatorPaths.dashboard);
+          const live = await operators.authenticate(existing).then(
+            () => true,
+            () => false,
+          );
+          if (live) return redirectSeeOther(reply, operatorPaths.dashboard);
           reply.clearCookie(cookieNames.operatorSession, cookieAttributes);
           return redirectSeeOther(reply, `${operatorPaths.signIn}?notice=expired`);
         }
@@ -111,31 +128,128 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
       {
         schema: pageSchema({
           tag: 'operator pages',
-          summary: 'Sign in with the operator token (sets the console session cookie)',
-          form: ['token'],
+          summary: 'Sign in with name, password and TOTP code (sets the console session cookie)',
+          form: ['name', 'password', 'code'],
         }),
       },
       async (request, reply) => {
-        const token = formField(request.body, 'token') ?? '';
-        // The digest of any input is compared, so a wrong token of any length costs the same time.
-        const matches = timingSafeEqual(hashOperatorToken(token), expectedTokenHash);
-        if (token === '' || !matches) {
-          const banners = [{ kind: 'error' as const, text: 'The operator token is not correct.' }];
-          return sendPage(reply, operatorSignInPage(csrf.token(request, reply), banners), 401);
+        const name = formField(request.body, 'name')?.trim() ?? '';
+        try {
+          const token = await operators.signIn(
+            name,
+            formField(request.body, 'password') ?? '',
+            formField(request.body, 'code')?.trim() ?? '',
+          );
+          reply.setCookie(cookieNames.operatorSession, token, cookieAttributes);
+          return redirectSeeOther(reply, operatorPaths.dashboard);
+        } catch (error) {
+          if (!(error instanceof CountersignError) || error.status >= 500) throw error;
+          const page = operatorSignInPage(csrf.token(request, reply), refusalBanner(reply, error), name);
+          return sendPage(reply, page, error.status);
         }
-        reply.setCookie(cookieNames.operatorSession, sessions.issue(clock.nowMs()), cookieAttributes);
-        return redirectSeeOther(reply, operatorPaths.dashboard);
       },
     );
 
     app.post(
       operatorPaths.signOut,
-      { schema: pageSchema({ tag: 'operator pages', summary: 'Sign out of the console', form: [] }) },
-      async (_request, reply) => {
+      {
+        schema: pageSchema({
+          tag: 'operator pages',
+          summary: 'Sign out: ends the session on the server',
+          form: [],
+        }),
+      },
+      async (request, reply) => {
+        await operators.signOut(request.cookies[cookieNames.operatorSession]);
         reply.clearCookie(cookieNames.operatorSession, cookieAttributes);
         return redirectSeeOther(reply, `${operatorPaths.signIn}?notice=signed_out`);
       },
     );
+
+    app.get(
+      operatorPaths.setup,
+      { schema: pageSchema({ tag: 'operator pages', summary: 'Set up a new operator account: step 1' }) },
+      async (request, reply) => sendPage(reply, operatorSetupStartPage(csrf.token(request, reply), [])),
+    );
+
+    app.post(
+      operatorPaths.setup,
+      {
+        schema: pageSchema({
+          tag: 'operator pages',
+          summary: 'Set-up step 2: the TOTP key to enroll, for a right set-up code',
+          form: ['name', 'setupCode'],
+        }),
+      },
+      async (request, reply) => {
+        const name = formField(request.body, 'name')?.trim() ?? '';
+        const setupCode = formField(request.body, 'setupCode')?.trim() ?? '';
+        try {
+          return await sendSetupKeyPage(request, reply, name, setupCode, []);
+        } catch (error) {
+          if (!(error instanceof CountersignError) || error.status >= 500) throw error;
+          const page = operatorSetupStartPage(csrf.token(request, reply), refusalBanner(reply, error), name);
+          return sendPage(reply, page, error.status);
+        }
+      },
+    );
+
+    app.post(
+      operatorPaths.setupComplete,
+      {
+        schema: pageSchema({
+          tag: 'operator pages',
+          summary: 'Set-up step 3: choose the password and confirm the TOTP key with a code',
+          form: ['name', 'setupCode', 'password', 'code'],
+        }),
+      },
+      async (request, reply) => {
+        const name = formField(request.body, 'name')?.trim() ?? '';
+        const setupCode = formField(request.body, 'setupCode')?.trim() ?? '';
+        try {
+          await operators.completeSetup(
+            name,
+            setupCode,
+            formField(request.body, 'password') ?? '',
+            formField(request.body, 'code')?.trim() ?? '',
+          );
+          return redirectSeeOther(reply, `${operatorPaths.signIn}?notice=set_up`);
+        } catch (error) {
+          if (!(error instanceof CountersignError) || error.status >= 500) throw error;
+          // A wrong code or password: show the key again, so the operator can retry with the app's next code.
+          const banners = refusalBanner(reply, error);
+          return sendSetupKeyPage(request, reply, name, setupCode, banners, error.status).catch(
+            (again: unknown) => {
+              if (!(again instanceof CountersignError)) throw again;
+              const page = operatorSetupStartPage(csrf.token(request, reply), banners, name);
+              return sendPage(reply, page, error.status);
+            },
+          );
+        }
+      },
+    );
+
+    async function sendSetupKeyPage(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      name: string,
+      setupCode: string,
+      banners: Banner[],
+      status = 200,
+    ): Promise<FastifyReply> {
+      const enrollment = await operators.beginSetup(name, setupCode);
+      // Drawn from the platform's own URI (base32, a fixed scheme and issuer), by the QR library: trusted markup.
+      const qrSvg = trustedHtml(
+        await QRCode.toString(enrollment.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+      );
+      const page = operatorSetupKeyPage(csrf.token(request, reply), banners, {
+        name: enrollment.operatorName,
+        setupCode,
+        keyBase32: enrollment.keyBase32,
+        qrSvg,
+      });
+      return sendPage(reply, page, status);
+    }
 
     app.get(
       operatorPaths.keepalive,
@@ -146,14 +260,87 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
         }),
       },
       async (request, reply) => {
-        const session = sessions.open(request.cookies[cookieNames.operatorSession], clock.nowMs());
+        const session = await operators
+          .authenticate(request.cookies[cookieNames.operatorSession])
+          .catch(() => undefined);
         if (session === undefined) return reply.code(401).send({ secondsLeft: 0 });
-        reply.setCookie(
-          cookieNames.operatorSession,
-          sessions.refresh(session, clock.nowMs()),
-          cookieAttributes,
-        );
-        return reply.send({ secondsLeft: sessions.secondsLeft(session, clock.nowMs()) });
+        return reply.send({ secondsLeft: operators.secondsLeft(session) });
+      },
+    );
+
+    const renderOperators = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      session: OperatorPrincipal,
+      created?: NewOperator,
+      error?: CountersignError,
+    ) => {
+      const list = await operators.list(session.actor);
+      const frame = kit.frame(request, reply, session, operatorPaths.operators);
+      const admin = mayAct(session.actor.role, 'manage_operator');
+      const body = operatorsBody(list, admin, frame.csrfToken, created, error && formErrorMessage(error));
+      return sendPage(
+        reply,
+        operatorPage(frame, 'Operators', body, operatorNotice(queryOf(request)['notice'])),
+        error?.status ?? (created === undefined ? 200 : 201),
+      );
+    };
+
+    app.get(
+      operatorPaths.operators,
+      {
+        schema: pageSchema({
+          tag: 'operator pages',
+          summary: 'Operators, their roles and open sessions',
+          query: ['notice'],
+        }),
+      },
+      async (request, reply) => renderOperators(request, reply, await kit.session(request, reply)),
+    );
+
+    app.post(
+      operatorPaths.operators,
+      {
+        schema: pageSchema({
+          tag: 'operator pages',
+          summary: 'Create an operator (admins): shows the one-time set-up code',
+          form: ['name', 'role'],
+        }),
+      },
+      async (request, reply) => {
+        const session = await kit.session(request, reply);
+        try {
+          const created = await operators.create(
+            {
+              name: formField(request.body, 'name')?.trim() ?? '',
+              role: formField(request.body, 'role') ?? '',
+            },
+            session.actor,
+          );
+          return await renderOperators(request, reply, session, created);
+        } catch (error) {
+          if (!(error instanceof CountersignError) || error.status >= 500) throw error;
+          return renderOperators(request, reply, session, undefined, error);
+        }
+      },
+    );
+
+    app.post(
+      '/operator/operators/:name/end-sessions',
+      {
+        schema: pageSchema({
+          tag: 'operator pages',
+          summary: 'End every session of an operator (admins)',
+          params: ['name'],
+          form: [],
+        }),
+      },
+      async (request, reply) => {
+        const session = await kit.session(request, reply);
+        const name = (request.params as { name?: unknown }).name;
+        if (typeof name !== 'string') throw new CountersignError('operator_not_found');
+        await operators.endSessions(name, session.actor);
+        return redirectSeeOther(reply, `${operatorPaths.operators}?notice=sessions_ended`);
       },
     );
 
@@ -167,7 +354,7 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
         }),
       },
       async (request, reply) => {
-        const session = kit.session(request, reply);
+        const session = await kit.session(request, reply);
         const dashboard = await services.overview.dashboard();
         const frame = kit.frame(request, reply, session, operatorPaths.dashboard);
         return sendPage(
@@ -192,7 +379,7 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
         }),
       },
       async (request, reply) => {
-        const session = kit.session(request, reply);
+        const session = await kit.session(request, reply);
         const raw = queryOf(request)['before'];
         const before = typeof raw === 'string' && /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : undefined;
         const entries = await services.audit.list({
@@ -221,7 +408,7 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
         }),
       },
       async (request, reply) => {
-        const session = kit.session(request, reply);
+        const session = await kit.session(request, reply);
         const page = await services.overview.deliveries(parseCursor(queryOf(request)['after']), 50);
         const nextHref =
           page.next === undefined

@@ -62,6 +62,7 @@ export function payerTerminalPages(app: FastifyTypebox, kit: PayerPageKit): void
         const issued = await services.enrollments.issue({
           payerId: session.payerId,
           ...(label === undefined ? {} : { label }),
+          by: 'payer',
         });
         const svg = await services.enrollments.qrCode(issued.id, { payerId: session.payerId }, 'svg');
         // The QR library's SVG of the platform's own enrollment URI: markup from trusted code.

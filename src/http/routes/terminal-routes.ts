@@ -6,10 +6,12 @@
  * - The device: redeem an enrollment (signed with the key it registers), then every request signed with
  *   that key: who am I, open challenges, the event stream, approve or decline a payment, revoke itself.
  */
+
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
@@ -80,8 +82,12 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
         },
       },
       async (request, reply) => {
-        await viewerOf(request, request.params.id);
-        const issued = await services.enrollments.issue({ payerId: request.params.id, ...request.body });
+        const viewer = await viewerOf(request, request.params.id);
+        const issued = await services.enrollments.issue({
+          payerId: request.params.id,
+          ...request.body,
+          by: viewer.payerId === undefined ? tokenActor : 'payer',
+        });
         return reply.code(201).send(issuedEnrollmentJson(issued, publicUrl));
       },
     );
@@ -114,7 +120,8 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       },
       async (request) => {
         const viewer = await viewerOf(request);
-        const by = viewer.payerId === undefined ? 'operator' : 'payer';
+        // Only the operator token reaches here without a payer: it acts as the bootstrap operator.
+        const by = viewer.payerId === undefined ? tokenActor : 'payer';
         return terminalJson(await services.terminals.revoke(request.params.id, by, viewer.payerId));
       },
     );

@@ -11,6 +11,10 @@ export const operatorPaths = Object.freeze({
   dashboard: '/operator',
   signIn: '/operator/signin',
   signOut: '/operator/signout',
+  setup: '/operator/setup',
+  setupComplete: '/operator/setup/complete',
+  operators: '/operator/operators',
+  endSessions: (name: string) => `/operator/operators/${encodeURIComponent(name)}/end-sessions`,
   keepalive: '/operator/session/keepalive',
   payers: '/operator/payers',
   payees: '/operator/payees',
@@ -32,6 +36,8 @@ const notices: Readonly<Record<string, Banner>> = {
   deposited: { kind: 'notice', text: 'The deposit is booked.' },
   payee_created: { kind: 'notice', text: 'The payee is created.' },
   signed_out: { kind: 'notice', text: 'You are signed out.' },
+  set_up: { kind: 'notice', text: 'Your account is set up. Sign in with your password and a new code.' },
+  sessions_ended: { kind: 'notice', text: "The operator's sessions are ended." },
   expired: { kind: 'warning', text: 'Your session ended. Please sign in again.' },
 };
 
@@ -46,6 +52,9 @@ export interface OperatorFrame {
   readonly csrfToken: string;
   readonly idleSecondsLeft: number;
   readonly currentPath: string;
+  /** The signed-in operator's name and role, shown beside sign-out. */
+  readonly operatorName: string;
+  readonly role: string;
 }
 
 /** A signed-in console page. */
@@ -69,6 +78,7 @@ export function operatorPage(
       { href: operatorPaths.verify, label: 'Verify ledger' },
       { href: operatorPaths.audit, label: 'Audit log' },
       { href: operatorPaths.outbox, label: 'Outbox' },
+      { href: operatorPaths.operators, label: 'Operators' },
     ],
     signOut: { action: operatorPaths.signOut, csrfToken: frame.csrfToken },
     banners,
@@ -78,7 +88,7 @@ export function operatorPage(
       operatorPaths.keepalive,
       `${operatorPaths.signIn}?notice=expired`,
     ),
-    body: html`${idleWarning()}${body}`,
+    body: html`<p class="hint" data-testid="signed-in-as">Signed in as ${frame.operatorName} (${frame.role})</p>${idleWarning()}${body}`,
   });
 }
 
