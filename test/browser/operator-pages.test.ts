@@ -1,10 +1,14 @@
-// Proves in headless Chromium that the operator signs in with the token, unlocks a locked payer, books a deposit, verifies the ledger and reads audit log and outbox, with forged forms refused and no secret rendered.
+// Proves in headless Chromium that an operator sets up an account with a TOTP key and signs in with password and code, unlocks a locked payer, books a deposit, verifies the ledger and reads audit log and outbox, that a viewer is refused a deposit, that signing out ends the session on the server, with forged forms refused and no secret rendered.
+
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../../src/domain/operator.js';
+import { base32Decode, totpAt, totpStep } from '../../src/domain/totp.js';
 import { cookieNames } from '../../src/web/cookies.js';
 import { basePagePolicy } from '../../src/web/csp.js';
 import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
+import { createTestOperator, nextOperatorCode } from '../support/operators.js';
 import { type BrowserPlatform, screenshot, startBrowserPlatform } from './support/browser-platform.js';
 
 describe.each(testEngines())('operator console on %s', (engine) => {
@@ -67,17 +71,40 @@ describe.each(testEngines())('operator console on %s', (engine) => {
     await platform?.dispose();
   });
 
-  it('refuses a wrong token, then signs in without keeping the token in the browser', async () => {
+  it('sets up an admin in the browser, refuses a wrong code, then signs in with password and TOTP', async () => {
+    const created = await platform.services.operators.create({ name: 'ada', role: 'admin' }, cliActor);
+    const password = 'ada long password';
     await page.goto('/operator');
     expect(new URL(page.url()).pathname).toBe('/operator/signin');
-    await page.getByLabel('Operator token').fill('not-the-operator-token-at-all');
+    await page.getByRole('link', { name: 'Set up a new operator account' }).click();
+    await page.getByLabel('Name').fill('ada');
+    await page.getByLabel('Set-up code').fill(created.setupCode);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    expect(await page.locator('figure.qr svg').count()).toBe(1);
+    const key = base32Decode((await page.getByTestId('totp-key').textContent()) ?? '');
+    expect(key).toHaveLength(20);
+    const nextCode = () => {
+      platform.clock.advance(30_000);
+      return totpAt(key, totpStep(platform.clock.nowMs()));
+    };
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Code').fill(await nextCode());
+    await page.getByRole('button', { name: 'Finish set-up' }).click();
+    expect(await page.getByRole('status').first().textContent()).toContain('Your account is set up');
+
+    await page.getByLabel('Name').fill('ada');
+    await page.getByLabel('Password').fill(password);
+    const right = await nextCode();
+    await page.getByLabel('Code').fill(String((Number(right) + 1) % 1_000_000).padStart(6, '0'));
     await page.getByRole('button', { name: 'Sign in' }).click();
     expect(await page.getByRole('alert').first().textContent()).toContain(
-      'The operator token is not correct',
+      'The name, password or code is not correct',
     );
-    await page.getByLabel('Operator token').fill(platform.operatorToken);
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Code').fill(await nextCode());
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${platform.baseUrl}/operator`);
+    expect(await page.getByTestId('signed-in-as').textContent()).toBe('Signed in as ada (admin)');
     const cookies = await context.cookies();
     for (const cookie of cookies) {
       expect(cookie, cookie.name).toMatchObject({
@@ -86,10 +113,11 @@ describe.each(testEngines())('operator console on %s', (engine) => {
         sameSite: 'Strict',
         path: '/',
       });
-      expect(cookie.value).not.toContain(platform.operatorToken);
+      expect(cookie.value).not.toContain(password);
     }
     expect(cookies.map((cookie) => cookie.name)).toContain(cookieNames.operatorSession);
-    expect(await page.content()).not.toContain(platform.operatorToken);
+    expect(await page.content()).not.toContain(password);
+    expect(await page.content()).not.toContain(created.setupCode);
   });
 
   it('shows the dashboard with its chart and counts', async () => {
@@ -198,6 +226,48 @@ describe.each(testEngines())('operator console on %s', (engine) => {
     expect(await page.content()).not.toContain(firstCode);
   });
 
+  it('records the signed-in operator in the audit entries of what it did', async () => {
+    const [ada] = (await platform.services.operators.list(cliActor)).filter((entry) => entry.name === 'ada');
+    const entries = await platform.services.audit.list({ limit: 100 });
+    const deposit = entries.find((entry) => entry.event === 'deposit_created' && entry.subject === 'alice');
+    expect(deposit?.detail['actor']).toBe(`operator:${ada?.id}`);
+    const unlock = entries.find((entry) => entry.event === 'payer_unlocked' && entry.subject === 'bob');
+    expect(unlock?.detail['actor']).toBe(`operator:${ada?.id}`);
+  });
+
+  it('refuses a deposit to a viewer and changes nothing; signing out ends the session on the server', async () => {
+    const viewer = await createTestOperator(platform.services.operators, platform.clock, 'vic', 'viewer');
+    const { context: viewerContext, page: viewerPage } = await platform.newPage();
+    await viewerPage.goto('/operator/signin');
+    await viewerPage.getByLabel('Name').fill(viewer.name);
+    await viewerPage.getByLabel('Password').fill(viewer.password);
+    await viewerPage.getByLabel('Code').fill(await nextOperatorCode(viewer, platform.clock));
+    await viewerPage.getByRole('button', { name: 'Sign in' }).click();
+    await viewerPage.waitForURL(`${platform.baseUrl}/operator`);
+
+    await viewerPage.goto('/operator/payers/alice');
+    const before = await viewerPage.getByTestId('payer-available-EUR').textContent();
+    await viewerPage.getByLabel('Amount').fill('1000.00');
+    await viewerPage.getByRole('button', { name: 'Deposit' }).click();
+    expect(await viewerPage.getByRole('alert').first().textContent()).toContain(
+      'You are not allowed to do this',
+    );
+    await viewerPage.goto('/operator/payers/alice');
+    expect(await viewerPage.getByTestId('payer-available-EUR').textContent()).toBe(before);
+
+    const [session] = (await viewerContext.cookies()).filter(
+      (cookie) => cookie.name === cookieNames.operatorSession,
+    );
+    expect(session).toBeDefined();
+    await viewerPage.getByRole('button', { name: 'Sign out' }).click();
+    expect(await viewerPage.getByRole('status').first().textContent()).toContain('You are signed out');
+    // The old cookie, put back as a thief would, gets the sign-in page.
+    await viewerContext.addCookies([session!]);
+    await viewerPage.goto('/operator/payers');
+    expect(new URL(viewerPage.url()).pathname).toBe('/operator/signin');
+    await viewerContext.close();
+  });
+
   it('sends the Content-Security-Policy on every console page', async () => {
     for (const path of [
       '/operator',
@@ -210,6 +280,7 @@ describe.each(testEngines())('operator console on %s', (engine) => {
       '/operator/ledger/verify',
       '/operator/audit',
       '/operator/outbox',
+      '/operator/operators',
     ]) {
       const response = await page.request.get(path, { maxRedirects: 0 });
       expect(response.status(), path).toBe(200);

@@ -75,7 +75,7 @@ export function operatorSetupKeyPage(
 <li>Choose a password of 12 to 128 characters.</li>
 <li>Enter the 6-digit code the app shows, to prove it holds the key.</li>
 </ol>
-<figure class="qr" aria-label="TOTP key as a QR code">${enrollment.qrSvg}</figure>
+<figure class="qr" aria-label="TOTP key as a QR image">${enrollment.qrSvg}</figure>
 <p>Key: <code data-testid="totp-key">${enrollment.keyBase32}</code></p>
 <form class="card" method="post" action="${operatorPaths.setupComplete}" autocomplete="off">
 ${csrfField(csrfToken)}
