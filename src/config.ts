@@ -42,6 +42,8 @@ export interface Config {
   readonly tlsKeyPath: string | undefined;
   /** Where second-terminal messages are POSTed for SMS (`SMS_GATEWAY_URL`); undefined: no SMS channel. */
   readonly smsGatewayUrl: string | undefined;
+  /** `SMS_GATEWAY_ALLOW_HTTP`: accept a plain-http `SMS_GATEWAY_URL` (development only). */
+  readonly smsGatewayAllowHttp: boolean;
   /** Key of the HMAC-SHA256 signature on every SMS-gateway message (`SMS_GATEWAY_SECRET`). */
   readonly smsGatewaySecret: string | undefined;
   /** `DEVELOPMENT_OUTBOX`: keep every second-terminal message, first code included, for the operator. */
@@ -175,23 +177,40 @@ function publicUrl(env: Environment, host: string, port: number): string {
   return raw.replace(/\/+$/, '');
 }
 
-/** The SMS gateway: a URL and a signing secret, both or neither. */
+/**
+ * The SMS gateway: a URL and a signing secret, both or neither. The URL must be https: every message
+ * carries a first code, which must not cross the network in clear (the signature proves origin, it does
+ * not hide the text). Plain http is for a gateway on the developer's own machine, and only when
+ * `SMS_GATEWAY_ALLOW_HTTP` says so.
+ */
 function smsGateway(env: Environment): {
   smsGatewayUrl: string | undefined;
   smsGatewaySecret: string | undefined;
+  smsGatewayAllowHttp: boolean;
 } {
   const url = env['SMS_GATEWAY_URL'] || undefined;
   const secret = env['SMS_GATEWAY_SECRET'] || undefined;
+  const allowHttp = boolean(env, 'SMS_GATEWAY_ALLOW_HTTP');
   if (url === undefined) {
     if (secret !== undefined)
       throw new ConfigError('SMS_GATEWAY_SECRET', 'is set but SMS_GATEWAY_URL is not');
-    return { smsGatewayUrl: undefined, smsGatewaySecret: undefined };
+    return { smsGatewayUrl: undefined, smsGatewaySecret: undefined, smsGatewayAllowHttp: allowHttp };
   }
+  let protocol: string;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+    protocol = new URL(url).protocol;
   } catch {
-    throw new ConfigError('SMS_GATEWAY_URL', 'must be an http:// or https:// URL');
+    throw new ConfigError('SMS_GATEWAY_URL', 'must be an https:// URL');
+  }
+  if (protocol === 'http:' && !allowHttp) {
+    throw new ConfigError(
+      'SMS_GATEWAY_URL',
+      'must be an https:// URL: messages carry first codes, which must not travel in clear ' +
+        '(for a gateway on a development machine only, set SMS_GATEWAY_ALLOW_HTTP=true)',
+    );
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new ConfigError('SMS_GATEWAY_URL', 'must be an https:// URL');
   }
   // 32 characters or more: the secret keys an HMAC, and a short one could be guessed from signed messages.
   if (secret === undefined || secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) {
@@ -200,7 +219,7 @@ function smsGateway(env: Environment): {
       'must be at least 32 printable characters when SMS_GATEWAY_URL is set',
     );
   }
-  return { smsGatewayUrl: url, smsGatewaySecret: secret };
+  return { smsGatewayUrl: url, smsGatewaySecret: secret, smsGatewayAllowHttp: allowHttp };
 }
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
