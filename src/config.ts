@@ -2,6 +2,7 @@
  * The only reader of the environment. Every variable is validated here, once, with a message that names
  * the variable; the resulting configuration is frozen and passed down as an argument.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { limits } from './domain/limits.js';
 
@@ -26,7 +27,12 @@ export interface Config {
   readonly lockSecondsMax: number;
   readonly logLevel: LogLevel;
   readonly sweepIntervalMs: number;
-  readonly trustProxy: boolean;
+  /**
+   * Which proxies in front of the server to believe about the client's address (`TRUST_PROXY`): false for
+   * none, a number of hops counted from the server, or the proxies' addresses and networks. Never "all":
+   * then the client could name its own address and escape the per-address rate limit.
+   */
+  readonly trustProxy: false | number | readonly string[];
   /** Requests one client address may make per minute, across all routes (`RATE_LIMIT_PER_MINUTE`). */
   readonly rateLimitPerMinute: number;
   /** Payment operations per group commit (`COMMIT_BATCH_SIZE`); 0 commits each on its own. */
@@ -42,6 +48,8 @@ export interface Config {
   readonly tlsKeyPath: string | undefined;
   /** Where second-terminal messages are POSTed for SMS (`SMS_GATEWAY_URL`); undefined: no SMS channel. */
   readonly smsGatewayUrl: string | undefined;
+  /** `SMS_GATEWAY_ALLOW_HTTP`: accept a plain-http `SMS_GATEWAY_URL` (development only). */
+  readonly smsGatewayAllowHttp: boolean;
   /** Key of the HMAC-SHA256 signature on every SMS-gateway message (`SMS_GATEWAY_SECRET`). */
   readonly smsGatewaySecret: string | undefined;
   /** `DEVELOPMENT_OUTBOX`: keep every second-terminal message, first code included, for the operator. */
@@ -161,6 +169,55 @@ function boolean(env: Environment, name: string): boolean {
   throw new ConfigError(name, 'must be true or false');
 }
 
+const trustProxyForms =
+  'set it to the number of proxies in front of the server (1 for one reverse proxy), or to a ' +
+  'comma-separated list of proxy addresses or networks (10.0.0.1, 10.0.0.0/8, fd00::/8)';
+
+/**
+ * `TRUST_PROXY`: unset, `false` or `0` trusts no proxy; a whole number trusts that many hops next to the
+ * server; otherwise a list of proxy addresses and CIDR networks. `true` is refused: it used to trust every
+ * hop, so that any client could choose the address it is known by.
+ */
+function trustProxy(env: Environment): false | number | readonly string[] {
+  const raw = (env['TRUST_PROXY'] ?? '').trim();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (/^[0-9]+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > limits.trustedProxyHopsMax) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `trusts at most ${limits.trustedProxyHopsMax} proxies, got ${hops}`,
+      );
+    }
+    return hops;
+  }
+  if (/^true$/i.test(raw)) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `no longer accepts "true", which trusted every hop; ${trustProxyForms}`,
+    );
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.length > limits.trustedProxyAddressesMax) {
+    throw new ConfigError('TRUST_PROXY', `lists at most ${limits.trustedProxyAddressesMax} proxy addresses`);
+  }
+  for (const entry of entries) {
+    if (!isAddressOrNetwork(entry)) {
+      throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or network; ${trustProxyForms}`);
+    }
+  }
+  return Object.freeze(entries);
+}
+
+/** True for an IPv4 or IPv6 address, alone or with a prefix length that fits its family (`10.0.0.0/8`). */
+function isAddressOrNetwork(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 function publicUrl(env: Environment, host: string, port: number): string {
   const raw = env['PUBLIC_URL'];
   const scheme = env['TLS_CERT'] ? 'https' : 'http';
@@ -175,23 +232,40 @@ function publicUrl(env: Environment, host: string, port: number): string {
   return raw.replace(/\/+$/, '');
 }
 
-/** The SMS gateway: a URL and a signing secret, both or neither. */
+/**
+ * The SMS gateway: a URL and a signing secret, both or neither. The URL must be https: every message
+ * carries a first code, which must not cross the network in clear (the signature proves origin, it does
+ * not hide the text). Plain http is for a gateway on the developer's own machine, and only when
+ * `SMS_GATEWAY_ALLOW_HTTP` says so.
+ */
 function smsGateway(env: Environment): {
   smsGatewayUrl: string | undefined;
   smsGatewaySecret: string | undefined;
+  smsGatewayAllowHttp: boolean;
 } {
   const url = env['SMS_GATEWAY_URL'] || undefined;
   const secret = env['SMS_GATEWAY_SECRET'] || undefined;
+  const allowHttp = boolean(env, 'SMS_GATEWAY_ALLOW_HTTP');
   if (url === undefined) {
     if (secret !== undefined)
       throw new ConfigError('SMS_GATEWAY_SECRET', 'is set but SMS_GATEWAY_URL is not');
-    return { smsGatewayUrl: undefined, smsGatewaySecret: undefined };
+    return { smsGatewayUrl: undefined, smsGatewaySecret: undefined, smsGatewayAllowHttp: allowHttp };
   }
+  let protocol: string;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+    protocol = new URL(url).protocol;
   } catch {
-    throw new ConfigError('SMS_GATEWAY_URL', 'must be an http:// or https:// URL');
+    throw new ConfigError('SMS_GATEWAY_URL', 'must be an https:// URL');
+  }
+  if (protocol === 'http:' && !allowHttp) {
+    throw new ConfigError(
+      'SMS_GATEWAY_URL',
+      'must be an https:// URL: messages carry first codes, which must not travel in clear ' +
+        '(for a gateway on a development machine only, set SMS_GATEWAY_ALLOW_HTTP=true)',
+    );
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new ConfigError('SMS_GATEWAY_URL', 'must be an https:// URL');
   }
   // 32 characters or more: the secret keys an HMAC, and a short one could be guessed from signed messages.
   if (secret === undefined || secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) {
@@ -200,7 +274,7 @@ function smsGateway(env: Environment): {
       'must be at least 32 printable characters when SMS_GATEWAY_URL is set',
     );
   }
-  return { smsGatewayUrl: url, smsGatewaySecret: secret };
+  return { smsGatewayUrl: url, smsGatewaySecret: secret, smsGatewayAllowHttp: allowHttp };
 }
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
@@ -221,7 +295,7 @@ export function loadConfig(env: Environment = process.env): Config {
     ...lockSeconds(env),
     logLevel: logLevel(env),
     sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000),
-    trustProxy: boolean(env, 'TRUST_PROXY'),
+    trustProxy: trustProxy(env),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     commitBatchSize: integer(
       env,

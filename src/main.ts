@@ -21,6 +21,7 @@ import { createPlatformServices, type PlatformServices } from './services/platfo
 import type { Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { openDatabase } from './store/open-database.js';
+import { preparePrivateDataDirectory } from './store/private-data-directory.js';
 import { sqlPlatformStores } from './store/stores.js';
 
 /** A platform opened over its database, without HTTP: what the CLI commands use. */
@@ -32,8 +33,17 @@ export interface OpenPlatform {
   close(): Promise<void>;
 }
 
-/** Opens the database, applies migrations, loads or creates the keys, and builds the services. */
+/**
+ * Opens the database, applies migrations, loads or creates the keys, and builds the services. The data
+ * directory, when anything lives in it, is checked to be private before anything is read from or written
+ * to it (a key file included), and created 0700 when missing.
+ */
 export async function openPlatform(config: Config, clock: Clock = systemClock): Promise<OpenPlatform> {
+  const usesDataDir =
+    config.databaseUrl === undefined ||
+    config.masterKeyHex === undefined ||
+    config.operatorToken === undefined;
+  if (usesDataDir) await preparePrivateDataDirectory(config.dataDir);
   const database = await openDatabase(config);
   try {
     await migrate(database);

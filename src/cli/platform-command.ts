@@ -21,10 +21,20 @@ export function configOrExit(): Config | undefined {
   }
 }
 
+/**
+ * Makes every file this process creates from now on private to its user (umask 077): the embedded
+ * database's files are created by PGlite with the default modes, which would otherwise let every local
+ * user read them. Called by the commands that open the platform, before they open it.
+ */
+export function restrictNewFilesToUser(): void {
+  process.umask(0o077);
+}
+
 /** Opens the platform, runs `work`, and closes it whatever happens. */
 export async function withPlatform(work: (platform: OpenPlatform) => Promise<void>): Promise<void> {
   const config = configOrExit();
   if (config === undefined) return;
+  restrictNewFilesToUser();
   // Loaded here rather than at the top: the platform's modules (database engines, HTTP, services) take a
   // second or two to load, which `--help`, `ocra` and a usage error should not have to wait for.
   const { openPlatform } = await import('../main.js');

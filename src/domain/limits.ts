@@ -18,6 +18,10 @@ export const limits = Object.freeze({
   requestBodyBytesMax: 16 * 1024,
   /** Page size bounds for list endpoints. */
   pageSizeMax: 100,
+  /** Proxies `TRUST_PROXY` may count in front of the server; more hops than this are no real deployment. */
+  trustedProxyHopsMax: 16,
+  /** Proxy addresses and networks `TRUST_PROXY` may list. */
+  trustedProxyAddressesMax: 64,
   /** Connections in the PostgreSQL pool. */
   databasePoolSizeMax: 100,
   /** Rows the expiry sweeper resolves in one pass. */

@@ -123,6 +123,19 @@ function refuseDuplicateKeys(app: FastifyTypebox): void {
   });
 }
 
+/**
+ * `TRUST_PROXY` as Fastify takes it. A list of proxy addresses goes as it is. A hop count becomes a
+ * function trusting the `count` hops nearest the server, whatever their address: Fastify refuses a bare
+ * number (it trusts nothing then), because a client that reaches the server directly, past the proxies,
+ * could name its own address. The count form therefore relies on the server being reachable only through
+ * its proxies (docs/security.md); the list form does not.
+ */
+function trustProxyOption(trust: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return [...trust];
+}
+
 function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): FastifyServerOptions {
   // With a certificate the server speaks HTTPS itself (TLS_CERT/TLS_KEY); Fastify then builds an https
   // server with the same timeouts. The option is outside FastifyServerOptions' HTTP-only type, hence the cast.
@@ -131,7 +144,7 @@ function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): Fast
     ...tls,
     ...loggerOptions(deps),
     bodyLimit: limits.requestBodyBytesMax,
-    trustProxy: deps.config.trustProxy,
+    trustProxy: trustProxyOption(deps.config.trustProxy),
     connectionTimeout: effectiveLimits.connectionTimeoutMs,
     requestTimeout: effectiveLimits.requestTimeoutMs,
     keepAliveTimeout: effectiveLimits.keepAliveTimeoutMs,

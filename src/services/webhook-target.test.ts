@@ -29,6 +29,36 @@ describe('webhook targets', () => {
     }
   });
 
+  it('refuses IPv6 addresses that carry an IPv4 address: compatible, mapped in any spelling, 6to4, Teredo', () => {
+    for (const address of [
+      // ::/96, IPv4-compatible: reaches the IPv4 address it carries on some stacks.
+      '::7f00:1',
+      '::127.0.0.1',
+      '::a00:1',
+      '::808:808',
+      // ::ffff:0:0/96, IPv4-mapped, spelled out in full or with a public address written in hex.
+      '0:0:0:0:0:ffff:7f00:1',
+      '0:0:0:0:0:ffff:127.0.0.1',
+      '::ffff:a00:1',
+      // 2002::/16, 6to4: the IPv4 address of a relay or of the target sits in bits 16-47.
+      '2002:7f00:1::1',
+      '2002:808:808::1',
+      // 2001::/32, Teredo: the server's and (obfuscated) client's IPv4 addresses are embedded.
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '2001::1',
+    ]) {
+      expect(isPublicAddress(address), address).toBe(false);
+    }
+    // A mapped public IPv4 address reaches that public address, in either spelling; neighbours of the
+    // refused ranges stay public.
+    for (const address of ['::ffff:8.8.8.8', '::ffff:808:808', '2001:4860:4860::8888', '2003::1']) {
+      expect(isPublicAddress(address), address).toBe(true);
+    }
+    for (const url of ['http://[::7f00:1]/', 'http://[2002:a00:1::]/', 'http://[2001::a00:1]/']) {
+      expect(() => checkWebhookUrl(url, false), url).toThrow(/webhookUrl must reach a public address/);
+    }
+  });
+
   it('accepts public http(s) URLs and refuses the rest with the field named', () => {
     expect(checkWebhookUrl('https://shop.example/hooks?x=1', false)).toBe('https://shop.example/hooks?x=1');
     expect(checkWebhookUrl('http://127.0.0.1:3000/hooks', true)).toBe('http://127.0.0.1:3000/hooks');

@@ -10,7 +10,10 @@ import { BlockList, isIP } from 'node:net';
 import { CountersignError } from '../domain/errors.js';
 import { merchantLimits } from '../domain/merchant.js';
 
-const nonPublicAddresses = new BlockList();
+// Two lists, not one: a BlockList matches an IPv4 address against its IPv6 rules too (as ::ffff:a.b.c.d),
+// so the IPv6 ranges below that contain the mapped range would refuse every IPv4 address.
+const nonPublicIpv4Addresses = new BlockList();
+const nonPublicIpv6Addresses = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -28,19 +31,31 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  nonPublicAddresses.addSubnet(network, prefix, 'ipv4');
+  nonPublicIpv4Addresses.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible (deprecated) addresses, which include :: and ::1: some stacks route ::a.b.c.d to the
+  // IPv4 address it carries, which would bypass the IPv4 list above.
+  ['::', 96],
+  // IPv4-mapped addresses are judged by the IPv4 address they carry (isPublicAddress); this entry only
+  // guards against a spelling that the parsing there misses.
+  ['::ffff:0:0', 96],
+  // IPv4-translated (SIIT) and the NAT64 prefixes: each carries an IPv4 address in its last 32 bits, and a
+  // translator on the path would deliver to it.
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  // 6to4 and Teredo: tunnels whose addresses embed IPv4 addresses (a relay's, a client's) that the
+  // platform would reach through the tunnel; neither is used by a public web server today.
+  ['2002::', 16],
+  ['2001::', 32],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
-  nonPublicAddresses.addSubnet(network, prefix, 'ipv6');
+  nonPublicIpv6Addresses.addSubnet(network, prefix, 'ipv6');
 }
 
 /** True when `address` (an IPv4 or IPv6 literal) is a public unicast address. */
@@ -48,13 +63,47 @@ export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   if (family === 6) {
-    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) reaches the IPv4 address it carries.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped !== null) return isPublicAddress(mapped[1]!);
-    if (/^::ffff:/i.test(address)) return false;
-    return !nonPublicAddresses.check(address, 'ipv6');
+    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, however spelled) reaches the IPv4 address it carries.
+    const mapped = mappedIpv4(address);
+    if (mapped !== undefined) return isPublicAddress(mapped);
+    return !nonPublicIpv6Addresses.check(address, 'ipv6');
   }
-  return !nonPublicAddresses.check(address, 'ipv4');
+  return !nonPublicIpv4Addresses.check(address, 'ipv4');
+}
+
+/**
+ * The IPv4 address carried by an IPv4-mapped IPv6 address (`::ffff:0:0/96`) in any spelling — dotted or
+ * hex, compressed or in full — or undefined for any other address. `address` is a valid IPv6 literal.
+ */
+function mappedIpv4(address: string): string | undefined {
+  const groups = ipv6Groups(address);
+  if (groups === undefined || groups.slice(0, 5).some((group) => group !== 0) || groups[5] !== 0xffff) {
+    return undefined;
+  }
+  const [high, low] = [groups[6]!, groups[7]!];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+}
+
+/** The eight 16-bit groups of a valid IPv6 literal (zone index ignored); undefined if it cannot be read. */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address.split('%')[0]!.toLowerCase();
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string | undefined) =>
+    part === undefined || part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
+  const head = parse(halves[0]);
+  const tail = parse(halves[1]);
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...new Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...tail];
+  return groups.every((group) => Number.isInteger(group) && group >= 0 && group <= 0xffff)
+    ? groups
+    : undefined;
 }
 
 /** The host of a URL as an address literal (without IPv6 brackets), or undefined when it is a name. */

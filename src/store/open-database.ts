@@ -7,6 +7,7 @@ import { acquireDataDirectoryLock } from './data-directory-lock.js';
 import type { Database, Row } from './database.js';
 import { openPglite } from './pglite-database.js';
 import { openPostgres } from './postgres-database.js';
+import { preparePrivateDataDirectory, restrictTreeToOwner } from './private-data-directory.js';
 
 /** What is needed to open a database. */
 export interface OpenDatabaseOptions {
@@ -16,8 +17,9 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Opens PostgreSQL (DATABASE_URL) or the embedded PGlite under `<dataDir>/pglite`. PGlite's directory is
- * locked for this process until `close` (see data-directory-lock.ts): a second process is refused with
+ * Opens PostgreSQL (DATABASE_URL) or the embedded PGlite under `<dataDir>/pglite`. The data directory
+ * must be private to this user (private-data-directory.ts); PGlite's directory is created 0700 within it
+ * and locked for this process until `close` (see data-directory-lock.ts): a second process is refused with
  * DataDirectoryInUseError instead of corrupting the database.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -34,8 +36,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       );
     }
   }
+  await preparePrivateDataDirectory(options.dataDir);
   const directory = path.join(options.dataDir, 'pglite');
-  await mkdir(directory, { recursive: true });
+  await mkdir(directory, { recursive: true, mode: 0o700 });
   const lock = await acquireDataDirectoryLock(directory, options.dataDir);
   let database: Database;
   try {
@@ -44,7 +47,22 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await lock.release();
     throw error;
   }
-  return releasingOnClose(database, () => lock.release());
+  // PGlite gives the files of a new cluster mode 0666 whatever the umask: they are made private at once,
+  // and again at close for the few it writes while running (private-data-directory.ts).
+  const privateDatabase = releasingOnClose(database, async () => {
+    try {
+      await restrictTreeToOwner(directory);
+    } finally {
+      await lock.release();
+    }
+  });
+  try {
+    await restrictTreeToOwner(directory);
+  } catch (error) {
+    await privateDatabase.close();
+    throw error;
+  }
+  return privateDatabase;
 }
 
 /** `database` whose `close` also runs `release`, after the database is closed, whatever happened. */

@@ -1,4 +1,4 @@
-// Proves that the security settings of the environment are validated with a message naming the variable: retired master keys, the per-payer rate limit and the TLS files.
+// Proves that the security settings of the environment are validated with a message naming the variable: retired master keys, the per-payer rate limit, the TLS files and the trusted proxies.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -30,5 +30,43 @@ describe('security configuration', () => {
     expect(config.tlsCertPath).toMatch(/^\/.*cert\.pem$/);
     expect(config.tlsKeyPath).toMatch(/^\/.*key\.pem$/);
     expect(() => loadConfig({ TLS_KEY: 'key.pem' })).toThrow(/^TLS_CERT/);
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of proxy addresses and networks, never as "every hop"', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.1,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.1',
+      'fd00::/8',
+    ]);
+    for (const raw of [
+      'true',
+      'TRUE',
+      'yes',
+      '-1',
+      '1.5',
+      '17',
+      'proxy.example',
+      '10.0.0.0/33',
+      '10.0.0.1,',
+      '::1/129',
+    ]) {
+      let refused: unknown;
+      try {
+        loadConfig({ TRUST_PROXY: raw });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, raw).toBeInstanceOf(ConfigError);
+      expect((refused as ConfigError).variable).toBe('TRUST_PROXY');
+    }
+    // "true" used to trust every hop; the refusal says what to write instead.
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(
+      /^TRUST_PROXY: .*number of proxies.*comma-separated list of proxy addresses/,
+    );
   });
 });

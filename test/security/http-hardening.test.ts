@@ -1,4 +1,4 @@
-// Proves on both engines the HTTP hardening: security headers on every answer, the body size limit, the server timeouts, forwarded addresses trusted only when TRUST_PROXY says so, and TLS served directly from TLS_CERT/TLS_KEY with a certificate made for the test.
+// Proves on both engines the HTTP hardening: security headers on every answer, the body size limit, the server timeouts, forwarded addresses trusted only as far as the TRUST_PROXY hops or proxy addresses say, and TLS served directly from TLS_CERT/TLS_KEY with a certificate made for the test.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -85,13 +85,18 @@ describe.each(testEngines())('forwarded addresses on %s', (engine: EngineName) =
   let test: TestDatabase;
   const apps: FastifyInstance[] = [];
 
-  async function appWith(trustProxy: boolean): Promise<FastifyInstance> {
+  async function appWith(trustProxy: string): Promise<FastifyInstance> {
     const app = await buildApp({
-      config: loadConfig({ TRUST_PROXY: String(trustProxy), LOG_LEVEL: 'silent' }),
+      config: loadConfig({ TRUST_PROXY: trustProxy, LOG_LEVEL: 'silent' }),
       database: test.database,
       clock: new ManualClock(Date.now()),
       logger: false,
-      routes: [],
+      // The address the platform takes for the client, as the rate limit and the request log see it.
+      routes: [
+        (app) => {
+          app.get('/client-address', async (request) => ({ ip: request.ip }));
+        },
+      ],
       httpLimits: { requestsPerWindowPerAddressMax: 3 },
     });
     apps.push(app);
@@ -120,12 +125,49 @@ describe.each(testEngines())('forwarded addresses on %s', (engine: EngineName) =
     await test?.dispose();
   });
 
+  /** The client address the app sees for one request from `remoteAddress` with `forwardedFor`. */
+  const clientAddress = async (app: FastifyInstance, remoteAddress: string, forwardedFor: string) => {
+    const answer = await app.inject({
+      method: 'GET',
+      url: '/client-address',
+      remoteAddress,
+      headers: { 'x-forwarded-for': forwardedFor },
+    });
+    expect(answer.statusCode).toBe(200);
+    return answer.json().ip as string;
+  };
+
   it('ignores X-Forwarded-For unless TRUST_PROXY is set: a spoofed header does not escape the rate limit', async () => {
-    expect(await statuses(await appWith(false))).toEqual([200, 200, 200, 429, 429]);
+    expect(await statuses(await appWith('false'))).toEqual([200, 200, 200, 429, 429]);
   });
 
   it('counts each forwarded client on its own behind a trusted proxy', async () => {
-    expect(await statuses(await appWith(true))).toEqual([200, 200, 200, 200, 200]);
+    expect(await statuses(await appWith('1'))).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('behind one proxy (TRUST_PROXY=1) keys on the address that proxy appended, not on one the client wrote', async () => {
+    const app = await appWith('1');
+    // The client sends "X-Forwarded-For: <anything>"; the proxy at 10.0.0.1 appends the client's address.
+    expect(await clientAddress(app, '10.0.0.1', '1.2.3.4, 203.0.113.7')).toBe('203.0.113.7');
+    const result: number[] = [];
+    for (let request = 0; request < 5; request++) {
+      const answer = await app.inject({
+        method: 'GET',
+        url: '/healthz',
+        remoteAddress: '10.0.0.1',
+        headers: { 'x-forwarded-for': `198.51.100.${request}, 203.0.113.9` },
+      });
+      result.push(answer.statusCode);
+    }
+    // A new spoofed address each time does not buy a new allowance: all five count for 203.0.113.9.
+    expect(result).toEqual([200, 200, 200, 429, 429]);
+  });
+
+  it('trusts only the listed proxy addresses and networks, hop by hop from the socket', async () => {
+    const app = await appWith('10.0.0.0/8, 192.0.2.1');
+    expect(await clientAddress(app, '10.0.0.1', '1.2.3.4, 203.0.113.7, 192.0.2.1')).toBe('203.0.113.7');
+    // A connection that does not come from a listed proxy is the client itself, whatever it claims.
+    expect(await clientAddress(app, '203.0.113.50', '1.2.3.4')).toBe('203.0.113.50');
   });
 });
 

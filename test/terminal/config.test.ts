@@ -37,6 +37,29 @@ describe('delivery configuration', () => {
     });
   });
 
+  it('refuses a plain-http SMS gateway, naming the variable and the development flag', () => {
+    const env = { SMS_GATEWAY_URL: 'http://sms.internal/send', SMS_GATEWAY_SECRET: secret };
+    const error = refusal(env);
+    expect(error.variable).toBe('SMS_GATEWAY_URL');
+    expect(error.message).toMatch(/^SMS_GATEWAY_URL: must be an https:\/\/ URL/);
+    expect(error.message).toContain('SMS_GATEWAY_ALLOW_HTTP');
+    expect(error.message).not.toContain(secret);
+    expect(refusal({ ...env, SMS_GATEWAY_ALLOW_HTTP: 'false' }).variable).toBe('SMS_GATEWAY_URL');
+  });
+
+  it('accepts https always, and plain http only with SMS_GATEWAY_ALLOW_HTTP=true', () => {
+    expect(
+      loadConfig({ SMS_GATEWAY_URL: 'https://sms.internal/send', SMS_GATEWAY_SECRET: secret }),
+    ).toMatchObject({ smsGatewayUrl: 'https://sms.internal/send', smsGatewayAllowHttp: false });
+    expect(
+      loadConfig({
+        SMS_GATEWAY_URL: 'http://127.0.0.1:9000/send',
+        SMS_GATEWAY_SECRET: secret,
+        SMS_GATEWAY_ALLOW_HTTP: 'true',
+      }),
+    ).toMatchObject({ smsGatewayUrl: 'http://127.0.0.1:9000/send', smsGatewayAllowHttp: true });
+  });
+
   it.each([
     [{ SMS_GATEWAY_URL: 'https://sms.internal/send' }, 'SMS_GATEWAY_SECRET'],
     [{ SMS_GATEWAY_URL: 'https://sms.internal/send', SMS_GATEWAY_SECRET: 'short' }, 'SMS_GATEWAY_SECRET'],
@@ -44,6 +67,7 @@ describe('delivery configuration', () => {
     [{ SMS_GATEWAY_URL: 'not a url', SMS_GATEWAY_SECRET: secret }, 'SMS_GATEWAY_URL'],
     [{ SMS_GATEWAY_SECRET: secret }, 'SMS_GATEWAY_SECRET'],
     [{ DEVELOPMENT_OUTBOX: 'yes' }, 'DEVELOPMENT_OUTBOX'],
+    [{ SMS_GATEWAY_ALLOW_HTTP: 'yes' }, 'SMS_GATEWAY_ALLOW_HTTP'],
   ])('refuses %o naming %s', (env, variable) => {
     const error = refusal(env);
     expect(error.variable).toBe(variable);

@@ -19,6 +19,8 @@ describe.each(testEngines())('outbox across a crash on %s', (engine) => {
       SWEEP_INTERVAL_MS: '60000',
       SMS_GATEWAY_URL: receiver.url,
       SMS_GATEWAY_SECRET: gatewaySecret,
+      // The test's receiver listens on plain http on 127.0.0.1.
+      SMS_GATEWAY_ALLOW_HTTP: 'true',
     });
   }, 240_000);
   afterAll(async () => {

@@ -3,7 +3,7 @@
  * requests, stops background work and closes the database.
  */
 import type { Command } from 'commander';
-import { configOrExit } from '../platform-command.js';
+import { configOrExit, restrictNewFilesToUser } from '../platform-command.js';
 
 /** Registers `serve`. */
 export function registerServeCommand(program: Command): void {
@@ -15,6 +15,7 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       const config = configOrExit();
       if (config === undefined) return;
+      restrictNewFilesToUser();
       // Loaded on use, so that `--help` stays quick (see platform-command.ts).
       const { startServer } = await import('../../main.js');
       const server = await startServer(config);
