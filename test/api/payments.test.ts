@@ -50,6 +50,44 @@ describe.each(testEngines())('payments on %s', (engine) => {
     };
   }
 
+  it('tells a caller who holds only the codes the outcome, never the payer; the payer and the operator see all', async () => {
+    const anonymous = await pay(10);
+    const anonymousAnswer = await call(platform.app, 'POST', `/v1/payments/${anonymous.id}/approve`, {
+      secondCode: await secondCodeFor(alice, anonymous.firstCode!),
+    });
+    expect(anonymousAnswer.statusCode).toBe(200);
+    expect(anonymousAnswer.json()).toEqual({ id: anonymous.id, status: 'succeeded' });
+    expect(anonymousAnswer.body).not.toContain(alice.id);
+
+    const session = (
+      await call(platform.app, 'POST', '/v1/sessions', { payerId: alice.id, password: alice.password })
+    ).json() as { token: string };
+    const own = await pay(11);
+    const ownAnswer = await call(
+      platform.app,
+      'POST',
+      `/v1/payments/${own.id}/approve`,
+      { secondCode: await secondCodeFor(alice, own.firstCode!) },
+      { token: session.token },
+    );
+    expect(ownAnswer.json()).toMatchObject({
+      id: own.id,
+      status: 'succeeded',
+      payerId: alice.id,
+      amount: 11,
+    });
+
+    const operators = await pay(12);
+    const operatorAnswer = await call(
+      platform.app,
+      'POST',
+      `/v1/payments/${operators.id}/approve`,
+      { secondCode: await secondCodeFor(alice, operators.firstCode!) },
+      { token: platform.operatorToken },
+    );
+    expect(operatorAnswer.json()).toMatchObject({ id: operators.id, payerId: alice.id, amount: 12 });
+  });
+
   it('holds the amount and approves with the second code (embodiment 1)', async () => {
     const before = await balance();
     const payment = await pay(500);

@@ -5,6 +5,7 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import type { Approval } from '../../services/payment-service.js';
 import type { RoutePlugin } from '../dependencies.js';
@@ -106,6 +107,14 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
   const isOperator = (token: string | undefined): boolean =>
     token !== undefined && timingSafeEqual(hashOperatorToken(token), Buffer.from(services.operatorTokenHash));
 
+  /** Whether a request carries the operator token or a session of `payerId`; a dead session is refused. */
+  const mayReadPayment = async (request: FastifyRequest, payerId: string): Promise<boolean> => {
+    const token = bearerToken(request);
+    if (token === undefined) return false;
+    if (isOperator(token)) return true;
+    return (await sessionPayer(request, services.authentication)) === payerId;
+  };
+
   return (app) => {
     app.post(
       '/v1/sessions',
@@ -192,8 +201,14 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           ),
         },
       },
-      async (request) =>
-        paymentJson(await services.payments.approve(request.params.id, approvalOf(request.body))),
+      async (request) => {
+        const payment = await services.payments.approve(request.params.id, approvalOf(request.body));
+        // Holding the codes proves nothing about who the caller is (a merchant's till, a shoulder): only the
+        // operator and the payer's own session learn more than the outcome.
+        return (await mayReadPayment(request, payment.payerId))
+          ? paymentJson(payment)
+          : { id: payment.id, status: payment.status };
+      },
     );
 
     app.post(
