@@ -136,6 +136,11 @@ function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): Fast
     requestTimeout: effectiveLimits.requestTimeoutMs,
     keepAliveTimeout: effectiveLimits.keepAliveTimeoutMs,
     routerOptions: { maxParamLength: effectiveLimits.pathParameterLengthMax },
+    // Without this, the router answers a bad URL or an over-long path parameter with its own body, which
+    // repeats the URL: a reflection of the caller's input outside the catalog's shape.
+    // Such an answer skips the app's hooks, so it gets the security headers here.
+    frameworkErrors: (error, request, reply) =>
+      handleError(error, request, reply.headers(securityHeaders(deps.config))),
     // A prototype-poisoning body is refused, not silently cleaned: it is an attack, not a typo.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -175,18 +180,28 @@ const strictContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
  * responses carry balances and payment states.
  */
 function addSecurityHeaders(app: FastifyTypebox, config: Config): void {
-  const https = config.publicUrl.startsWith('https:');
+  const headers = securityHeaders(config);
+  const defaults = new Set(['content-security-policy', 'cache-control']);
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    if (!reply.hasHeader('content-security-policy')) {
-      reply.header('content-security-policy', strictContentSecurityPolicy);
+    for (const [name, value] of Object.entries(headers)) {
+      if (!defaults.has(name) || !reply.hasHeader(name)) reply.header(name, value);
     }
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     return payload;
   });
+}
+
+/** The security headers of every answer (see `addSecurityHeaders`). */
+function securityHeaders(config: Config): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': strictContentSecurityPolicy,
+    'cache-control': 'no-store',
+    ...(config.publicUrl.startsWith('https:') && {
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    }),
+  };
 }
 
 /** `GET /healthz`: 200 when the database answers within the timeout, else 503 service_unavailable. */
@@ -255,6 +270,11 @@ const fastifyErrorCodes: Readonly<Record<string, { code: ErrorCode; message?: st
     code: 'invalid_request',
     message: 'The request body is empty; send a JSON object or no Content-Type.',
   },
+  FST_ERR_BAD_URL: {
+    code: 'invalid_request',
+    message: 'The URL is not valid: a path segment is not well-formed percent-encoding.',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: 'invalid_request',
     message: 'Content-Length does not match the body.',
