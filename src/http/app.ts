@@ -27,8 +27,14 @@ import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
-import { httpLoggerOptions, redactedPaths, serializeReply, serializeRequest } from './logger.js';
-import { firstDuplicateKey } from './strict-json.js';
+import {
+  httpLoggerOptions,
+  redactedPaths,
+  serializeError,
+  serializeReply,
+  serializeRequest,
+} from './logger.js';
+import { strictJsonRefusal } from './strict-json.js';
 
 /**
  * Builds the application: common plugins and hooks first, then each of `deps.routes` in its own
@@ -40,7 +46,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // JSON is the only body the API reads; a page module that needs forms registers a parser in its own context.
   app.removeContentTypeParser('text/plain');
-  refuseDuplicateKeys(app);
+  refuseAmbiguousJson(app);
   app.setErrorHandler(handleError);
   addSecurityHeaders(app, deps.config);
 
@@ -99,26 +105,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 }
 
 /**
- * Fastify's JSON parser (prototype poisoning refused), then a refusal of any object key given twice: two
- * parsers that read such a body differently could be made to see two different requests (strict-json.ts).
+ * Fastify's JSON parser (prototype poisoning refused), then a refusal of any object key given twice (two
+ * parsers that read such a body differently could be made to see two different requests) and of any NUL
+ * character (no field accepts one, and PostgreSQL cannot store it); see strict-json.ts.
  */
-function refuseDuplicateKeys(app: FastifyTypebox): void {
+function refuseAmbiguousJson(app: FastifyTypebox): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     parseJson(request, text, (error, value) => {
       if (error !== null && error !== undefined) return done(error as FastifyError, undefined);
-      const duplicate = firstDuplicateKey(text);
-      if (duplicate === undefined) return done(null, value);
-      const named = /^[A-Za-z0-9_.-]{1,64}$/.test(duplicate) ? { param: duplicate } : {};
-      done(
-        new CountersignError('invalid_request', {
-          message: 'The request body gives the same key twice in one object.',
-          ...named,
-        }) as unknown as FastifyError,
-        undefined,
-      );
+      const refusal = strictJsonRefusal(text, value);
+      if (refusal === undefined) return done(null, value);
+      done(refusal as unknown as FastifyError, undefined);
     });
   });
 }
@@ -166,7 +166,7 @@ function loggerOptions(deps: AppDependencies): Pick<FastifyServerOptions, 'logge
     {},
     {
       redact: { paths: [...redactedPaths], censor: '[redacted]' },
-      serializers: { req: serializeRequest, res: serializeReply },
+      serializers: { req: serializeRequest, res: serializeReply, err: serializeError },
     },
   );
   return { loggerInstance: child };

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { RoutePlugin } from '../dependencies.js';
 import { apiKeyJson, EmptyBody, emptyBodyAsObject } from '../merchant-json.js';
 import { requireOperator } from '../operator-auth.js';
-import { PartyId, Uuid } from '../schemas.js';
+import { displayName, PartyId, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
@@ -35,7 +35,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
           body: Type.Object(
             {
               id: PartyId,
-              name: Type.String({ minLength: 1, maxLength: 200 }),
+              name: displayName(200),
               webhookUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
             },
             { additionalProperties: false },

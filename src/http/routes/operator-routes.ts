@@ -5,7 +5,15 @@
 import { Type } from '@sinclair/typebox';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
-import { Amount, Currency, CurrencyQuery, IdParams, PartyId, VerificationCode } from '../schemas.js';
+import {
+  Amount,
+  Currency,
+  CurrencyQuery,
+  displayName,
+  IdParams,
+  PartyId,
+  VerificationCode,
+} from '../schemas.js';
 import type { MethodServices } from '../services.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
@@ -46,10 +54,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           tags: ['operator'],
           summary: 'Create a payee',
           security: operatorSecurity,
-          body: Type.Object(
-            { id: PartyId, name: Type.String({ minLength: 1, maxLength: 200 }) },
-            { additionalProperties: false },
-          ),
+          body: Type.Object({ id: PartyId, name: displayName(200) }, { additionalProperties: false }),
         },
       },
       async (request, reply) => reply.code(201).send(await services.parties.createPayee(request.body)),

@@ -113,10 +113,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         schema: {
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
-          body: Type.Object(
-            { payerId: Type.String({ minLength: 1, maxLength: 64 }), password: Password },
-            { additionalProperties: false },
-          ),
+          body: Type.Object({ payerId: PartyId, password: Password }, { additionalProperties: false }),
         },
       },
       async (request, reply) => {
@@ -140,7 +137,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary: 'Create a payment: hold the amount and issue the first code',
           body: Type.Object(
             {
-              payerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              payerId: Type.Optional(PartyId),
               password: Type.Optional(Password),
               payeeId: Type.Optional(PartyId),
               amount: Type.Optional(Amount),
@@ -208,7 +205,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           body: Type.Optional(
             Type.Object(
               {
-                payerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+                payerId: Type.Optional(PartyId),
                 password: Type.Optional(Password),
               },
               { additionalProperties: false, nullable: true },
