@@ -253,11 +253,12 @@ describe.each(testEngines())('page security on %s', (engine) => {
     const browser = new Browser(platform.app);
     const token = await browser.tokenOf('/signin');
     const before = await snapshotTables(platform.test.database);
-    for (const form of [
+    const forms: Record<string, string>[] = [
       { _csrf: token, payerId: 'alice\u0000', password: alice.password },
       { _csrf: token, payerId: alice.id, password: `${alice.password}\u0000` },
       { _csrf: token, payerId: alice.id, password: alice.password, 'note\u0000': 'x' },
-    ]) {
+    ];
+    for (const form of forms) {
       const response = await browser.post('/signin', form);
       expect(response.statusCode).toBe(400);
       expect(response.headers['content-type']).toContain('text/html');
