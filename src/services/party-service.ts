@@ -200,7 +200,10 @@ export class PartyService {
   async deposit(request: DepositRequest): Promise<Deposit> {
     const { database, clock, ledgerStore, partyStore, audit } = this.deps;
     assertMoney(request.amount, request.currency);
-    const id = request.idempotencyKey === undefined ? newId() : derivedId('deposit', request.idempotencyKey);
+    const id =
+      request.idempotencyKey === undefined
+        ? newId()
+        : derivedId(this.deps.secrets.keyedHash, 'deposit', request.idempotencyKey);
     return database.transaction(async (tx) => {
       if ((await partyStore.selectPayer(tx, request.payerId)) === undefined) {
         throw new CountersignError('payer_not_found', { param: 'payerId' });
