@@ -26,6 +26,16 @@ export function displayName(lengthMax: number, description?: string) {
     ...(description !== undefined && { description }),
   });
 }
+/**
+ * A payer id as claimed when signing in or paying with a password: any text of 1 to 64 characters without
+ * control characters, not the id pattern, so that an id no payer could have is answered exactly like an
+ * unknown one, and counted like it (docs/security.md, "No enumeration").
+ */
+export const ClaimedPayerId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: noControlCharacterPattern,
+});
 export const Amount = Type.Integer({
   minimum: 1,
   maximum: limits.apiAmountMax,

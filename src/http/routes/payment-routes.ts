@@ -12,6 +12,7 @@ import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import { authenticatePayer, sessionPayer } from '../payer-auth.js';
 import {
   Amount,
+  ClaimedPayerId,
   Currency,
   DeliverTo,
   FirstCode,
@@ -113,7 +114,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         schema: {
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
-          body: Type.Object({ payerId: PartyId, password: Password }, { additionalProperties: false }),
+          body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
         },
       },
       async (request, reply) => {
@@ -137,7 +138,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary: 'Create a payment: hold the amount and issue the first code',
           body: Type.Object(
             {
-              payerId: Type.Optional(PartyId),
+              payerId: Type.Optional(ClaimedPayerId),
               password: Type.Optional(Password),
               payeeId: Type.Optional(PartyId),
               amount: Type.Optional(Amount),
@@ -205,7 +206,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           body: Type.Optional(
             Type.Object(
               {
-                payerId: Type.Optional(PartyId),
+                payerId: Type.Optional(ClaimedPayerId),
                 password: Type.Optional(Password),
               },
               { additionalProperties: false, nullable: true },
