@@ -27,6 +27,7 @@ import type { TransferRequest, TransferResult } from '../src/domain/ledger.js';
 import { limits } from '../src/domain/limits.js';
 import { newId } from '../src/services/ids.js';
 import { LedgerService } from '../src/services/ledger-service.js';
+import { createSecrets } from '../src/services/secrets.js';
 import type { Database } from '../src/store/database.js';
 import { sqlLedgerStore } from '../src/store/ledger-repository.js';
 import { migrate } from '../src/store/migrate.js';
@@ -511,7 +512,12 @@ async function runEngine(
 ): Promise<EngineReport> {
   const setupStarted = performance.now();
   await migrate(handle.database);
-  const ledger = new LedgerService(handle.database, systemClock, sqlLedgerStore);
+  const ledger = new LedgerService(
+    handle.database,
+    systemClock,
+    sqlLedgerStore,
+    createSecrets(randomBytes(32).toString('hex')).keyedHash,
+  );
   const accountIds = await createFundedAccounts(ledger, options.accounts);
   const setupSeconds = round((performance.now() - setupStarted) / 1000, 2);
   progress(`${handle.engine}: ${options.accounts} funded accounts ready in ${setupSeconds} s`);

@@ -1,4 +1,4 @@
-// Proves that two server processes on one PostgreSQL database share all state that matters: the same payment approved through both at once succeeds exactly once, and both sweepers expire each payment exactly once.
+// Proves that two server processes on one PostgreSQL database share all state that matters: the same payment approved through both at once succeeds exactly once, both sweepers expire each payment exactly once, and both derive the same keyed id from an Idempotency-Key.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../src/domain/hex.js';
 import { computeOcra } from '../src/domain/ocra.js';
+import { derivedId } from '../src/services/ids.js';
+import { createSecrets } from '../src/services/secrets.js';
 import { openTestDatabase, type TestDatabase, testEngines } from './support/engines.js';
 import { runCli, type ServerProcess, startServerProcess } from './support/processes.js';
 
@@ -23,8 +25,9 @@ async function request(
   url: string,
   body?: unknown,
   token?: string,
+  extraHeaders: Record<string, string> = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   const response = await fetch(server.url + url, {
@@ -176,6 +179,39 @@ describe.runIf(testEngines().includes('postgres'))(
         );
         expect(expirations, payment.id).toHaveLength(1);
       }
+    });
+
+    it('derives the same keyed id from an Idempotency-Key on either server', async () => {
+      // The key the platform stored at its first start is the one derived from the shared master key.
+      const keyedHash = createSecrets(masterKey).keyedHash;
+      const [, b] = servers();
+      const body = {
+        payerId: payer.id,
+        password: payer.password,
+        payeeId: 'shop',
+        amount: 5,
+        currency: 'EUR',
+        deliverTo: 'first_terminal',
+      };
+      const created = await Promise.all(
+        (['on-a', 'on-b'] as const).map((key, index) =>
+          request(servers()[index]!, 'POST', '/v1/payments', body, undefined, { 'idempotency-key': key }),
+        ),
+      );
+      for (const [index, key] of (['on-a', 'on-b'] as const).entries()) {
+        expect(created[index]!.status, JSON.stringify(created[index]!.body)).toBe(201);
+        const id = derivedId(keyedHash, 'payment', `payer:${payer.id}:${key}`);
+        expect(created[index]!.body['id']).toBe(id);
+        const [row] = await test.database.query<{ hold: string }>(
+          'SELECT hold_transfer_id::text AS hold FROM payments WHERE id = $1',
+          [id],
+        );
+        expect(row?.hold).toBe(derivedId(keyedHash, 'hold', id));
+      }
+      const retried = await request(b, 'POST', '/v1/payments', body, undefined, {
+        'idempotency-key': 'on-a',
+      });
+      expect(retried.body['id']).toBe(created[0]!.body['id']);
     });
 
     it('leaves a ledger and an audit chain that verify, with both servers still running', async () => {

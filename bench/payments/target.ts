@@ -11,6 +11,7 @@ import path from 'node:path';
 import { systemClock } from '../../src/domain/clock.js';
 import { AuditService } from '../../src/services/audit-service.js';
 import { LedgerService } from '../../src/services/ledger-service.js';
+import { createSecrets } from '../../src/services/secrets.js';
 import { sqlAuditStore } from '../../src/store/audit-repository.js';
 import type { Database } from '../../src/store/database.js';
 import { sqlLedgerStore } from '../../src/store/ledger-repository.js';
@@ -84,7 +85,12 @@ async function postgresSettings(database: Database): Promise<Record<string, stri
 
 async function verify(database: Database): Promise<TargetVerification> {
   const started = performance.now();
-  const ledger = await new LedgerService(database, systemClock, sqlLedgerStore).verify();
+  const ledger = await new LedgerService(
+    database,
+    systemClock,
+    sqlLedgerStore,
+    createSecrets(randomBytes(32).toString('hex')).keyedHash,
+  ).verify();
   const audit = await new AuditService(database, systemClock, sqlAuditStore).verify();
   const rows = await database.query<{ status: string; count: bigint }>(
     'SELECT status, count(*) AS count FROM payments GROUP BY status',

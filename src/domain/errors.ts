@@ -38,6 +38,11 @@ export const errorCatalog = Object.freeze({
     type: 'invalid_request_error',
     message: 'The request body is too large.',
   },
+  uri_too_long: {
+    status: 414,
+    type: 'invalid_request_error',
+    message: 'A path parameter of the URL is longer than the limit.',
+  },
   route_not_found: {
     status: 404,
     type: 'not_found_error',

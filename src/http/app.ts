@@ -27,8 +27,14 @@ import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
-import { httpLoggerOptions, redactedPaths, serializeReply, serializeRequest } from './logger.js';
-import { firstDuplicateKey } from './strict-json.js';
+import {
+  httpLoggerOptions,
+  redactedPaths,
+  serializeError,
+  serializeReply,
+  serializeRequest,
+} from './logger.js';
+import { strictJsonRefusal } from './strict-json.js';
 
 /**
  * Builds the application: common plugins and hooks first, then each of `deps.routes` in its own
@@ -40,7 +46,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // JSON is the only body the API reads; a page module that needs forms registers a parser in its own context.
   app.removeContentTypeParser('text/plain');
-  refuseDuplicateKeys(app);
+  refuseAmbiguousJson(app);
   app.setErrorHandler(handleError);
   addSecurityHeaders(app, deps.config);
 
@@ -99,26 +105,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 }
 
 /**
- * Fastify's JSON parser (prototype poisoning refused), then a refusal of any object key given twice: two
- * parsers that read such a body differently could be made to see two different requests (strict-json.ts).
+ * Fastify's JSON parser (prototype poisoning refused), then a refusal of any object key given twice (two
+ * parsers that read such a body differently could be made to see two different requests) and of any NUL
+ * character (no field accepts one, and PostgreSQL cannot store it); see strict-json.ts.
  */
-function refuseDuplicateKeys(app: FastifyTypebox): void {
+function refuseAmbiguousJson(app: FastifyTypebox): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     parseJson(request, text, (error, value) => {
       if (error !== null && error !== undefined) return done(error as FastifyError, undefined);
-      const duplicate = firstDuplicateKey(text);
-      if (duplicate === undefined) return done(null, value);
-      const named = /^[A-Za-z0-9_.-]{1,64}$/.test(duplicate) ? { param: duplicate } : {};
-      done(
-        new CountersignError('invalid_request', {
-          message: 'The request body gives the same key twice in one object.',
-          ...named,
-        }) as unknown as FastifyError,
-        undefined,
-      );
+      const refusal = strictJsonRefusal(text, value);
+      if (refusal === undefined) return done(null, value);
+      done(refusal as unknown as FastifyError, undefined);
     });
   });
 }
@@ -149,6 +149,11 @@ function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): Fast
     requestTimeout: effectiveLimits.requestTimeoutMs,
     keepAliveTimeout: effectiveLimits.keepAliveTimeoutMs,
     routerOptions: { maxParamLength: effectiveLimits.pathParameterLengthMax },
+    // Without this, the router answers a bad URL or an over-long path parameter with its own body, which
+    // repeats the URL: a reflection of the caller's input outside the catalog's shape.
+    // Such an answer skips the app's hooks, so it gets the security headers here.
+    frameworkErrors: (error, request, reply) =>
+      handleError(error, request, reply.headers(securityHeaders(deps.config))),
     // A prototype-poisoning body is refused, not silently cleaned: it is an attack, not a typo.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -174,7 +179,7 @@ function loggerOptions(deps: AppDependencies): Pick<FastifyServerOptions, 'logge
     {},
     {
       redact: { paths: [...redactedPaths], censor: '[redacted]' },
-      serializers: { req: serializeRequest, res: serializeReply },
+      serializers: { req: serializeRequest, res: serializeReply, err: serializeError },
     },
   );
   return { loggerInstance: child };
@@ -188,18 +193,28 @@ const strictContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
  * responses carry balances and payment states.
  */
 function addSecurityHeaders(app: FastifyTypebox, config: Config): void {
-  const https = config.publicUrl.startsWith('https:');
+  const headers = securityHeaders(config);
+  const defaults = new Set(['content-security-policy', 'cache-control']);
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    if (!reply.hasHeader('content-security-policy')) {
-      reply.header('content-security-policy', strictContentSecurityPolicy);
+    for (const [name, value] of Object.entries(headers)) {
+      if (!defaults.has(name) || !reply.hasHeader(name)) reply.header(name, value);
     }
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     return payload;
   });
+}
+
+/** The security headers of every answer (see `addSecurityHeaders`). */
+function securityHeaders(config: Config): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': strictContentSecurityPolicy,
+    'cache-control': 'no-store',
+    ...(config.publicUrl.startsWith('https:') && {
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    }),
+  };
 }
 
 /** `GET /healthz`: 200 when the database answers within the timeout, else 503 service_unavailable. */
@@ -268,6 +283,11 @@ const fastifyErrorCodes: Readonly<Record<string, { code: ErrorCode; message?: st
     code: 'invalid_request',
     message: 'The request body is empty; send a JSON object or no Content-Type.',
   },
+  FST_ERR_BAD_URL: {
+    code: 'invalid_request',
+    message: 'The URL is not valid: a path segment is not well-formed percent-encoding.',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: 'invalid_request',
     message: 'Content-Length does not match the body.',

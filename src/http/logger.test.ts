@@ -81,6 +81,65 @@ describe('HTTP logging', () => {
     },
   );
 
+  it.each(['options', 'instance'] as const)(
+    'logs a failed database query without its SQL or parameters (logger as %s)',
+    async (kind) => {
+      const { sink, lines } = memorySink();
+      const logger =
+        kind === 'instance' ? pino({ level: 'info' }, sink) : { level: 'info' as const, stream: sink };
+      // The shape of a driver's error: the statement and its bound values ride on the error object.
+      const failingRoutes: RoutePlugin = (app) => {
+        app.get('/v1/failing', async () => {
+          const error = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+            code: '22021',
+            query: 'SELECT * FROM payers WHERE id = $1 -- statement-secret',
+            params: ['params-secret'],
+            parameters: ['parameters-secret'],
+          });
+          throw error;
+        });
+      };
+      const app = await buildApp({
+        config: loadConfig({ LOG_LEVEL: 'silent' }),
+        database,
+        clock: new ManualClock(),
+        logger,
+        routes: [failingRoutes],
+      });
+      const response = await app.inject({ method: 'GET', url: '/v1/failing' });
+      await app.close();
+      expect(response.statusCode).toBe(500);
+      expect(response.json().error.code).toBe('internal_error');
+      const log = lines.join('\n');
+      expect(log).toContain('invalid byte sequence');
+      expect(log).toContain('22021');
+      for (const leaked of [
+        'statement-secret',
+        'params-secret',
+        'parameters-secret',
+        '"query"',
+        '"params"',
+      ]) {
+        expect(log).not.toContain(leaked);
+      }
+      expect(response.body).not.toContain('secret');
+    },
+  );
+
+  it('logs a database error without SQL or parameters, also when it is the cause of another error', () => {
+    const { sink, lines } = memorySink();
+    const logger = pino(httpLoggerOptions('info'), sink);
+    const cause = Object.assign(new Error('duplicate key'), {
+      query: 'INSERT q-secret',
+      params: ['p-secret'],
+    });
+    logger.error({ err: new Error('wrapped', { cause }) }, 'failed');
+    logger.error({ err: cause }, 'failed');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).toContain('duplicate key');
+    expect(lines.join('\n')).not.toMatch(/q-secret|p-secret/);
+  });
+
   it('redacts every secret field at the top level and two levels down', () => {
     const { sink, lines } = memorySink();
     const logger = pino(httpLoggerOptions('info'), sink);

@@ -1,7 +1,8 @@
 /**
  * What the HTTP layer writes to the log, and what it never writes. Requests are logged as method, path and
  * client address only: no headers, no query string (it may carry a token) and no bodies (they carry
- * passwords and codes). Redaction is a second line of defence for anything logged by hand.
+ * passwords and codes). Redaction is a second line of defence for anything logged by hand. An error is
+ * logged without the SQL and parameters a database driver attaches to it.
  */
 import pino, { type LoggerOptions } from 'pino';
 import type { LogLevel } from '../config.js';
@@ -52,6 +53,48 @@ export function serializeRequest(request: LoggedRequest): {
     : { method: request.method, url, remoteAddress };
 }
 
+/**
+ * Properties a database driver puts on its errors that repeat the statement and its bound values
+ * (`query`, `params` of PGlite; `query`, `parameters`, `args`, `types` of postgres.js). The values are
+ * the request's input (a payer id, a name, a hash), so a failed query must not carry them into the log;
+ * the SQLSTATE `code`, the message and the stack say enough to find the fault.
+ */
+export const databaseErrorFieldNames: readonly string[] = Object.freeze([
+  'query',
+  'params',
+  'parameters',
+  'args',
+  'types',
+  'queryOptions',
+]);
+
+const nestedErrorDepthMax = 8;
+
+function withoutDatabaseFields(serialized: Record<string, unknown>, depth: number): void {
+  for (const name of databaseErrorFieldNames) delete serialized[name];
+  if (depth >= nestedErrorDepthMax) return;
+  for (const value of Object.values(serialized)) {
+    const nested = Array.isArray(value) ? value : [value];
+    for (const item of nested) {
+      if (item !== null && typeof item === 'object') {
+        withoutDatabaseFields(item as Record<string, unknown>, depth + 1);
+      }
+    }
+  }
+}
+
+/**
+ * Pino's error serializer (type, message and stack with those of every cause, own properties), with the
+ * statement and parameters of a database error removed at any depth (see `databaseErrorFieldNames`).
+ */
+export function serializeError(error: unknown): unknown {
+  const serialized: unknown = pino.stdSerializers.err(error as Error);
+  if (serialized !== null && typeof serialized === 'object') {
+    withoutDatabaseFields(serialized as Record<string, unknown>, 0);
+  }
+  return serialized;
+}
+
 /** Logs the status code of a reply and nothing else (no headers: they may set cookies). */
 export function serializeReply(reply: { readonly statusCode: number }): { statusCode: number } {
   return { statusCode: reply.statusCode };
@@ -70,7 +113,7 @@ export function httpLoggerOptions(level: LogLevel, overrides: LoggerOptions = {}
       ...overrides.serializers,
       req: serializeRequest,
       res: serializeReply,
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
   };
 }

@@ -9,7 +9,7 @@ import { CountersignError } from '../domain/errors.js';
 import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
 import type { WebhookEventRecord } from '../services/merchant-stores.js';
 import type { DeliveryWithAttempts } from '../services/webhook-service.js';
-import { Amount, Currency, Uuid } from './schemas.js';
+import { Amount, Currency, displayName, Uuid } from './schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -93,11 +93,10 @@ export const PaymentRequestCreate = Type.Object(
   {
     amount: Amount,
     currency: Currency,
-    reference: Type.String({
-      minLength: 1,
-      maxLength: merchantLimits.referenceCharactersMax,
-      description: "The merchant's order number, shown to the payer",
-    }),
+    reference: displayName(
+      merchantLimits.referenceCharactersMax,
+      "The merchant's order number, shown to the payer",
+    ),
     description: Type.Optional(
       Type.String({ minLength: 1, maxLength: merchantLimits.descriptionCharactersMax }),
     ),

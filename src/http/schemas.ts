@@ -10,6 +10,32 @@ export const PartyId = Type.String({
   pattern: '^[A-Za-z0-9._@+-]{3,64}$',
   description: 'Payer identification code or payee id',
 });
+/**
+ * Text without control characters (C0 and DEL), for names and labels shown to people: a control character
+ * in a name is never meant (it is an injection into a log line, a terminal or a page), and NUL cannot be
+ * stored at all. Free text such as a description may hold line breaks; only NUL is refused there
+ * (by the JSON parser, for every field).
+ */
+export const noControlCharacterPattern = '^[^\\u0000-\\u001f\\u007f]*$';
+/** A name or label of `lengthMax` characters at most, without control characters. */
+export function displayName(lengthMax: number, description?: string) {
+  return Type.String({
+    minLength: 1,
+    maxLength: lengthMax,
+    pattern: noControlCharacterPattern,
+    ...(description !== undefined && { description }),
+  });
+}
+/**
+ * A payer id as claimed when signing in or paying with a password: any text of 1 to 64 characters without
+ * control characters, not the id pattern, so that an id no payer could have is answered exactly like an
+ * unknown one, and counted like it (docs/security.md, "No enumeration").
+ */
+export const ClaimedPayerId = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: noControlCharacterPattern,
+});
 export const Amount = Type.Integer({
   minimum: 1,
   maximum: limits.apiAmountMax,
@@ -24,7 +50,7 @@ export const DeliverTo = Type.Union([Type.Literal('first_terminal'), Type.Litera
 export const Uuid = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 });
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const IdParams = Type.Object({ id: PartyId });
 export const PaymentIdParams = Type.Object({ id: Uuid });
 export const CurrencyQuery = Type.Object({ currency: Currency }, { additionalProperties: false });
 

@@ -1,4 +1,5 @@
 // Proves the ledger's rules on both engines: holds, posts, voids, expiries, every refusal, idempotency and contention.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,10 @@ import { migrate } from '../store/migrate.js';
 import { openPglite } from '../store/pglite-database.js';
 import { newId } from './ids.js';
 import { LedgerService } from './ledger-service.js';
+import { createSecrets } from './secrets.js';
+
+// The ledger derives expiry transfer ids under a platform key; any key will do here.
+const keyedHash = createSecrets(randomBytes(32).toString('hex')).keyedHash;
 
 async function ledgerState(database: Database) {
   const accounts = await database.query('SELECT * FROM accounts ORDER BY id');
@@ -38,7 +43,7 @@ describe.each(testEngines())('ledger on %s', (engine) => {
 
   beforeEach(async () => {
     clock = new ManualClock();
-    ledger = new LedgerService(test.database, clock, sqlLedgerStore);
+    ledger = new LedgerService(test.database, clock, sqlLedgerStore, keyedHash);
     [funding, payer, payee, yen] = [newId(), newId(), newId(), newId()];
     await ledger.createAccounts([
       { id: funding, currency: 'EUR', kind: 'funding', debitsMustNotExceedCredits: false },
@@ -307,7 +312,7 @@ describe('ledger on PGlite with a data directory', () => {
       const clock = new ManualClock();
       const first = await openPglite({ dataDir: directory });
       await migrate(first);
-      const ledger = new LedgerService(first, clock, sqlLedgerStore);
+      const ledger = new LedgerService(first, clock, sqlLedgerStore, keyedHash);
       const [a, b] = [newId(), newId()];
       await ledger.createAccounts([
         { id: a, currency: 'EUR', kind: 'funding', debitsMustNotExceedCredits: false },
@@ -318,7 +323,7 @@ describe('ledger on PGlite with a data directory', () => {
       ]);
       await first.close();
       const second = await openPglite({ dataDir: directory });
-      const reopened = new LedgerService(second, clock, sqlLedgerStore);
+      const reopened = new LedgerService(second, clock, sqlLedgerStore, keyedHash);
       const [account] = await reopened.lookupAccounts([b]);
       expect(account?.creditsPosted).toBe(77n);
       expect((await reopened.verify()).ok).toBe(true);

@@ -7,7 +7,7 @@ import type { Account, TransferRequest, TransferResult } from '../domain/ledger.
 import { limits } from '../domain/limits.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { LedgerVerification } from '../store/ledger-verify.js';
-import { derivedId } from './ids.js';
+import { derivedId, type KeyedHash } from './ids.js';
 
 /** A new account. */
 export interface AccountRequest {
@@ -55,6 +55,8 @@ export class LedgerService {
     private readonly database: Database,
     private readonly clock: Clock,
     private readonly store: LedgerStore,
+    /** The platform's keyed hash, under which expiry transfer ids are derived. */
+    private readonly keyedHash: KeyedHash,
   ) {}
 
   /** Creates accounts (idempotent by id). */
@@ -85,7 +87,11 @@ export class LedgerService {
       const due = await this.store.selectDuePending(tx, nowMs, Math.min(limit, limits.sweepBatchSizeMax));
       const results = await this.store.createTransfersIn(
         tx,
-        due.map((pendingId) => ({ id: expiryTransferId(pendingId), kind: 'expire' as const, pendingId })),
+        due.map((pendingId) => ({
+          id: expiryTransferId(this.keyedHash, pendingId),
+          kind: 'expire' as const,
+          pendingId,
+        })),
         nowMs,
       );
       return results.filter((result) => result.status === 'created').length;
@@ -98,7 +104,7 @@ export class LedgerService {
   }
 }
 
-/** The id of the transfer that expires hold `pendingId`. */
-export function expiryTransferId(pendingId: string): string {
-  return derivedId('expire', pendingId);
+/** The id of the transfer that expires hold `pendingId`, under the platform's keyed hash. */
+export function expiryTransferId(keyedHash: KeyedHash, pendingId: string): string {
+  return derivedId(keyedHash, 'expire', pendingId);
 }

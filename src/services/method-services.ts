@@ -117,6 +117,6 @@ export function createMethodServices(input: {
     authentication,
     parties: new PartyService(deps),
     payments: new PaymentService(deps, batching),
-    ledger: new LedgerService(input.database, input.clock, input.stores.ledgerStore),
+    ledger: new LedgerService(input.database, input.clock, input.stores.ledgerStore, deps.secrets.keyedHash),
   };
 }

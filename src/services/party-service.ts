@@ -217,7 +217,10 @@ export class PartyService {
     assertMayAct(actor, 'deposit');
     const { database, clock, ledgerStore, partyStore, audit } = this.deps;
     assertMoney(request.amount, request.currency);
-    const id = request.idempotencyKey === undefined ? newId() : derivedId('deposit', request.idempotencyKey);
+    const id =
+      request.idempotencyKey === undefined
+        ? newId()
+        : derivedId(this.deps.secrets.keyedHash, 'deposit', request.idempotencyKey);
     return database.transaction(async (tx) => {
       if ((await partyStore.selectPayer(tx, request.payerId)) === undefined) {
         throw new CountersignError('payer_not_found', { param: 'payerId' });

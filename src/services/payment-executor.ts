@@ -40,7 +40,7 @@ import {
 import type { Database, SqlExecutor } from '../store/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';
 import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
-import { derivedId, newId } from './ids.js';
+import { derivedId, type KeyedHash, newId } from './ids.js';
 import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import { verificationCodeLabel } from './party-service.js';
@@ -181,14 +181,16 @@ interface Queued {
   throttle?: { readonly error: unknown } | 'counted';
 }
 
-/** The ledger's names as the services define them. */
-const ledgerNames: LedgerNames = {
-  payerWallet: (payerId, currency) => payerWallet(payerId, currency).id,
-  payeeAccount: (payeeId, currency) => payeeAccount(payeeId, currency).id,
-  post: (hold) => derivedId('post', hold),
-  void: (hold) => derivedId('void', hold),
-  expire: (hold) => expiryTransferId(hold),
-};
+/** The ledger's names as the services define them; transfer ids are keyed like every derived id. */
+function ledgerNamesOf(keyedHash: KeyedHash): LedgerNames {
+  return {
+    payerWallet: (payerId, currency) => payerWallet(payerId, currency).id,
+    payeeAccount: (payeeId, currency) => payeeAccount(payeeId, currency).id,
+    post: (hold) => derivedId(keyedHash, 'post', hold),
+    void: (hold) => derivedId(keyedHash, 'void', hold),
+    expire: (hold) => expiryTransferId(keyedHash, hold),
+  };
+}
 
 function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
@@ -203,6 +205,7 @@ interface IssuedCodes {
 /** The executor: submit operations; they are applied in batches through the one rulebook. */
 export class PaymentExecutor {
   private readonly batcher: CommitBatcher<Queued, PaymentResult>;
+  private readonly ledgerNames: LedgerNames;
 
   constructor(
     private readonly deps: MethodDependencies,
@@ -210,6 +213,7 @@ export class PaymentExecutor {
     private readonly observers: readonly PaymentObserver[],
     log: (error: unknown, size: number) => void,
   ) {
+    this.ledgerNames = ledgerNamesOf(deps.secrets.keyedHash);
     this.batcher = new CommitBatcher<Queued, PaymentResult>(
       deps.database,
       { runMany: (tx, queued) => this.execute(tx, queued) },
@@ -261,7 +265,7 @@ export class PaymentExecutor {
         codesMatch: (locked, approval) => this.codesMatch(locked, approval),
         throttle: (index, payerId) => this.throttle(queued[index]!, payerId, nowMs),
       },
-      ledgerNames,
+      this.ledgerNames,
     );
     const codes = await this.issueCodes(operations, decisions, material);
     const planned = await this.planTransfers(tx, operations, decisions, nowMs);
@@ -289,11 +293,13 @@ export class PaymentExecutor {
     if (command.kind !== 'create') return command;
     const { creation } = command;
     const id =
-      creation.idempotencyKey === undefined ? newId() : derivedId('payment', creation.idempotencyKey);
+      creation.idempotencyKey === undefined
+        ? newId()
+        : derivedId(this.deps.secrets.keyedHash, 'payment', creation.idempotencyKey);
     const payment = newPayment({
       ...creation,
       id,
-      holdTransferId: derivedId('hold', id),
+      holdTransferId: derivedId(this.deps.secrets.keyedHash, 'hold', id),
       paymentRequestId: creation.paymentRequestId ?? null,
       nowMs,
       codeTtlSeconds: this.deps.settings.codeTtlSeconds,

@@ -98,7 +98,9 @@ export class PaymentRequestService implements PaymentObserver {
     const { database, clock, paymentRequestStore } = this.deps;
     const request = this.checked(merchantId, creation, clock.nowMs());
     const id =
-      idempotencyKey === undefined ? newId() : derivedId('payment_request', merchantId, idempotencyKey);
+      idempotencyKey === undefined
+        ? newId()
+        : derivedId(this.deps.secrets.keyedHash, 'payment_request', merchantId, idempotencyKey);
     return database.transaction(async (tx) => {
       const outcome = await paymentRequestStore.insertRequest(tx, { ...request, id });
       if (outcome === 'inserted') return { ...request, id };

@@ -45,7 +45,10 @@ export class RefundService {
    * retry returns the first refund instead of refunding twice.
    */
   async create(merchantId: string, creation: RefundCreation, idempotencyKey?: string): Promise<Refund> {
-    const id = idempotencyKey === undefined ? newId() : derivedId('refund', merchantId, idempotencyKey);
+    const id =
+      idempotencyKey === undefined
+        ? newId()
+        : derivedId(this.deps.secrets.keyedHash, 'refund', merchantId, idempotencyKey);
     return this.deps.database.transaction((tx) => this.refundIn(tx, id, merchantId, creation));
   }
 

@@ -78,7 +78,7 @@ export function firstCodeDelivery(
     payeeName,
     expiresAtMs: payment.expiresAtMs,
   });
-  const deliveryId = derivedId('delivery', payment.id, 'second_terminal');
+  const deliveryId = derivedId(secrets.keyedHash, 'delivery', payment.id, 'second_terminal');
   return {
     id: deliveryId,
     payerId: payment.payerId,

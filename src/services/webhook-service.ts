@@ -78,7 +78,7 @@ export class WebhookService {
     nowMs: number,
   ): Promise<string> {
     const { webhookStore, merchantStore } = this.deps;
-    const id = derivedId('webhook_event', type, objectId);
+    const id = derivedId(this.deps.secrets.keyedHash, 'webhook_event', type, objectId);
     const inserted = await webhookStore.insertEvent(tx, {
       id,
       merchantId,
@@ -91,7 +91,7 @@ export class WebhookService {
     if (merchant === undefined) throw new Error(`invariant: event for unknown merchant ${merchantId}`);
     if (merchant.webhookUrl !== null) {
       await webhookStore.insertDelivery(tx, {
-        id: derivedId('webhook_delivery', id),
+        id: derivedId(this.deps.secrets.keyedHash, 'webhook_delivery', id),
         eventId: id,
         merchantId,
         url: merchant.webhookUrl,
@@ -257,7 +257,9 @@ export class WebhookService {
   ): Promise<DeliveryWithAttempts> {
     const { database, clock, webhookStore, merchantStore } = this.deps;
     const id =
-      idempotencyKey === undefined ? newId() : derivedId('webhook_replay', merchantId, idempotencyKey);
+      idempotencyKey === undefined
+        ? newId()
+        : derivedId(this.deps.secrets.keyedHash, 'webhook_replay', merchantId, idempotencyKey);
     await database.transaction(async (tx) => {
       const original = await webhookStore.selectDelivery(tx, merchantId, deliveryId);
       if (original === undefined) throw new CountersignError('webhook_delivery_not_found');

@@ -4,6 +4,8 @@
  * and no-store caching on every response, CSRF verification of every POST, and an error handler that
  * answers with an HTML page instead of the API's JSON. See `src/web/README.md`.
  */
+
+import { parse as parseQueryString } from 'node:querystring';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -67,6 +69,25 @@ export function formField(body: unknown, name: string): string | undefined {
   return value;
 }
 
+/**
+ * Parses a form body (Node's `querystring`: a repeated field becomes an array), and refuses a NUL character (`%00`) in any field name or
+ * value: no form field has a use for one, and PostgreSQL cannot store it, so it would fail a query (a 500)
+ * instead of being refused. The JSON parser of the API refuses it the same way (`src/http/strict-json.ts`).
+ */
+export function parseFormWithoutNul(text: string): Record<string, unknown> {
+  const fields = parseQueryString(text) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(fields)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (
+      name.includes('\u0000') ||
+      values.some((item) => typeof item === 'string' && item.includes('\u0000'))
+    ) {
+      throw new CountersignError('invalid_request', { message: 'A form field holds a NUL character.' });
+    }
+  }
+  return fields;
+}
+
 const fastifyCodes: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -103,7 +124,7 @@ export async function registerPageContext(
 ): Promise<PageContext> {
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
-    await app.register(fastifyFormbody, { bodyLimit: pageFormBytesMax });
+    await app.register(fastifyFormbody, { bodyLimit: pageFormBytesMax, parser: parseFormWithoutNul });
   }
   const policy = pageContentSecurityPolicy(options.policy);
   const csrf = new CsrfGuard(options.secrets, options.area, options.sessionBinding);

@@ -260,6 +260,8 @@ const payeeRejections: Rejection[] = [
     ['a name of spaces only', { name: '   ' }, 'name'],
     ['a name of 201 characters', { name: 'n'.repeat(201) }, 'name'],
     ['a name that is an object', { name: { first: 'New' } }, 'name'],
+    ['a name with a NUL byte', { name: 'New\u0000Shop' }, 'name'],
+    ['a name with a control character', { name: 'New\u001bShop' }, 'name'],
     ['an extra field', { kind: 'merchant' }, 'kind'],
     ['an id already taken', { id: 'shop' }, 'id', 'payee_exists'],
   ]),
@@ -336,6 +338,13 @@ const balanceRejections: Rejection[] = [
         param: 'id',
       },
       {
+        name: `GET ${kind} balance: an id with a NUL byte`,
+        request: get(`${known}%00/balance?currency=EUR`),
+        status: 400,
+        code: 'invalid_request',
+        param: 'id',
+      },
+      {
         name: `GET ${kind} balance: an id that does not exist`,
         request: get('nobody-here/balance?currency=EUR'),
         status: 404,
@@ -371,6 +380,9 @@ const sessionRejections: Rejection[] = [
       ['a password of 129 characters', { password: 'p'.repeat(129) }, 'password'],
       ['an empty password', { password: '' }, 'password'],
       ['an extra field', { remember: true }, 'remember'],
+      ['a payer id with a NUL byte', { payerId: 'bob\u0000' }, 'payerId'],
+      ['a payer id with a control character', { payerId: 'bob\u0007' }, 'payerId'],
+      ['a password with a NUL byte', { password: 'correct horse\u0000' }, 'password'],
     ],
   ),
   {
@@ -412,7 +424,24 @@ const paymentRejections: Rejection[] = [
     ['no password', { password: undefined }, 'password'],
     ['no payer id', { payerId: undefined }, 'payerId'],
     ['neither payer id nor password', { payerId: undefined, password: undefined }, 'payerId'],
+    ['a payer id with a NUL byte', { payerId: 'alice\u0000' }, 'payerId'],
+    ['a payer id with a control character', { payerId: 'alice\n' }, 'payerId'],
+    ['a password with a NUL byte', { password: 'correct horse\u0000' }, 'password'],
   ]),
+  {
+    name: 'POST /v1/payments: a NUL byte in the name of a field',
+    request: (f) => jsonRequest('POST', '/v1/payments', { ...payment(f.alice), 'memo\u0000': 'x' }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'POST /v1/payments: a NUL byte in a nested value',
+    request: (f) =>
+      jsonRequest('POST', '/v1/payments', { ...payment(f.alice), extra: [{ note: 'a\u0000' }] }),
+    status: 400,
+    code: 'invalid_request',
+    param: 'extra[0].note',
+  },
   {
     name: 'POST /v1/payments: a session and a password at once',
     request: (f) =>

@@ -2,7 +2,8 @@
 // and audit verifiers run through the CLI. Each broken rule is one line of the returned violations.
 import path from 'node:path';
 import { accountId } from '../../src/services/accounts.js';
-import { derivedId } from '../../src/services/ids.js';
+import { derivedId, type KeyedHash } from '../../src/services/ids.js';
+import { createSecrets } from '../../src/services/secrets.js';
 import type { Database } from '../../src/store/database.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { openPostgres } from '../../src/store/postgres-database.js';
@@ -50,7 +51,7 @@ export async function checkBank(
   const facts: Record<string, number | string> = {};
   const database = await openChecked(engine, env);
   try {
-    await checkDeposits(database, history, violations, facts);
+    await checkDeposits(database, history, createSecrets(env['MASTER_KEY']!).keyedHash, violations, facts);
     await checkConservation(database, violations);
     await checkPayments(database, history, violations, facts);
     const [open] = await database.query<{ n: bigint }>(
@@ -75,6 +76,7 @@ export async function checkBank(
 async function checkDeposits(
   database: Database,
   history: BankHistory,
+  keyedHash: KeyedHash,
   violations: string[],
   facts: Record<string, number | string>,
 ): Promise<void> {
@@ -92,7 +94,7 @@ async function checkDeposits(
   const asked = new Set<string>();
   let acked = 0;
   for (const record of history.deposits.values()) {
-    const id = derivedId('deposit', `operator:${record.key}`);
+    const id = derivedId(keyedHash, 'deposit', `operator:${record.key}`);
     asked.add(id);
     if (record.acked) acked += 1;
     const row = ledger.get(id);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { hexToBytes } from '../../src/domain/hex.js';
 import { computeOcra } from '../../src/domain/ocra.js';
-import { derivedId } from '../../src/services/ids.js';
+import { derivedId, type KeyedHash } from '../../src/services/ids.js';
+import { createSecrets } from '../../src/services/secrets.js';
 import { type BankHistory, checkBank, type PaymentRecord } from './bank-checks.js';
 import { type Answer, type ClientStatistics, newStatistics, send } from './bank-client.js';
 import { PrivatePostgres } from './private-postgres.js';
@@ -135,7 +136,10 @@ async function runAgainst(
   const count = (name: string) => {
     operations[name] = (operations[name] ?? 0) + 1;
   };
-  const setup = await setUp(server, options, random, statistics, history);
+  // The server derives payment ids under the keyed-hash key it stored at its first start, which is
+  // derived from its master key; the checks need the same ids.
+  const keyedHash = createSecrets(env['MASTER_KEY']!).keyedHash;
+  const setup = { ...(await setUp(server, options, random, statistics, history)), keyedHash };
   const startedAt = Date.now();
   const stopAt = startedAt + options.durationMs;
   const faults: Record<FaultKind, number> = { kill: 0, pause: 0, terminate: 0, postgres_crash: 0 };
@@ -165,6 +169,8 @@ async function runAgainst(
 interface BankSetup {
   readonly payers: readonly BankPayer[];
   readonly payeeIds: readonly string[];
+  /** The server's keyed hash, under which it derives ids. */
+  readonly keyedHash: KeyedHash;
 }
 
 async function setUp(
@@ -173,7 +179,7 @@ async function setUp(
   random: SeededRandom,
   statistics: ClientStatistics,
   history: BankHistory,
-): Promise<BankSetup> {
+): Promise<Omit<BankSetup, 'keyedHash'>> {
   const call = (requestPath: string, body: unknown, key: string) =>
     send(
       () => server.url,
@@ -261,7 +267,8 @@ async function runClient(
       if (answer.kind === 'answered' && answer.status === 201) record.acked = true;
       continue;
     }
-    await payment(key, payer, currency, random.pick(setup.payeeIds), random, request, history, count);
+    const payeeId = random.pick(setup.payeeIds);
+    await payment(key, payer, currency, payeeId, random, request, history, count, setup.keyedHash);
   }
 }
 
@@ -276,12 +283,13 @@ async function payment(
   request: Requester,
   history: BankHistory,
   count: (name: string) => void,
+  keyedHash: KeyedHash,
 ): Promise<void> {
   count('payment');
   const amount = random.integer(1, 800);
   const record: PaymentRecord = {
     key,
-    id: derivedId('payment', `payer:${payer.id}:${key}`),
+    id: derivedId(keyedHash, 'payment', `payer:${payer.id}:${key}`),
     payerId: payer.id,
     amount,
     currency,

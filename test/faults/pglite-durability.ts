@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { derivedId } from '../../src/services/ids.js';
+import { createSecrets } from '../../src/services/secrets.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { SeededRandom } from './random.js';
 import { freePort, runCli, ServerProcess, sleep } from './server-process.js';
@@ -24,6 +25,8 @@ const env = {
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_MINUTE: '10000000',
 };
+// The server derives ids under the keyed-hash key it stores at its first start, derived from MASTER_KEY.
+const keyedHash = createSecrets(env.MASTER_KEY).keyedHash;
 const server = new ServerProcess(await freePort(), env, path.join(dataDir, 'server.log'));
 
 async function post(url: string, body: unknown, key: string): Promise<number> {
@@ -82,7 +85,7 @@ try {
     );
     await database.close();
     const present = new Set(rows.map((row) => row.id));
-    const idOf = (key: string) => derivedId('deposit', `operator:${key}`);
+    const idOf = (key: string) => derivedId(keyedHash, 'deposit', `operator:${key}`);
     const missing = acked.filter((key) => !present.has(idOf(key))).length;
     const extra = sent.filter((key) => !acked.includes(key) && present.has(idOf(key))).length;
     acknowledged += acked.length;

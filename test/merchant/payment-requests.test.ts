@@ -76,6 +76,10 @@ describe.each(testEngines())('payment requests on %s', (engine) => {
       [{ ...base, returnUrl: 'javascript:alert(1)' }, 'returnUrl'],
       [{ ...base, expiresInSeconds: 59 }, 'expiresInSeconds'],
       [{ ...base, payerId: 'someone' }, 'payerId'],
+      // PostgreSQL cannot store a NUL byte in text; it must be refused before any query, not fail one.
+      [{ ...base, reference: 'order-x\u0000' }, 'reference'],
+      [{ ...base, reference: 'order\u001bx' }, 'reference'],
+      [{ ...base, description: 'Two\u0000coffees' }, 'description'],
     ];
     for (const [body, param] of cases) {
       const response = await merchantCall(platform.app, shop, 'POST', '/v1/payment-requests', body);

@@ -72,6 +72,34 @@ describe.each(testEngines())('HTTP hardening on %s', (engine: EngineName) => {
     expect(await platform.test.database.query(`SELECT id FROM payees WHERE id = 'twice-payee'`)).toEqual([]);
   });
 
+  it.each([
+    [
+      'a path parameter over the length limit',
+      `/v1/payers/${'a'.repeat(httpLimits.pathParameterLengthMax)}echoed-marker/balance?currency=EUR`,
+      414,
+      'uri_too_long',
+      'echoed-marker',
+    ],
+    ['malformed percent-encoding', '/v1/payments/%E0%A4%A', 400, 'invalid_request', '%E0%A4%A'],
+  ] as const)(
+    'answers %s in the catalog shape, without echoing the URL',
+    async (_what, url, status, code, sent) => {
+      const answer = await platform.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${platform.operatorToken}` },
+      });
+      expect(answer.statusCode).toBe(status);
+      expect(answer.headers['content-type']).toMatch(/^application\/json/);
+      expect(answer.json()).toEqual({
+        error: { type: 'invalid_request_error', code, message: expect.any(String) },
+      });
+      expect(answer.body).not.toContain(sent);
+      expect(answer.body).not.toContain('/v1/pay');
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    },
+  );
+
   it('bounds how long a request, an idle connection and a kept-alive socket may take', () => {
     const server = platform.app.server;
     expect(server.requestTimeout).toBe(httpLimits.requestTimeoutMs);

@@ -8,6 +8,7 @@ import { call, createFundedPayer, createPayee, type TestPayer } from '../support
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 import { createTestOperator, nextOperatorCode } from '../support/operators.js';
+import { changedTables, snapshotTables } from '../support/snapshot.js';
 
 /** A cookie jar and form helper for one simulated browser. */
 class Browser {
@@ -269,6 +270,24 @@ describe.each(testEngines())('page security on %s', (engine) => {
       payload: 'id=sneaky&name=Sneaky',
     });
     expect(formToApi.statusCode).toBe(415);
+  });
+
+  it('refuses a NUL character in any form field with 400 before the page reads it, changing nothing', async () => {
+    const browser = new Browser(platform.app);
+    const token = await browser.tokenOf('/signin');
+    const before = await snapshotTables(platform.test.database);
+    const forms: Record<string, string>[] = [
+      { _csrf: token, payerId: 'alice\u0000', password: alice.password },
+      { _csrf: token, payerId: alice.id, password: `${alice.password}\u0000` },
+      { _csrf: token, payerId: alice.id, password: alice.password, 'note\u0000': 'x' },
+    ];
+    for (const form of forms) {
+      const response = await browser.post('/signin', form);
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toContain('text/html');
+      expect(response.headers['set-cookie'] ?? '').not.toContain(cookieNames.payerSession);
+    }
+    expect(changedTables(before, await snapshotTables(platform.test.database))).toEqual([]);
   });
 
   it('refuses an oversized form body with an HTML page, and treats an overlong field as missing', async () => {

@@ -9,7 +9,7 @@ import { tokenActor } from '../../domain/operator.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { apiKeyJson, EmptyBody, emptyBodyAsObject } from '../merchant-json.js';
 import { requireOperator } from '../operator-auth.js';
-import { PartyId, Uuid } from '../schemas.js';
+import { displayName, PartyId, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
@@ -37,7 +37,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
           body: Type.Object(
             {
               id: PartyId,
-              name: Type.String({ minLength: 1, maxLength: 200 }),
+              name: displayName(200),
               webhookUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
             },
             { additionalProperties: false },

@@ -7,7 +7,15 @@ import { Type } from '@sinclair/typebox';
 import { tokenActor } from '../../domain/operator.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
-import { Amount, Currency, CurrencyQuery, IdParams, PartyId, VerificationCode } from '../schemas.js';
+import {
+  Amount,
+  Currency,
+  CurrencyQuery,
+  displayName,
+  IdParams,
+  PartyId,
+  VerificationCode,
+} from '../schemas.js';
 import type { MethodServices } from '../services.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
@@ -48,10 +56,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           tags: ['operator'],
           summary: 'Create a payee',
           security: operatorSecurity,
-          body: Type.Object(
-            { id: PartyId, name: Type.String({ minLength: 1, maxLength: 200 }) },
-            { additionalProperties: false },
-          ),
+          body: Type.Object({ id: PartyId, name: displayName(200) }, { additionalProperties: false }),
         },
       },
       async (request, reply) =>

@@ -6,6 +6,7 @@
  * twice (an array) is refused by the schema.
  */
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { noControlCharacterPattern } from '../schemas.js';
 
 /** The OpenAPI tag of each page area. */
 export type PageTag = 'payer pages' | 'operator pages' | 'terminal pages' | 'checkout pages';
@@ -46,7 +47,10 @@ export function pageSchema(options: PageSchemaOptions): {
       : {
           params: Type.Object(
             Object.fromEntries(
-              options.params.map((name) => [name, Type.String({ minLength: 1, maxLength: 200 })]),
+              options.params.map((name) => [
+                name,
+                Type.String({ minLength: 1, maxLength: 200, pattern: noControlCharacterPattern }),
+              ]),
             ),
           ),
         }),

@@ -13,6 +13,7 @@ import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import { authenticatePayer, sessionPayer } from '../payer-auth.js';
 import {
   Amount,
+  ClaimedPayerId,
   Currency,
   DeliverTo,
   FirstCode,
@@ -122,10 +123,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         schema: {
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
-          body: Type.Object(
-            { payerId: Type.String({ minLength: 1, maxLength: 64 }), password: Password },
-            { additionalProperties: false },
-          ),
+          body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
         },
       },
       async (request, reply) => {
@@ -149,7 +147,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary: 'Create a payment: hold the amount and issue the first code',
           body: Type.Object(
             {
-              payerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              payerId: Type.Optional(ClaimedPayerId),
               password: Type.Optional(Password),
               payeeId: Type.Optional(PartyId),
               amount: Type.Optional(Amount),
@@ -223,7 +221,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           body: Type.Optional(
             Type.Object(
               {
-                payerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+                payerId: Type.Optional(ClaimedPayerId),
                 password: Type.Optional(Password),
               },
               { additionalProperties: false, nullable: true },

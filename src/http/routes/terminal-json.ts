@@ -2,15 +2,15 @@
  * How terminals, enrollments, challenges and deliveries look in the API: request schemas and the mapping
  * from service results to JSON (times as ISO 8601, amounts as integer minor units).
  */
-import { Type } from '@sinclair/typebox';
 import type { SecondTerminalMessage } from '../../services/delivery-message.js';
 import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery-service.js';
 import type { DeliveryAttemptRecord } from '../../services/delivery-store.js';
 import type { EnrollmentView, IssuedEnrollment } from '../../services/terminal-enrollment-service.js';
 import type { TerminalView } from '../../services/terminal-service.js';
+import { displayName } from '../schemas.js';
 
 /** A terminal's label: what the payer calls the device. */
-export const TerminalLabel = Type.String({ minLength: 1, maxLength: 64 });
+export const TerminalLabel = displayName(64);
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

@@ -4,17 +4,16 @@
  * as the terminal service verifies it.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { CountersignError } from '../../domain/errors.js';
 import type { SignedTerminalRequest } from '../../services/terminal-request-verifier.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { firstDuplicateKey } from '../strict-json.js';
+import { strictJsonRefusal } from '../strict-json.js';
 
 const rawBodies = new WeakMap<FastifyRequest, string>();
 
 /**
  * Replaces the JSON parser of this encapsulated context with one that records the body text and otherwise
  * reads bodies exactly as the application's parser does: Fastify's parser with prototype poisoning
- * refused, then a refusal of any key given twice (see `app.ts` and `strict-json.ts`).
+ * refused, then a refusal of any key given twice or any NUL character (see `app.ts` and `strict-json.ts`).
  */
 export function keepRawJsonBodies(app: FastifyTypebox): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -23,15 +22,8 @@ export function keepRawJsonBodies(app: FastifyTypebox): void {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     parseJson(request, text, (error, value) => {
       if (error !== null && error !== undefined) return done(error as FastifyError, undefined);
-      const duplicate = firstDuplicateKey(text);
-      if (duplicate !== undefined) {
-        const named = /^[A-Za-z0-9_.-]{1,64}$/.test(duplicate) ? { param: duplicate } : {};
-        const refusal = new CountersignError('invalid_request', {
-          message: 'The request body gives the same key twice in one object.',
-          ...named,
-        });
-        return done(refusal as unknown as FastifyError, undefined);
-      }
+      const refusal = strictJsonRefusal(text, value);
+      if (refusal !== undefined) return done(refusal as unknown as FastifyError, undefined);
       rawBodies.set(request, text);
       done(null, value);
     });
