@@ -14,7 +14,7 @@ import { cookieAttributes, cookieNames } from '../../web/cookies.js';
 import type { CsrfGuard } from '../../web/csrf.js';
 import { pathWithQuery, trustedHtml } from '../../web/html.js';
 import type { Banner } from '../../web/layout.js';
-import { errorPageMessage, formErrorMessage } from '../../web/messages.js';
+import { formErrorMessage } from '../../web/messages.js';
 import { auditBody, outboxBody } from '../../web/operator/audit-views.js';
 import { dashboardBody } from '../../web/operator/dashboard-view.js';
 import {
