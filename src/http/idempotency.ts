@@ -26,6 +26,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The validated `Idempotency-Key` of a POST, or undefined when none was sent. */
     idempotencyKey: string | undefined;
+    /**
+     * Whose key space the key lives in, set by a route's authentication preHandler once it knows (e.g.
+     * `payer:<id>` after a password check); undefined: the Authorization header's, else anonymous.
+     */
+    idempotencyPrincipal: string | undefined;
   }
 }
 
@@ -39,7 +44,8 @@ export interface IdempotencyOptions {
 
 /** A claimed or claimable key of one request, and how far its handling got. */
 interface KeyState {
-  readonly scope: string;
+  /** Set when the key is claimed, after authentication: see `idempotencyPrincipal`. */
+  scope: string;
   readonly key: string;
   readonly requestHash: string;
   phase: 'captured' | 'started' | 'replayed' | 'finished';
@@ -55,13 +61,20 @@ function sha256Hex(text: string): string {
 }
 
 /**
- * Whose key space a request's key lives in: the SHA-256 of its Authorization header when it has one (so no
- * credential is stored in clear), else `anonymous:` and the route, so that two callers never share a key.
+ * Whose key space a request's key lives in: the principal its authentication named (a payer who gave a
+ * password in the body), else the SHA-256 of its Authorization header (so no credential is stored in
+ * clear), else `anonymous:` with the method and path (a payment's own approve path, say). A request
+ * authenticated in its body is scoped only after the check: otherwise anyone could claim a payer's next
+ * key first, with a wrong password, and make the payer's own request answer 422.
  */
 export function idempotencyScope(request: FastifyRequest): string {
+  if (request.idempotencyPrincipal !== undefined)
+    return `principal:${sha256Hex(request.idempotencyPrincipal)}`;
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && authorization !== '') return `sha256:${sha256Hex(authorization)}`;
-  return `anonymous:${request.routeOptions.url ?? request.url}`;
+  const path = request.url.split('?', 1)[0] ?? request.url;
+  // Hashed: a path may be longer than the column holds.
+  return `anonymous:${sha256Hex(`${request.method} ${path}`)}`;
 }
 
 /**
@@ -115,6 +128,7 @@ function isPost(route: RouteOptions): boolean {
 export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOptions): void {
   const states = new WeakMap<FastifyRequest, KeyState>();
   app.decorateRequest('idempotencyKey', undefined);
+  app.decorateRequest('idempotencyPrincipal', undefined);
 
   // Runs before validation, which may fill in defaults: the hash covers the body exactly as sent.
   const capture: preValidationHookHandler = async (request) => {
@@ -122,7 +136,7 @@ export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOpt
     if (key === undefined) return;
     request.idempotencyKey = key;
     const state: KeyState = {
-      scope: idempotencyScope(request),
+      scope: '',
       key,
       requestHash: idempotencyRequestHash(request),
       phase: 'captured',
@@ -133,6 +147,7 @@ export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOpt
   const claim: preHandlerHookHandler = async (request, reply) => {
     const state = states.get(request);
     if (state === undefined) return;
+    state.scope = idempotencyScope(request);
     const nowMs = options.clock.nowMs();
     const result = await options.store.begin(
       state.scope,

@@ -2,7 +2,7 @@
  * How a payer proves who they are on a request: a session bearer token, or the payer id and password in
  * the body. Exactly one of the two; both or neither is a client error.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
 import type { AuthenticationService } from '../services/authentication-service.js';
 import { bearerToken } from './operator-auth.js';
@@ -46,4 +46,44 @@ export async function sessionPayer(
   const token = bearerToken(request);
   if (token === undefined) return undefined;
   return (await authentication.authenticateSession(token)).payerId;
+}
+
+/** Payer ids authenticated by `payerAuthentication`, per request. */
+const authenticatedPayers = new WeakMap<FastifyRequest, string>();
+
+/**
+ * A route preHandler that authenticates the payer (session or body credentials) before the idempotency
+ * key is claimed, and scopes the key to that payer: a key is claimed only by a request that proved who
+ * it is, so nobody can take a payer's key first.
+ */
+export function payerAuthentication(authentication: AuthenticationService): preHandlerAsyncHookHandler {
+  return async (request) => {
+    const body = (request.body ?? {}) as BodyCredentials;
+    const payerId = await authenticatePayer(request, body, authentication);
+    authenticatedPayers.set(request, payerId);
+    request.idempotencyPrincipal = `payer:${payerId}`;
+  };
+}
+
+/**
+ * A payer id given with a password, checked by `passwordAuthentication` (sign-in), which opens no
+ * session itself: the handler does, once the key is claimed.
+ */
+export function passwordAuthentication(authentication: AuthenticationService): preHandlerAsyncHookHandler {
+  return async (request) => {
+    const body = (request.body ?? {}) as BodyCredentials;
+    if (body.payerId === undefined || body.password === undefined) {
+      throw new CountersignError('invalid_request', { message: 'payerId and password are required.' });
+    }
+    const payerId = await authentication.verifyPassword(body.payerId, body.password);
+    authenticatedPayers.set(request, payerId);
+    request.idempotencyPrincipal = `payer:${payerId}`;
+  };
+}
+
+/** The payer a route's authentication preHandler authenticated; a route without one is a bug. */
+export function authenticatedPayer(request: FastifyRequest): string {
+  const payerId = authenticatedPayers.get(request);
+  if (payerId === undefined) throw new Error('invariant: the route has no payer authentication preHandler');
+  return payerId;
 }

@@ -208,6 +208,14 @@ export class AuthenticationService {
   /** Verifies the password and opens a session; the token is returned once and stored only as a hash. */
   async createSession(payerId: string, password: string): Promise<CreatedSession> {
     await this.verifyPassword(payerId, password);
+    return this.openSession(payerId);
+  }
+
+  /**
+   * Opens a session for a payer whose password `verifyPassword` has just accepted (the API checks it before
+   * claiming the idempotency key, then opens the session).
+   */
+  async openSession(payerId: string): Promise<CreatedSession> {
     const token = sessionTokenPrefix + randomBytes(32).toString('base64url');
     const nowMs = this.deps.clock.nowMs();
     await this.deps.database.transaction(async (tx) => {

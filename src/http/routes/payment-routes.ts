@@ -10,7 +10,12 @@ import { CountersignError } from '../../domain/errors.js';
 import type { Approval } from '../../services/payment-service.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
-import { authenticatePayer, sessionPayer } from '../payer-auth.js';
+import {
+  authenticatedPayer,
+  passwordAuthentication,
+  payerAuthentication,
+  sessionPayer,
+} from '../payer-auth.js';
 import {
   Amount,
   ClaimedPayerId,
@@ -120,6 +125,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
     app.post(
       '/v1/sessions',
       {
+        preHandler: passwordAuthentication(services.authentication),
         schema: {
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
@@ -127,10 +133,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request, reply) => {
-        const session = await services.authentication.createSession(
-          request.body.payerId,
-          request.body.password,
-        );
+        const session = await services.authentication.openSession(authenticatedPayer(request));
         return reply.code(201).send({
           token: session.token,
           payerId: session.payerId,
@@ -142,6 +145,13 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
     app.post(
       '/v1/payments',
       {
+        // The target is checked before the password, so that a malformed request counts no attempt.
+        preHandler: [
+          async (request) => {
+            paymentTargetOf(request.body as Parameters<typeof paymentTargetOf>[0]);
+          },
+          payerAuthentication(services.authentication),
+        ],
         schema: {
           tags: ['payer'],
           summary: 'Create a payment: hold the amount and issue the first code',
@@ -166,7 +176,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
       },
       async (request, reply) => {
         const target = paymentTargetOf(request.body);
-        const payerId = await authenticatePayer(request, request.body, services.authentication);
+        const payerId = authenticatedPayer(request);
         const idempotency =
           request.idempotencyKey === undefined
             ? {}
@@ -212,6 +222,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
     app.post(
       '/v1/payments/:id/cancel',
       {
+        preHandler: payerAuthentication(services.authentication),
         schema: {
           tags: ['payer'],
           summary: 'Cancel an open payment and release its hold',
@@ -230,7 +241,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request) => {
-        const payerId = await authenticatePayer(request, request.body ?? {}, services.authentication);
+        const payerId = authenticatedPayer(request);
         return paymentJson(await services.payments.cancel(request.params.id, payerId));
       },
     );
