@@ -108,6 +108,33 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
     expect(result.stdout).toBe('');
   });
 
+  it('creates an operator with a one-time set-up code, lists it, and refuses a bad role before opening anything', async () => {
+    const created = await cli('operator', 'create', 'ada', '--role', 'admin');
+    expect(created.code, describeResult(created)).toBe(0);
+    const operator = JSON.parse(created.stdout) as Record<string, string>;
+    expect(operator).toMatchObject({ name: 'ada', role: 'admin' });
+    expect(operator['setupCode']).toMatch(/^cs_setup_[A-Za-z0-9_-]{32}$/);
+    expect(operator['setupUrl']).toMatch(/\/operator\/setup$/);
+    expect(created.stderr).toContain('shown only now');
+    const badRole = await cli('operator', 'create', 'bea', '--role', 'root');
+    expect(badRole.code).toBe(2);
+    expect(badRole.stderr).toContain('Expected one of viewer, support, admin');
+    const taken = await cli('operator', 'create', 'ada', '--role', 'viewer');
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain('operator_exists');
+    const listed = await cli('operator', 'list');
+    expect(listed.code, describeResult(listed)).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toEqual([
+      expect.objectContaining({ name: 'ada', role: 'admin', active: false, createdBy: 'cli' }),
+    ]);
+    // The set-up code is shown once: it is nowhere in the listing.
+    expect(listed.stdout).not.toContain(operator['setupCode']);
+  });
+
   it('leaves the ledger as it was after the refused deposits', async () => {
     const database = await openPglite({ dataDir: path.join(dataDir, 'pglite') });
     try {
@@ -182,7 +209,7 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
     const root = await cli('--help');
     expect(root.code, describeResult(root)).toBe(0);
     const topLevel = commandsIn(root.stdout);
-    for (const expected of ['serve', 'payer', 'payee', 'deposit', 'ledger', 'audit', 'ocra']) {
+    for (const expected of ['serve', 'payer', 'payee', 'deposit', 'ledger', 'audit', 'ocra', 'operator']) {
       expect(topLevel).toContain(expected);
     }
     const helps = await inBatches(topLevel, 4, async (name) => ({ name, result: await cli(name, '--help') }));

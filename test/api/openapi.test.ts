@@ -32,6 +32,7 @@ const bodylessPosts = new Set([
   'POST /v1/terminal/payments/{id}/decline',
   'POST /v1/terminal/revoke',
   'POST /v1/deliveries/{id}/retry',
+  'POST /v1/operators/{name}/end-sessions',
 ]);
 
 /**

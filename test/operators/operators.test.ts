@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '../../src/domain/limits.js';
 import { type Actor, cliActor, tokenActor } from '../../src/domain/operator.js';
 import { base32Decode, totpAt, totpStep } from '../../src/domain/totp.js';
+import { call } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
+import { createTestOperator, nextOperatorCode } from '../support/operators.js';
 
 const password = 'correct horse battery';
 
@@ -196,5 +198,71 @@ describe.each(testEngines())('operators on %s', (engine) => {
     const created = entries.filter((entry) => entry.event === 'operator_created');
     expect(created.map((entry) => entry.detail['actor'])).toContain('cli');
     expect(created.map((entry) => entry.detail['actor'])).toContain('token');
+  });
+});
+
+describe.each(testEngines())('operator accounts over the API on %s', (engine) => {
+  let platform: TestPlatform;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform(engine);
+  });
+  afterAll(async () => {
+    await platform.dispose();
+  });
+
+  const create = (body: object, token: string | null = platform.operatorToken) =>
+    call(platform.app, 'POST', '/v1/operators', body, token === null ? {} : { token });
+
+  it('creates an operator with the operator token, showing the set-up code once', async () => {
+    const created = await create({ name: 'ada', role: 'support' });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ object: 'operator', name: 'ada', role: 'support' });
+    expect(created.json().setupCode).toMatch(/^cs_setup_/);
+    const listed = await call(platform.app, 'GET', '/v1/operators', undefined, {
+      token: platform.operatorToken,
+    });
+    expect(listed.json().data).toEqual([
+      expect.objectContaining({
+        name: 'ada',
+        role: 'support',
+        active: false,
+        createdBy: 'token',
+        openSessions: 0,
+      }),
+    ]);
+    expect(listed.body).not.toContain(created.json().setupCode);
+  });
+
+  it('refuses a missing token, a bad name or role and a taken name, and creates nothing', async () => {
+    expect((await create({ name: 'bea', role: 'admin' }, null)).statusCode).toBe(401);
+    expect((await create({ name: 'Bea', role: 'admin' })).json().error.code).toBe('invalid_request');
+    expect((await create({ name: 'bea\u0000', role: 'admin' })).json().error.code).toBe('invalid_request');
+    expect((await create({ name: 'bea', role: 'root' })).json().error.code).toBe('invalid_request');
+    expect((await create({ name: 'ada', role: 'admin' })).json().error.code).toBe('operator_exists');
+    const listed = await call(platform.app, 'GET', '/v1/operators', undefined, {
+      token: platform.operatorToken,
+    });
+    expect(listed.json().data.map((operator: { name: string }) => operator.name)).toEqual(['ada']);
+  });
+
+  it('ends an operator’s sessions', async () => {
+    const operator = await createTestOperator(platform.services.operators, platform.clock, 'cid', 'viewer');
+    const token = await platform.services.operators.signIn(
+      operator.name,
+      operator.password,
+      await nextOperatorCode(operator, platform.clock),
+    );
+    const ended = await call(platform.app, 'POST', '/v1/operators/cid/end-sessions', undefined, {
+      token: platform.operatorToken,
+    });
+    expect(ended.json()).toEqual({ name: 'cid', ended: 1 });
+    await expect(platform.services.operators.authenticate(token)).rejects.toMatchObject({
+      code: 'authentication_required',
+    });
+    const unknown = await call(platform.app, 'POST', '/v1/operators/nobody/end-sessions', undefined, {
+      token: platform.operatorToken,
+    });
+    expect(unknown.json().error.code).toBe('operator_not_found');
   });
 });

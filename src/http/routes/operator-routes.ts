@@ -1,10 +1,10 @@
 /**
- * Operator endpoints: payers, payees, deposits, balances, unlocking. Every route requires the operator's
- * bearer token.
+ * Operator endpoints: payers, payees, deposits, balances, unlocking, and operator accounts (so that
+ * automation can create them while the server runs). Every route requires the operator's bearer token.
  */
 
 import { Type } from '@sinclair/typebox';
-import { tokenActor } from '../../domain/operator.js';
+import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
 import {
@@ -24,6 +24,74 @@ const operatorSecurity = [{ operatorToken: [] }];
 export function operatorRoutes(services: MethodServices): RoutePlugin {
   return (app) => {
     app.addHook('preHandler', requireOperator(services.operatorTokenHash));
+
+    const OperatorName = Type.String({ pattern: operatorNamePattern.source, maxLength: 64 });
+    app.post(
+      '/v1/operators',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Create an operator account: its one-time set-up code is shown once',
+          security: operatorSecurity,
+          body: Type.Object(
+            { name: OperatorName, role: Type.Union(operatorRoles.map((role) => Type.Literal(role))) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const created = await services.operators.create(request.body, tokenActor);
+        return reply.code(201).send({
+          object: 'operator',
+          id: created.id,
+          name: created.name,
+          role: created.role,
+          setupCode: created.setupCode,
+          setupExpiresAt: new Date(created.setupExpiresAtMs).toISOString(),
+        });
+      },
+    );
+
+    app.get(
+      '/v1/operators',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'Operator accounts with their roles and open console sessions',
+          security: operatorSecurity,
+        },
+      },
+      async () => ({
+        object: 'list',
+        data: (await services.operators.list(tokenActor)).map((operator) => ({
+          object: 'operator',
+          id: operator.id,
+          name: operator.name,
+          role: operator.role,
+          active: operator.active,
+          openSessions: operator.openSessions,
+          createdBy: operator.createdBy,
+          createdAt: new Date(operator.createdAtMs).toISOString(),
+        })),
+        hasMore: false,
+      }),
+    );
+
+    app.post(
+      '/v1/operators/:name/end-sessions',
+      {
+        schema: {
+          tags: ['operator'],
+          summary: 'End every console session of an operator at once',
+          security: operatorSecurity,
+          params: Type.Object({ name: OperatorName }),
+        },
+      },
+      async (request) => ({
+        name: request.params.name,
+        ended: await services.operators.endSessions(request.params.name, tokenActor),
+      }),
+    );
 
     app.post(
       '/v1/payers',
