@@ -3,6 +3,7 @@
  * requests, stops background work and closes the database.
  */
 import type { Command } from 'commander';
+import { cliActor } from '../../domain/operator.js';
 import { configOrExit, restrictNewFilesToUser } from '../platform-command.js';
 
 /** Registers `serve`. */
@@ -26,6 +27,13 @@ export function registerServeCommand(program: Command): void {
         // Printed once, at the first start; afterwards it is only in DATA_DIR/operator.token (mode 0600).
         process.stdout.write(
           `Operator token (shown once, stored in ${config.dataDir}): ${server.platform.operatorToken.token}\n`,
+        );
+      }
+      if ((await server.platform.services.operators.list(cliActor)).length === 0) {
+        // The console has no token sign-in: without an account nobody can use it.
+        process.stdout.write(
+          'No operator account yet: create one with POST /v1/operators (operator token) while the server runs, ' +
+            'or `npx countersign operator create <name> --role admin` while it is stopped; then open /operator/setup.\n',
         );
       }
       let closing = false;
