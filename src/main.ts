@@ -3,24 +3,44 @@
  * the services and the app, starts the background jobs and listens; `close` drains requests, stops the
  * jobs and closes the database, in that order.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Config } from './config.js';
+import { type BackupManifest, BackupRefused, checkBackup, parseBackup } from './domain/backup.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
 import { hashOperatorToken } from './http/operator-auth.js';
 import { platformRoutes } from './http/routes/index.js';
 import type { HttpServices } from './http/services.js';
+import { AuditService } from './services/audit-service.js';
 import { BackgroundJobs } from './services/background-jobs.js';
-import { loadOrCreateMasterKey, loadOrCreateOperatorToken } from './services/key-files.js';
+import { BackupService } from './services/backup-service.js';
+import {
+  installMasterKey,
+  loadOrCreateMasterKey,
+  loadOrCreateOperatorToken,
+  operatorTokenFileName,
+  readMasterKey,
+} from './services/key-files.js';
 import { prepareDummyPasswordHash } from './services/passwords.js';
 import { openPlatformSecrets } from './services/platform-keys.js';
 import { createPlatformServices, type PlatformServices } from './services/platform-services.js';
+import { masterKeyId, parseMasterKeyHex } from './services/secrets.js';
+import { sqlAuditStore } from './store/audit-repository.js';
+import { sqlBackupStore } from './store/backup-repository.js';
+import { DataDirectoryInUseError } from './store/data-directory-lock.js';
 import type { Database } from './store/database.js';
-import { migrate } from './store/migrate.js';
+import { sqlLedgerStore } from './store/ledger-repository.js';
+import { migrate, readMigrations } from './store/migrate.js';
 import { openDatabase } from './store/open-database.js';
+import { openPglite } from './store/pglite-database.js';
 import { preparePrivateDataDirectory } from './store/private-data-directory.js';
 import { sqlPlatformStores } from './store/stores.js';
 
@@ -133,4 +153,153 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
       await platform.close();
     },
   };
+}
+
+const gunzipAsync = promisify(gunzip);
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A backup file and where it came from. */
+export interface BackupFile {
+  readonly file: Buffer;
+  readonly manifest: BackupManifest;
+  readonly via: 'server' | 'directory';
+}
+
+/**
+ * A backup of the embedded database of `config`: from the data directory itself when no process holds it,
+ * else from the running server (`POST /v1/backups` at `serverUrl`, default PUBLIC_URL, with the operator
+ * token). Every file is checked as a restore would check it before it is returned. A string is a failure
+ * to report.
+ */
+export async function takeBackup(config: Config, serverUrl?: string): Promise<BackupFile | string> {
+  const known = (await readMigrations()).map((migration) => migration.name);
+  let database: Database;
+  try {
+    await preparePrivateDataDirectory(config.dataDir);
+    database = await openDatabase({ ...config, databaseUrl: undefined });
+  } catch (error) {
+    if (!(error instanceof DataDirectoryInUseError)) throw error;
+    return backupFromServer(config, serverUrl ?? config.publicUrl, known);
+  }
+  try {
+    const masterKeyHex = config.masterKeyHex ?? (await readMasterKey(config.dataDir));
+    if (masterKeyHex === undefined)
+      return `no master key in ${config.dataDir}: this is not a platform's data directory`;
+    const backups = new BackupService({
+      database,
+      clock: systemClock,
+      store: sqlBackupStore,
+      audit: new AuditService(database, systemClock, sqlAuditStore),
+      masterKeyId: masterKeyId(parseMasterKeyHex(masterKeyHex)),
+    });
+    const taken = await backups.create(cliActor);
+    checkBackup(parseBackup(taken.file), known, sha256Hex);
+    return { ...taken, via: 'directory' };
+  } finally {
+    await database.close();
+  }
+}
+
+async function backupFromServer(
+  config: Config,
+  serverUrl: string,
+  known: readonly string[],
+): Promise<BackupFile | string> {
+  const token =
+    config.operatorToken ??
+    (await readFile(path.join(config.dataDir, operatorTokenFileName), 'utf8').then(
+      (text) => text.trim(),
+      () => undefined,
+    ));
+  if (token === undefined)
+    return 'the data directory is in use and no operator token is at hand (OPERATOR_TOKEN)';
+  const url = new URL('/v1/backups', serverUrl);
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(
+    (error: unknown) => error as Error,
+  );
+  if (response instanceof Error) {
+    return `the data directory is in use, and the server at ${url.origin} cannot be reached (${response.message}); pass --url`;
+  }
+  if (response.status !== 201)
+    return `the server at ${url.origin} answered ${response.status}: ${await response.text()}`;
+  const file = Buffer.from(await response.arrayBuffer());
+  try {
+    const parsed = parseBackup(file);
+    checkBackup(parsed, known, sha256Hex);
+    return { file, manifest: parsed.manifest, via: 'server' };
+  } catch (error) {
+    if (error instanceof BackupRefused) return `the server's backup does not check: ${error.message}`;
+    throw error;
+  }
+}
+
+/** What a restore did. */
+export interface RestoredBackup {
+  readonly dataDir: string;
+  readonly schemaVersion: string;
+  readonly migrationsApplied: readonly string[];
+  readonly ledgerVerified: boolean;
+  readonly auditVerified: boolean;
+  readonly auditEntries: number;
+  readonly masterKeyId: string;
+  readonly masterKeyInstalled: boolean;
+}
+
+/**
+ * Restores a backup file into `dataDir` (which must be empty or absent: the caller checks): checks the file
+ * and, when given, that `masterKeyHex` is the key its sealed values need, before writing anything; then
+ * loads the image, applies newer migrations, and verifies the ledger and the audit chain. Throws
+ * `BackupRefused` for a file or key it will not use.
+ */
+export async function restoreBackup(
+  file: Uint8Array,
+  dataDir: string,
+  masterKeyHex?: string,
+): Promise<RestoredBackup> {
+  const backup = parseBackup(file);
+  checkBackup(
+    backup,
+    (await readMigrations()).map((migration) => migration.name),
+    sha256Hex,
+  );
+  if (masterKeyHex !== undefined) {
+    const id = (() => {
+      try {
+        return masterKeyId(parseMasterKeyHex(masterKeyHex));
+      } catch {
+        throw new BackupRefused('the master key file does not hold a master key (64 hex digits)');
+      }
+    })();
+    if (id !== backup.manifest.masterKeyId) {
+      throw new BackupRefused(
+        `the master key is not the one the backup needs (id ${backup.manifest.masterKeyId})`,
+      );
+    }
+  }
+  const image = await gunzipAsync(backup.payload);
+  await preparePrivateDataDirectory(dataDir);
+  const loaded = await openPglite({
+    dataDir: path.join(dataDir, 'pglite'),
+    loadDataDir: new Blob([new Uint8Array(image)]),
+  });
+  await loaded.close();
+  const database = await openDatabase({ dataDir, databaseUrl: undefined, databasePoolSize: 1 });
+  try {
+    const migrationsApplied = await migrate(database);
+    const ledger = await sqlLedgerStore.verifyLedgerIn(database);
+    const audit = await new AuditService(database, systemClock, sqlAuditStore).verify();
+    if (masterKeyHex !== undefined) await installMasterKey(dataDir, masterKeyHex);
+    return {
+      dataDir,
+      schemaVersion: backup.manifest.schemaVersion,
+      migrationsApplied,
+      ledgerVerified: ledger.ok,
+      auditVerified: audit.ok,
+      auditEntries: audit.entries,
+      masterKeyId: backup.manifest.masterKeyId,
+      masterKeyInstalled: masterKeyHex !== undefined,
+    };
+  } finally {
+    await database.close();
+  }
 }

@@ -65,6 +65,7 @@ function recording(inner: Database) {
       return inner.query(sql, params);
     },
     script: (sql) => inner.script(sql),
+    snapshot: () => inner.snapshot(),
     transaction: (work, options) =>
       inner.transaction((tx) => {
         transactions += 1;

@@ -3,6 +3,7 @@
  * The `countersign` command line: `serve`, operator set-up commands, verifiers, and the OCRA calculator.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerOcraCommand } from './commands/ocra.js';
 import { registerOperatorCommands } from './commands/operators.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerPartyCommands(program);
   registerOperatorCommands(program);
+  registerBackupCommands(program);
   registerVerifyCommands(program);
   registerOcraCommand(program);
   registerKeysCommands(program);

@@ -241,6 +241,11 @@ export const errorCatalog = Object.freeze({
     type: 'authentication_error',
     message: 'This operator is locked after too many failed sign-ins.',
   },
+  backup_unavailable: {
+    status: 409,
+    type: 'conflict_error',
+    message: 'The platform runs on PostgreSQL: back it up with PostgreSQL’s own tools.',
+  },
   internal_error: {
     status: 500,
     type: 'api_error',

@@ -26,6 +26,7 @@ export const operatorActions = Object.freeze({
   deposit: 'admin',
   manage_merchant: 'admin',
   manage_operator: 'admin',
+  take_backup: 'admin',
 } as const satisfies Record<string, OperatorRole>);
 
 /** An action an operator may be allowed. */
@@ -98,5 +99,7 @@ declare module './audit.js' {
     operator_session_created: true;
     /** An admin ended an operator's sessions. */
     operator_sessions_ended: true;
+    /** A backup of the embedded database was taken (detail: its size, schema and the actor). */
+    backup_created: true;
   }
 }

@@ -22,6 +22,7 @@ function stubDatabase(answer: () => Promise<Row[]> = async () => [{ one: 1 }]): 
     engine: 'pglite',
     ...executor,
     transaction: async (work) => work(executor),
+    snapshot: () => Promise.reject(new Error('no storage here')),
     close: async () => {},
   };
 }

@@ -16,6 +16,7 @@ const database: Database = {
   query: async () => [],
   script: async () => {},
   transaction: async (work) => work({ query: async () => [], script: async () => {} }),
+  snapshot: () => Promise.reject(new Error('no storage here')),
   close: async () => {},
 };
 

@@ -120,6 +120,27 @@ export async function loadOrCreateMasterKey(dataDir: string, fromEnvironmentHex?
   return value.toLowerCase();
 }
 
+/** The master key of `<dataDir>/master.key`, or undefined when there is none (nothing is created). */
+export async function readMasterKey(dataDir: string): Promise<string | undefined> {
+  return (await readSecretFile(path.join(dataDir, masterKeyFileName), masterKeyPattern))?.toLowerCase();
+}
+
+/**
+ * Puts `masterKeyHex` into `<dataDir>/master.key` (a restore brings the key the backup needs); refuses to
+ * replace a different key already there.
+ */
+export async function installMasterKey(dataDir: string, masterKeyHex: string): Promise<void> {
+  if (!masterKeyPattern.test(masterKeyHex)) throw new Error('a master key is 64 hex digits (32 bytes)');
+  const { value } = await readOrCreateSecretFile(
+    path.join(dataDir, masterKeyFileName),
+    masterKeyPattern,
+    () => masterKeyHex.toLowerCase(),
+  );
+  if (value.toLowerCase() !== masterKeyHex.toLowerCase()) {
+    throw new Error(`${path.join(dataDir, masterKeyFileName)} already holds another master key`);
+  }
+}
+
 /**
  * The operator token: `fromEnvironment` when given (at least 32 printable characters), else the content
  * of `<dataDir>/operator.token`, created on first use as `cs_op_` and 256 random bits in base64url.

@@ -5,6 +5,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { Database } from '../store/database.js';
 import type { BackgroundJob } from './background-jobs.js';
+import { BackupService, type BackupStore } from './backup-service.js';
 import { coalescedIdempotencyStore, type IdempotencyBatchStore } from './coalesced-stores.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { idempotencyPurgeBatchSizeMax } from './idempotency.js';
@@ -42,6 +43,7 @@ export interface PlatformStores extends MethodStores, MerchantStores, TerminalSt
   readonly sealedValueStore: SealedValueStore;
   readonly platformKeyStore: PlatformKeyStore;
   readonly operatorStore: OperatorStore;
+  readonly backupStore: BackupStore;
   /** Claims and completions of idempotency keys many at a time (group commit; absent: one at a time). */
   readonly idempotencyBatchStore?: IdempotencyBatchStore;
 }
@@ -69,6 +71,8 @@ export interface PlatformServices extends MethodServiceSet, MerchantServiceSet, 
   readonly overview: OverviewService;
   /** Operators' accounts, sign-in and console sessions. */
   readonly operators: OperatorService;
+  /** Online backups of the embedded database. */
+  readonly backups: BackupService;
   /** Re-encrypts sealed values under the current master key (`countersign keys rotate`). */
   readonly keyRotation: MasterKeyRotation;
 }
@@ -147,6 +151,13 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
     jobs,
     overview,
     operators: new OperatorService({ ...method.deps, operatorStore: input.stores.operatorStore }),
+    backups: new BackupService({
+      database: input.database,
+      clock: input.clock,
+      store: input.stores.backupStore,
+      audit: method.deps.audit,
+      masterKeyId: masterKeyId(parseMasterKeyHex(input.masterKeyHex)),
+    }),
     keyRotation,
   };
 }

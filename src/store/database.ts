@@ -29,6 +29,11 @@ export interface Database extends SqlExecutor {
    * effects outside the transaction.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * A consistent image of the whole embedded database (a tar of PGlite's data directory), taken while no
+   * statement runs; the embedded engine only: PostgreSQL is backed up with its own tools.
+   */
+  snapshot(): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 

@@ -72,6 +72,7 @@ function releasingOnClose(database: Database, release: () => Promise<void>): Dat
     query: <T extends Row = Row>(sql: string, params?: readonly unknown[]) => database.query<T>(sql, params),
     transaction: (work, options) => database.transaction(work, options),
     script: (sql) => database.script(sql),
+    snapshot: () => database.snapshot(),
     close: async () => {
       try {
         await database.close();

@@ -87,6 +87,11 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  /** Not here: a PostgreSQL server is backed up with pg_basebackup or pg_dump (docs/operations.md). */
+  async snapshot(): Promise<Uint8Array> {
+    throw new Error('a PostgreSQL database is backed up with its own tools, not by the platform');
+  }
+
   async close(): Promise<void> {
     await (this.sql as unknown as postgres.Sql).end({ timeout: 5 });
   }

@@ -4,6 +4,7 @@
 import type { MethodStores } from '../services/method-services.js';
 import type { PlatformStores } from '../services/platform-services.js';
 import { sqlAuditStore } from './audit-repository.js';
+import { sqlBackupStore } from './backup-repository.js';
 import type { Database } from './database.js';
 import { sqlDeliveryStore } from './delivery-repository.js';
 import { sqlIdempotencyBatchStore } from './idempotency-batch-repository.js';
@@ -39,6 +40,7 @@ export function sqlPlatformStores(database: Database): PlatformStores {
     sealedValueStore: sqlSealedValueStore,
     platformKeyStore: sqlPlatformKeyStore,
     operatorStore: sqlOperatorStore,
+    backupStore: sqlBackupStore,
     terminalStore: sqlTerminalStore,
     deliveryStore: sqlDeliveryStore,
   };

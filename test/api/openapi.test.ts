@@ -33,6 +33,7 @@ const bodylessPosts = new Set([
   'POST /v1/terminal/revoke',
   'POST /v1/deliveries/{id}/retry',
   'POST /v1/operators/{name}/end-sessions',
+  'POST /v1/backups',
 ]);
 
 /**

@@ -25,6 +25,29 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
   return (app) => {
     app.addHook('preHandler', requireOperator(services.operatorTokenHash));
 
+    app.post(
+      '/v1/backups',
+      {
+        schema: {
+          tags: ['operator'],
+          summary:
+            'A consistent backup of the embedded database (never the master key), as a file: a manifest line, then the data',
+          security: operatorSecurity,
+        },
+      },
+      async (_request, reply) => {
+        const taken = await services.backups.create(tokenActor);
+        return reply
+          .code(201)
+          .type('application/octet-stream')
+          .header(
+            'content-disposition',
+            `attachment; filename="countersign-${taken.manifest.createdAt.replace(/[:.]/g, '-')}.backup"`,
+          )
+          .send(taken.file);
+      },
+    );
+
     const OperatorName = Type.String({ pattern: operatorNamePattern.source, maxLength: 64 });
     app.post(
       '/v1/operators',
