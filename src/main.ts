@@ -4,7 +4,7 @@
  * jobs and closes the database, in that order.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -35,7 +35,7 @@ import { createPlatformServices, type PlatformServices } from './services/platfo
 import { masterKeyId, parseMasterKeyHex } from './services/secrets.js';
 import { sqlAuditStore } from './store/audit-repository.js';
 import { sqlBackupStore } from './store/backup-repository.js';
-import { DataDirectoryInUseError } from './store/data-directory-lock.js';
+import { DataDirectoryInUseError, dataDirectoryLockFileName } from './store/data-directory-lock.js';
 import type { Database } from './store/database.js';
 import { sqlLedgerStore } from './store/ledger-repository.js';
 import { migrate, readMigrations } from './store/migrate.js';
@@ -283,6 +283,9 @@ export async function restoreBackup(
     loadDataDir: new Blob([new Uint8Array(image)]),
   });
   await loaded.close();
+  // The image holds the lock file of the process it was taken from, which may still be running elsewhere:
+  // it names that process, not this directory's.
+  await rm(path.join(dataDir, 'pglite', dataDirectoryLockFileName), { force: true });
   const database = await openDatabase({ dataDir, databaseUrl: undefined, databasePoolSize: 1 });
   try {
     const migrationsApplied = await migrate(database);
