@@ -1,5 +1,5 @@
 // Proves the countersign command line end to end as separate processes over the embedded database: set-up commands, verifiers that catch a tampered ledger or audit log, clear exit codes and messages for bad input, --help everywhere, and the data directory lock that keeps a second process off a database in use.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -135,6 +135,75 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
     expect(listed.stdout).not.toContain(operator['setupCode']);
   });
 
+  it('backs up a stopped platform, restores it into an empty directory, and refuses what it must not restore', async () => {
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'countersign-restore-'));
+    try {
+      const file = path.join(scratch, 'stopped.backup');
+      const backup = await cli('backup', '--output', file);
+      expect(backup.code, describeResult(backup)).toBe(0);
+      expect(JSON.parse(backup.stdout)).toMatchObject({ via: 'directory', formatVersion: 1 });
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect((await cli('backup', '--output', file)).stderr).toContain('exists');
+      const postgres = await runCli(['backup', '--output', path.join(scratch, 'pg.backup')], {
+        ...env,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      });
+      expect(postgres.code).toBe(2);
+      expect(postgres.stderr).toContain('pg_dump');
+
+      const original = await readFile(file);
+      const newline = original.indexOf(0x0a);
+      const damaged = Buffer.from(original);
+      damaged[newline + 100] = damaged[newline + 100]! ^ 0xff;
+      const manifest = JSON.parse(original.subarray(0, newline).toString('utf8')) as Record<string, unknown>;
+      const newer = Buffer.concat([
+        Buffer.from(`${JSON.stringify({ ...manifest, schemaVersion: '9999_future.sql' })}\n`),
+        original.subarray(newline + 1),
+      ]);
+      const otherKey = path.join(scratch, 'other.key');
+      await writeFile(otherKey, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+      const refusals: [string, string[], string][] = [
+        ['damaged', ['--input', path.join(scratch, 'damaged.backup')], 'checksum'],
+        ['newer', ['--input', path.join(scratch, 'newer.backup')], 'newer than this version'],
+        ['wrong key', ['--input', file, '--master-key', otherKey], 'not the one the backup needs'],
+      ];
+      await writeFile(path.join(scratch, 'damaged.backup'), damaged);
+      await writeFile(path.join(scratch, 'newer.backup'), newer);
+      for (const [name, args, message] of refusals) {
+        const target = path.join(scratch, `target-${name.replace(' ', '-')}`);
+        const refused = await runCli(['restore', ...args, '--data-dir', target], {});
+        expect(refused.code, `${name}: ${describeResult(refused)}`).toBe(2);
+        expect(refused.stderr, name).toContain(message);
+        // Refused before anything was written: the target was not even created.
+        await expect(stat(target), name).rejects.toThrow();
+      }
+      const occupied = path.join(scratch, 'occupied');
+      await mkdir(occupied, { mode: 0o700 });
+      await writeFile(path.join(occupied, 'keep.txt'), 'mine');
+      const nonEmpty = await runCli(['restore', '--input', file, '--data-dir', occupied], {});
+      expect(nonEmpty.code).toBe(2);
+      expect(nonEmpty.stderr).toContain('not empty');
+      expect(await readdir(occupied)).toEqual(['keep.txt']);
+
+      const target = path.join(scratch, 'restored');
+      const restored = await runCli(
+        ['restore', '--input', file, '--data-dir', target, '--master-key', path.join(dataDir, 'master.key')],
+        {},
+      );
+      expect(restored.code, describeResult(restored)).toBe(0);
+      expect(JSON.parse(restored.stdout)).toMatchObject({ ledgerVerified: true, auditVerified: true });
+      const verified = await runCli(['ledger', 'verify'], { DATA_DIR: target });
+      expect(verified.code, describeResult(verified)).toBe(0);
+      const payees = await runCli(['payee', 'create', '--id', 'shop', '--name', 'Again'], {
+        DATA_DIR: target,
+      });
+      // The restored directory holds what the original held: the payee exists there too.
+      expect(payees.stderr).toContain('payee_exists');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
   it('leaves the ledger as it was after the refused deposits', async () => {
     const database = await openPglite({ dataDir: path.join(dataDir, 'pglite') });
     try {
@@ -209,7 +278,18 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
     const root = await cli('--help');
     expect(root.code, describeResult(root)).toBe(0);
     const topLevel = commandsIn(root.stdout);
-    for (const expected of ['serve', 'payer', 'payee', 'deposit', 'ledger', 'audit', 'ocra', 'operator']) {
+    for (const expected of [
+      'serve',
+      'payer',
+      'payee',
+      'deposit',
+      'ledger',
+      'audit',
+      'ocra',
+      'operator',
+      'backup',
+      'restore',
+    ]) {
       expect(topLevel).toContain(expected);
     }
     const helps = await inBatches(topLevel, 4, async (name) => ({ name, result: await cli(name, '--help') }));

@@ -13,7 +13,7 @@
  * after checking it is the key the backup's sealed values need.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { BackupRefused } from '../../domain/backup.js';
@@ -117,7 +117,6 @@ export function registerBackupCommands(program: Command): void {
         options.masterKey === undefined ? undefined : (await readFile(options.masterKey, 'utf8')).trim();
       const { restoreBackup } = await import('../../main.js');
       try {
-        await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
         const restored = await restoreBackup(file, options.dataDir, masterKeyHex);
         process.stdout.write(`${JSON.stringify(restored)}\n`);
         if (!restored.ledgerVerified || !restored.auditVerified) {
