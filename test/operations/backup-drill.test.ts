@@ -108,7 +108,10 @@ async function payWhile<T>(server: ServerProcess, payer: Payer, during: () => Pr
   let stop = false;
   let amount = 100;
   const worker = async () => {
-    while (!stop) acknowledged.push(await pay(server, payer, (amount += 1)));
+    while (!stop) {
+      amount += 1;
+      acknowledged.push(await pay(server, payer, amount));
+    }
   };
   let failure: unknown;
   const workers = [worker(), worker()].map((running) =>
@@ -117,13 +120,15 @@ async function payWhile<T>(server: ServerProcess, payer: Payer, during: () => Pr
       stop = true;
     }),
   );
+  let result: T;
   try {
-    return { result: await during(), acknowledged };
+    result = await during();
   } finally {
     stop = true;
     await Promise.all(workers);
-    if (failure !== undefined) throw failure;
   }
+  if (failure !== undefined) throw failure;
+  return { result, acknowledged };
 }
 
 /** What the restored platform must show. */
