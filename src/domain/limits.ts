@@ -96,4 +96,8 @@ export const limits = Object.freeze({
   /** Bounds of an operator's password (longer than a payer's: operators hold every payer's fate). */
   operatorPasswordLengthMin: 12,
   operatorPasswordLengthMax: 128,
+  /** The longest date range one export of the books covers, in days (a year, leap or not). */
+  exportRangeDaysMax: 366,
+  /** Rows an export reads from the database per page; the file is streamed, a page at a time. */
+  exportPageRowsMax: 1000,
 });

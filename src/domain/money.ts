@@ -192,3 +192,11 @@ export function formatMoney(amount: bigint, currency: string): string {
   const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
   return `${negative ? '-' : ''}${whole}${fraction} ${currency}`;
 }
+
+/**
+ * Minor units as a plain decimal with the currency's exponent, without the code: 12345n EUR → "123.45",
+ * 5n JPY → "5", -5n BHD → "-0.005". For exports, where the currency is a column of its own.
+ */
+export function formatDecimal(amount: bigint, currency: string): string {
+  return formatMoney(amount, currency).slice(0, -(currency.length + 1));
+}

@@ -22,6 +22,7 @@ export const operatorActions = Object.freeze({
   block_payer: 'support',
   revoke_terminal: 'support',
   replay_delivery: 'support',
+  export_books: 'support',
   create_party: 'admin',
   deposit: 'admin',
   manage_merchant: 'admin',

@@ -7,6 +7,7 @@ import type { Database } from '../store/database.js';
 import type { BackgroundJob } from './background-jobs.js';
 import { BackupService, type BackupStore } from './backup-service.js';
 import { coalescedIdempotencyStore, type IdempotencyBatchStore } from './coalesced-stores.js';
+import { ExportService, type ExportStore } from './export-service.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { idempotencyPurgeBatchSizeMax } from './idempotency.js';
 import { MasterKeyRotation, type SealedValueStore } from './key-rotation.js';
@@ -40,6 +41,7 @@ import {
 export interface PlatformStores extends MethodStores, MerchantStores, TerminalStores {
   readonly idempotencyStore: IdempotencyStore;
   readonly overviewStore: OverviewStore;
+  readonly exportStore: ExportStore;
   readonly sealedValueStore: SealedValueStore;
   readonly platformKeyStore: PlatformKeyStore;
   readonly operatorStore: OperatorStore;
@@ -69,6 +71,8 @@ export interface PlatformServices extends MethodServiceSet, MerchantServiceSet, 
   readonly jobs: readonly BackgroundJob[];
   /** Read-only views for the web pages. */
   readonly overview: OverviewService;
+  /** Exports for the books, streamed a page at a time. */
+  readonly exports: ExportService;
   /** Operators' accounts, sign-in and console sessions. */
   readonly operators: OperatorService;
   /** Online backups of the embedded database. */
@@ -150,6 +154,7 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
     idempotencyStore,
     jobs,
     overview,
+    exports: new ExportService(input.database, input.stores.exportStore),
     operators: new OperatorService({ ...method.deps, operatorStore: input.stores.operatorStore }),
     backups: new BackupService({
       database: input.database,

@@ -7,6 +7,7 @@ import { sqlAuditStore } from './audit-repository.js';
 import { sqlBackupStore } from './backup-repository.js';
 import type { Database } from './database.js';
 import { sqlDeliveryStore } from './delivery-repository.js';
+import { sqlExportStore } from './export-repository.js';
 import { sqlIdempotencyBatchStore } from './idempotency-batch-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
 import { sqlLedgerStore } from './ledger-repository.js';
@@ -37,6 +38,7 @@ export function sqlPlatformStores(database: Database): PlatformStores {
     idempotencyStore: new IdempotencyRepository(database),
     idempotencyBatchStore: sqlIdempotencyBatchStore,
     overviewStore: sqlOverviewStore,
+    exportStore: sqlExportStore,
     sealedValueStore: sqlSealedValueStore,
     platformKeyStore: sqlPlatformKeyStore,
     operatorStore: sqlOperatorStore,
