@@ -56,10 +56,10 @@ export class ExportService {
   }
 
   /**
-   * The file as text chunks: the header (CSV), then one chunk per page. The actor's right is checked before
-   * the first byte, so a refused export writes nothing.
+   * The file as text chunks: the header (CSV), then one chunk per page. The actor's right is checked here,
+   * before the first byte is produced, so a refused export writes nothing.
    */
-  async *file(
+  file(
     actor: Actor,
     kind: ExportKind,
     format: ExportFormat,
@@ -67,6 +67,15 @@ export class ExportService {
     pageRowsMax: number = limits.exportPageRowsMax,
   ): AsyncGenerator<string> {
     assertMayAct(actor, 'export_books');
+    return this.chunks(kind, format, range, pageRowsMax);
+  }
+
+  private async *chunks(
+    kind: ExportKind,
+    format: ExportFormat,
+    range: ExportRange,
+    pageRowsMax: number,
+  ): AsyncGenerator<string> {
     if (format === 'csv') yield csvHeader(kind);
     const line = format === 'csv' ? csvLine : jsonLine;
     let chunk = '';

@@ -1,6 +1,6 @@
 /**
  * The pages of an export in SQL: one keyset page over (created_at_ms, id) within [from, to), served by the
- * `*_created` indexes (migration 0012). The range and the cursor are parameters, never spliced in.
+ * `*_created` indexes (0006 for transfers and payments, 0012 for refunds). The range and the cursor are parameters, never spliced in.
  */
 import type { ExportKind, ExportRange, ExportRecord } from '../domain/export-format.js';
 import type { ExportCursor, ExportStore } from '../services/export-service.js';

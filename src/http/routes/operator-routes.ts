@@ -3,7 +3,14 @@
  * automation can create them while the server runs). Every route requires the operator's bearer token.
  */
 
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import {
+  exportContentType,
+  exportFileName,
+  exportKinds,
+  parseExportRequest,
+} from '../../domain/export-format.js';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
@@ -45,6 +52,37 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
             `attachment; filename="countersign-${taken.manifest.createdAt.replace(/[:.]/g, '-')}.backup"`,
           )
           .send(taken.file);
+      },
+    );
+
+    app.get(
+      '/v1/exports/:kind',
+      {
+        schema: {
+          tags: ['operator'],
+          summary:
+            'Exports for the books: every transfer, payment or refund created in [from, to), streamed as CSV or JSON Lines',
+          security: operatorSecurity,
+          params: Type.Object({ kind: Type.String({ maxLength: 32, examples: [...exportKinds] }) }),
+          querystring: Type.Object(
+            {
+              from: Type.String({ maxLength: 32, description: 'UTC date or instant, inclusive' }),
+              to: Type.String({ maxLength: 32, description: 'UTC date or instant, exclusive' }),
+              format: Type.String({ maxLength: 8, default: 'csv' }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        // Everything is checked before the first byte: a bad request answers an error, never half a file.
+        const { kind, format, range } = parseExportRequest({ kind: request.params.kind, ...request.query });
+        const chunks = services.exports.file(tokenActor, kind, format, range);
+        return reply
+          .type(exportContentType(format))
+          .header('content-disposition', `attachment; filename="${exportFileName(kind, format, range)}"`)
+          .header('cache-control', 'no-store')
+          .send(Readable.from(chunks));
       },
     );
 
