@@ -204,6 +204,40 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
     }
   });
 
+  it('exports the books to a file and to standard output, and refuses bad flags before opening anything', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const output = path.join(dataDir, 'transfers.csv');
+    const written = await cli('export', 'transfers', '--from', today, '--to', tomorrow, '--output', output);
+    expect(written.code, describeResult(written)).toBe(0);
+    const lines = (await readFile(output, 'utf8')).split('\r\n');
+    expect(lines[0]).toBe(
+      'id,created_at,kind,debit_account_id,credit_account_id,amount_minor,amount,currency,pending_id,reference',
+    );
+    expect(lines.slice(1, -1).some((line) => line.includes(',single,'))).toBe(true);
+    const again = await cli('export', 'transfers', '--from', today, '--to', tomorrow, '--output', output);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('exists');
+
+    const streamed = await cli('export', 'payments', '--from', today, '--to', tomorrow, '--format', 'jsonl');
+    expect(streamed.code, describeResult(streamed)).toBe(0);
+    expect(streamed.stdout).toBe('');
+
+    const nowhere = path.join(dataDir, 'never-created');
+    for (const [args, reason] of [
+      [['accounts', '--from', today, '--to', tomorrow], /invalid_request: kind/],
+      [['transfers', '--from', tomorrow, '--to', today], /invalid_request: to must be after from/],
+      [['transfers', '--from', today, '--to', tomorrow, '--format', 'xlsx'], /invalid_request: format/],
+      [['transfers', '--from', '2020-01-01', '--to', tomorrow], /at most 366 days/],
+    ] as const) {
+      const refused = await runCli(['export', ...args], { DATA_DIR: nowhere });
+      expect(refused.code, describeResult(refused)).toBe(2);
+      expect(refused.stderr).toMatch(reason);
+      expect(refused.stdout).toBe('');
+    }
+    await expect(stat(nowhere)).rejects.toThrow();
+  });
+
   it('leaves the ledger as it was after the refused deposits', async () => {
     const database = await openPglite({ dataDir: path.join(dataDir, 'pglite') });
     try {

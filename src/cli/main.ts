@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerOcraCommand } from './commands/ocra.js';
 import { registerOperatorCommands } from './commands/operators.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerOperatorCommands(program);
   registerBackupCommands(program);
   registerVerifyCommands(program);
+  registerExportCommand(program);
   registerOcraCommand(program);
   registerKeysCommands(program);
   registerTerminalCommands(program);
