@@ -2,7 +2,9 @@
  * The console's ledger: accounts and transfers with filters (keyset pages), and "verify ledger", which
  * runs every invariant check and shows each result with the totals per currency.
  */
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
+import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
 import type { AccountFilter, TransferFilter } from '../../services/overview-service.js';
 import { pathWithQuery } from '../../web/html.js';
@@ -105,6 +107,35 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
           : pathWithQuery(operatorPaths.transfers, { ...query, after: cursorParam(page.next) });
       const frame = kit.frame(request, reply, session, operatorPaths.transfers);
       return sendPage(reply, operatorPage(frame, 'Transfers', transfersBody(filter, page.items, nextHref)));
+    },
+  );
+
+  app.get(
+    operatorPaths.exports,
+    {
+      schema: pageSchema({
+        tag: 'operator pages',
+        summary: 'Exports for the books, downloaded with the console session',
+        query: ['kind', 'from', 'to', 'format'],
+      }),
+    },
+    async (request, reply) => {
+      const session = await kit.session(request, reply);
+      const query = queryOf(request);
+      const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : '');
+      const { kind, format, range } = parseExportRequest({
+        kind: text('kind'),
+        format: text('format') || 'csv',
+        from: text('from'),
+        to: text('to'),
+      });
+      // The role is checked by the service before the first byte: a viewer gets an error, never a file.
+      const chunks = services.exports.file(session.actor, kind, format, range);
+      return reply
+        .type(exportContentType(format))
+        .header('content-disposition', `attachment; filename="${exportFileName(kind, format, range)}"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(chunks));
     },
   );
 

@@ -2,6 +2,7 @@
  * The console's ledger: accounts and transfers with filters, and the verification of every invariant with
  * totals per currency.
  */
+import { exportFormats, exportKinds } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
 import type { AccountFilter, TransferFilter } from '../../services/overview-service.js';
 import type { LedgerVerification } from '../../store/ledger-verify.js';
@@ -16,6 +17,11 @@ export const transferKinds: readonly Transfer['kind'][] = ['single', 'pending', 
 
 function options(values: readonly string[], selected: string | undefined): SafeHtml {
   return html`<option value="">any</option>${values.map((value) => html`<option value="${value}"${value === selected ? html` selected` : ''}>${value}</option>`)}`;
+}
+
+/** A select's options without "any": an export is always of one kind, in one format. */
+function choices(values: readonly string[], selected: string): SafeHtml {
+  return html`${values.map((value) => html`<option value="${value}"${value === selected ? html` selected` : ''}>${value}</option>`)}`;
 }
 
 function accountLink(id: string): SafeHtml {
@@ -81,7 +87,23 @@ ${
 <thead><tr><th scope="col">Time</th><th scope="col">Transfer</th><th scope="col">Kind</th><th scope="col">Debit</th><th scope="col">Credit</th><th scope="col" class="amount">Amount</th><th scope="col">Resolves</th><th scope="col">Reference</th></tr></thead>
 <tbody>${rows}</tbody></table>`
 }
-${nextHref === undefined ? '' : html`<nav class="pager" aria-label="Pages of transfers"><a href="${nextHref}">Next page</a></nav>`}`;
+${nextHref === undefined ? '' : html`<nav class="pager" aria-label="Pages of transfers"><a href="${nextHref}">Next page</a></nav>`}
+${exportForm()}`;
+}
+
+/**
+ * The export form: a plain GET, so the browser downloads the file with the console session's cookie; the
+ * range is [from, to) in UTC days, as the API and the CLI take it.
+ */
+function exportForm(): SafeHtml {
+  return html`<h2 id="export-heading">Export for the books</h2>
+<form class="filters card" method="get" action="${operatorPaths.exports}" aria-labelledby="export-heading">
+<label for="export-kind">What<select id="export-kind" name="kind">${choices(exportKinds, 'transfers')}</select></label>
+<label for="export-from">From (UTC, inclusive)<input id="export-from" name="from" type="date" required></label>
+<label for="export-to">To (UTC, exclusive)<input id="export-to" name="to" type="date" required></label>
+<label for="export-format">Format<select id="export-format" name="format">${choices(exportFormats, 'csv')}</select></label>
+<button type="submit">Download</button>
+</form>`;
 }
 
 /** The verification page: the button, and the result when it ran. */

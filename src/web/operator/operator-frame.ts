@@ -22,6 +22,7 @@ export const operatorPaths = Object.freeze({
   accounts: '/operator/ledger/accounts',
   transfers: '/operator/ledger/transfers',
   verify: '/operator/ledger/verify',
+  exports: '/operator/ledger/export',
   audit: '/operator/audit',
   outbox: '/operator/outbox',
   payer: (id: string) => `/operator/payers/${encodeURIComponent(id)}`,
