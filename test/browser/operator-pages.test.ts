@@ -1,5 +1,6 @@
 // Proves in headless Chromium that an operator sets up an account with a TOTP key and signs in with password and code, unlocks a locked payer, books a deposit, verifies the ledger and reads audit log and outbox, that a viewer is refused a deposit, that signing out ends the session on the server, with forged forms refused and no secret rendered.
 
+import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/domain/operator.js';
@@ -202,6 +203,37 @@ describe.each(testEngines())('operator console on %s', (engine) => {
     await page.getByLabel('Kind').selectOption('pending');
     await page.getByRole('button', { name: 'Filter' }).click();
     expect(await page.locator('tbody tr').count()).toBe(10);
+  });
+
+  it('downloads an export of the transfers through the form, with the console session', async () => {
+    await page.goto('/operator/ledger/transfers');
+    const day = (offset: number) =>
+      new Date(platform.clock.nowMs() + offset * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('What').selectOption('transfers');
+    await page.getByLabel('From (UTC, inclusive)').fill(day(-1));
+    await page.getByLabel('To (UTC, exclusive)').fill(day(2));
+    await page.getByLabel('Format').selectOption('csv');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`countersign-transfers-${day(-1)}-${day(2)}.csv`);
+    const text = await readFile((await download.path()) as string, 'utf8');
+    const lines = text.split('\r\n');
+    expect(lines[0]).toMatch(/^id,created_at,kind,/);
+    const [{ count }] = (await platform.test.database.query<{ count: bigint }>(
+      'SELECT count(*)::bigint AS count FROM transfers',
+    )) as [{ count: bigint }];
+    expect(BigInt(lines.length - 2)).toBe(count);
+    // Without the console session, the same address downloads nothing.
+    const anonymous = await fetch(
+      `${platform.baseUrl}/operator/ledger/export?kind=transfers&from=${day(-1)}&to=${day(2)}`,
+      {
+        redirect: 'manual',
+      },
+    );
+    expect(anonymous.status).not.toBe(200);
+    expect(await anonymous.text()).not.toContain('created_at');
   });
 
   it('shows the audit log newest first with an intact chain, and the outbox without codes', async () => {
