@@ -18,7 +18,9 @@ describe('operator roles', () => {
     expect(allowed).toEqual(['read']);
   });
 
-  it('lets support unlock, block, revoke and replay, but not create, deposit or manage', () => {
+  it('lets support unlock, block, revoke, replay and export the books, but not create, deposit or manage', () => {
+    expect(mayAct('support', 'export_books')).toBe(true);
+    expect(mayAct('viewer', 'export_books')).toBe(false);
     expect(mayAct('support', 'unlock_payer')).toBe(true);
     expect(mayAct('support', 'block_payer')).toBe(true);
     expect(mayAct('support', 'revoke_terminal')).toBe(true);

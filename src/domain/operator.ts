@@ -3,7 +3,7 @@
  * every operator action is recorded under in the audit log.
  *
  * Roles, each including the one before: a `viewer` reads; `support` also unlocks and blocks payers, revokes
- * terminals and replays deliveries; an `admin` also creates payers, payees, merchants and operators and
+ * terminals, replays deliveries and exports the books; an `admin` also creates payers, payees, merchants and operators and
  * books deposits. The bootstrap operator token (`OPERATOR_TOKEN`, for automation over the API) and the CLI,
  * which runs with the data directory's keys in hand, act with an admin's rights.
  */
