@@ -46,6 +46,8 @@ export interface PasskeyStore {
     challengeIds: readonly string[],
     credentialIds: readonly string[],
   ): Promise<{ challenges: Map<string, PasskeyChallengeState>; passkeys: Map<string, PasskeyState> }>;
+  /** The keyed hash of a payment's first code, which its approval challenges bind. */
+  selectFirstCodeHash(tx: SqlExecutor, paymentId: string): Promise<string | undefined>;
   /** New signature counters of passkeys that approved, keyed by passkey id. */
   recordSignCounts(tx: SqlExecutor, counts: ReadonlyMap<string, number>, nowMs: number): Promise<void>;
 }

@@ -13,7 +13,9 @@ import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import type { Payment } from '../domain/payment.js';
+import type { SqlExecutor } from '../store/database.js';
 import { openSecondTerminalMessage, type SecondTerminalMessage } from './delivery-message.js';
+import type { PasskeyRecord } from './passkey-store.js';
 import type { PaymentService } from './payment-service.js';
 import type { TerminalDependencies } from './terminal-dependencies.js';
 import type { TerminalPushHub } from './terminal-push-hub.js';
@@ -26,8 +28,6 @@ import {
   signatureMatches,
 } from './terminal-request-verifier.js';
 import type { TerminalDetails } from './terminal-store.js';
-import type { PasskeyRecord } from './passkey-store.js';
-import type { SqlExecutor } from '../store/database.js';
 
 /** A terminal as its payer and the operator see it: never its key. */
 export interface TerminalView {
@@ -214,7 +214,11 @@ export class TerminalService {
     const { clock, passkeyStore, audit } = this.deps;
     const passkey = await passkeyStore.selectPasskey(tx, passkeyId, true);
     // A passkey signs no terminal request, so it never revokes itself through `/v1/terminal/revoke`.
-    if (passkey === undefined || revokedBy === 'terminal' || (payerId !== undefined && passkey.payerId !== payerId))
+    if (
+      passkey === undefined ||
+      revokedBy === 'terminal' ||
+      (payerId !== undefined && passkey.payerId !== payerId)
+    )
       throw new CountersignError('terminal_not_found');
     if (passkey.status === 'revoked') return passkeyTerminalView(passkey);
     const nowMs = clock.nowMs();

@@ -203,6 +203,14 @@ async function recordSignCounts(
   );
 }
 
+async function selectFirstCodeHash(tx: SqlExecutor, paymentId: string): Promise<string | undefined> {
+  const [row] = await tx.query<{ first_code_hash: string }>(
+    'SELECT first_code_hash FROM payments WHERE id = $1',
+    [paymentId],
+  );
+  return row?.first_code_hash;
+}
+
 /** The SQL implementation of PasskeyStore. */
 export const sqlPasskeyStore: PasskeyStore = Object.freeze({
   insertChallenge,
@@ -216,5 +224,6 @@ export const sqlPasskeyStore: PasskeyStore = Object.freeze({
   selectPasskeyByCredential,
   revokePasskey,
   lockForApprovals,
+  selectFirstCodeHash,
   recordSignCounts,
 });
