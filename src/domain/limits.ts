@@ -64,8 +64,11 @@ export const limits = Object.freeze({
   passkeyChallengeTtlSeconds: 300,
   /** Unused, unexpired passkey challenges of one payer at once; more is a script, not a person. */
   passkeyChallengesOpenPerPayerMax: 20,
-  /** Size bounds of the JSON a browser sends for a passkey ceremony (the authenticator's answer). */
-  passkeyResponseBytesMax: 8192,
+  /**
+   * Longest answer of an authenticator (the JSON of a registration or an assertion) a page form carries;
+   * inside the page body's own bound of 8 KiB. Answers without attestation are about 1 to 2 KiB.
+   */
+  passkeyResponseBytesMax: 6144,
   /** How far the timestamp of a signed terminal request may be from the platform's clock, either way. */
   terminalRequestSkewSecondsMax: 60,
   /** Event streams open at once for one terminal, and in one server process. */

@@ -12,10 +12,15 @@ import type { FastifyTypebox } from '../dependencies.js';
 import type { PayerPageKit } from './page-payer.js';
 import { pageSchema } from './page-schemas.js';
 
-/** Parses a ceremony answer the page script put in a form field; undefined when it is not a JSON object. */
+/**
+ * Parses a ceremony answer the page script put in a form field; undefined when it is not a JSON object.
+ * An authenticator's answer is longer than the fields people type (`formFieldLengthMax`), so it has its
+ * own bound, inside the page body's (`pageFormBytesMax`).
+ */
 export function ceremonyResponseField(body: unknown, name: string): Record<string, unknown> | undefined {
-  const text = formField(body, name);
-  if (text === undefined || text.length > limits.passkeyResponseBytesMax) return undefined;
+  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;
+  const text: unknown = (body as Record<string, unknown>)[name];
+  if (typeof text !== 'string' || text.length > limits.passkeyResponseBytesMax) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
