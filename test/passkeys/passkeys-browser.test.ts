@@ -7,6 +7,7 @@ import {
   screenshot,
   startBrowserPlatform,
 } from '../browser/support/browser-platform.js';
+import { createMerchant, createRequest, merchantCall } from '../merchant/merchant-support.js';
 import { call, createFundedPayer, createPayee, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 
@@ -184,6 +185,28 @@ describe.each(testEngines())('passkeys as second terminals on %s', (engine) => {
       [paymentId],
     );
     expect(Number(posted[0]!.n)).toBe(1);
+  });
+
+  it('approves a merchant checkout with the passkey after sign-in: the request is paid', async () => {
+    const shop = await createMerchant(platform.app, platform.operatorToken, 'corner-cafe', {
+      name: 'Corner Café',
+    });
+    const request = await createRequest(platform.app, shop, 480, { reference: 'order-2001' });
+    // The same page: the virtual authenticator belongs to its DevTools session.
+    const checkout = page;
+    await checkout.goto(`/checkout/${request.id}`);
+    expect(await checkout.locator('script').count()).toBe(0);
+    await checkout.getByLabel('Your payer id').fill(alice.id);
+    await checkout.getByLabel('Password').fill(alice.password);
+    await checkout.getByLabel('Show it here').check();
+    await checkout.getByRole('button', { name: 'Sign in and pay' }).click();
+    await checkout.getByRole('button', { name: 'Approve with a passkey' }).click();
+    await checkout.getByTestId('outcome').waitFor();
+    expect(await checkout.getByTestId('outcome').textContent()).toContain('has been paid');
+    const status = (
+      await merchantCall(platform.app, shop, 'GET', `/v1/payment-requests/${request.id}`)
+    ).json().status;
+    expect(status).toBe('paid');
   });
 
   it('refuses an assertion made for payment A on payment B, and counts it on B', async () => {

@@ -1,5 +1,5 @@
 /**
- * The passkey ceremonies of the payer's pages. Adding a passkey: fetch the registration options, let the
+ * The passkey ceremonies of the payer's pages and of the checkout's approval step. Adding a passkey: fetch the registration options, let the
  * browser create the credential, post its answer with the form. Approving a payment: fetch the options whose
  * challenge the platform derived from this payment, let the browser sign it, post the assertion with the
  * form; the platform checks it as the payment's second code. The forms stay hidden where the browser has
@@ -15,12 +15,19 @@ function field(form: HTMLFormElement, name: string): HTMLInputElement {
   return input;
 }
 
-/** Posts the form's CSRF token to `url` and reads the ceremony's options. */
+/** Fields a ceremony's options are asked with: the CSRF token, and at checkout the payment and its page token. */
+const optionFields = ['_csrf', 'paymentId', 'cancelToken'];
+
+/** Posts the form's option fields to `url` and reads the ceremony's options. */
 async function ceremonyOptions<Options>(
   form: HTMLFormElement,
   url: string,
 ): Promise<{ challengeId: string; options: Options }> {
-  const body = new URLSearchParams({ _csrf: field(form, '_csrf').value });
+  const body = new URLSearchParams();
+  for (const name of optionFields) {
+    const input = form.elements.namedItem(name);
+    if (input instanceof HTMLInputElement) body.set(name, input.value);
+  }
   const answer = await fetch(url, { method: 'POST', body, credentials: 'same-origin' });
   if (!answer.ok) throw new Error(`the platform answered ${answer.status}`);
   return (await answer.json()) as { challengeId: string; options: Options };
