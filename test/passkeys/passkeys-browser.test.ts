@@ -1,7 +1,13 @@
 // Proves in headless Chromium, with the DevTools protocol's virtual authenticator, that a payer adds a passkey and approves a payment with it, and that assertions for another payment, for other amounts, replayed, from a revoked passkey or fired concurrently never approve, each counted under the attempt limits.
+
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CountersignError } from '../../src/domain/errors.js';
 import { approvalChallenge } from '../../src/services/passkey-service.js';
+import { createPlatformServices } from '../../src/services/platform-services.js';
+import { openPostgres } from '../../src/store/postgres-database.js';
+import { sqlPlatformStores } from '../../src/store/stores.js';
 import {
   type BrowserPlatform,
   screenshot,
@@ -282,6 +288,56 @@ describe.each(testEngines())('passkeys as second terminals on %s', (engine) => {
     );
     expect(Number(posted[0]!.n)).toBe(1);
   });
+
+  // Two servers: a second set of services (its own pool, executor and group commit) over the same database.
+  it.runIf(engine === 'postgres')(
+    'approves at most once when the same assertion reaches two servers at once',
+    async () => {
+      const second = await openPostgres({ url: platform.test.url!, poolSize: 8 });
+      try {
+        const otherServer = createPlatformServices({
+          database: second,
+          clock: platform.clock,
+          configuration: {
+            codeTtlSeconds: 300,
+            lockSeconds: 900,
+            publicUrl: platform.baseUrl,
+            sweepIntervalMs: 1000,
+            rateLimitPerPayer: 1_000_000,
+            webhookAllowPrivateTargets: false,
+          },
+          masterKeyHex: platform.masterKeyHex,
+          stores: sqlPlatformStores(second),
+        });
+        const paymentId = await pay('6.50');
+        const ceremony = await assertionFor(paymentId);
+        const input = {
+          challengeId: ceremony.challengeId,
+          response: ceremony.response as unknown as AuthenticationResponseJSON,
+        };
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, index) =>
+            (index % 2 === 0 ? platform.services : otherServer).passkeys.approve(paymentId, input),
+          ),
+        );
+        expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected')
+            expect(['approval_failed', 'payment_not_approvable']).toContain(
+              (outcome.reason as CountersignError).code,
+            );
+        }
+        const posted = await query<{ n: bigint }>(
+          "SELECT count(*) AS n FROM transfers WHERE kind = 'post' AND pending_id = (SELECT hold_transfer_id FROM payments WHERE id = $1)",
+          [paymentId],
+        );
+        expect(Number(posted[0]!.n)).toBe(1);
+        expect((await paymentRow(paymentId)).status).toBe('succeeded');
+      } finally {
+        await second.close();
+      }
+    },
+  );
 
   it('refuses an assertion of a revoked passkey, and counts it', async () => {
     const paymentId = await pay('7.00');
