@@ -11,6 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  type AuthenticationExtensionsClientInputs,
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -22,6 +23,7 @@ import {
 } from '@simplewebauthn/server';
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
+import { formatMoney } from '../domain/money.js';
 import { approvalChallengeText, type PasskeyAssertion } from '../domain/passkey.js';
 import type { Payment } from '../domain/payment.js';
 import type { SqlExecutor } from '../store/database.js';
@@ -60,6 +62,24 @@ export interface PasskeyCeremony<Options> {
   readonly challengeId: string;
   readonly options: Options;
 }
+
+/**
+ * What an approval's browser dialog shows where Secure Payment Confirmation is available: the payee and the
+ * amount (minor units, with its currency), the same values the challenge binds.
+ */
+export interface PaymentDisplay {
+  readonly payeeId: string;
+  readonly payeeName: string;
+  /** The amount in major units as `PaymentRequest` takes it, e.g. `"12.50"`. */
+  readonly amount: string;
+  readonly currency: string;
+}
+
+/**
+ * Client data types an assertion may carry: `webauthn.get` from `navigator.credentials.get`, and
+ * `payment.get` from a Secure Payment Confirmation dialog (the same signature over the same challenge).
+ */
+const assertionTypes = ['webauthn.get', 'payment.get'];
 
 /** What the browser sends back after `navigator.credentials.get` (through `@simplewebauthn/browser`). */
 export interface PasskeyApprovalInput {
@@ -101,6 +121,8 @@ export class PasskeyService {
         .filter((passkey) => passkey.status === 'active')
         .map((passkey) => ({ id: passkey.credentialId })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+      // Lets browsers with Secure Payment Confirmation use the passkey in their payment dialog.
+      extensions: { payment: { isPayment: true } } as AuthenticationExtensionsClientInputs,
     });
     return { challengeId: challenge.id, options };
   }
@@ -174,8 +196,8 @@ export class PasskeyService {
   async approvalOptions(
     payerId: string,
     paymentId: string,
-  ): Promise<PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON>> {
-    const { database, passkeyStore, paymentStore, clock } = this.deps;
+  ): Promise<PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON> & { display: PaymentDisplay }> {
+    const { database, passkeyStore, paymentStore, clock, partyStore } = this.deps;
     if (!uuidPattern.test(paymentId)) throw new CountersignError('payment_not_found');
     const payment = await paymentStore.selectPayment(database, paymentId, false);
     if (payment === undefined || payment.payerId !== payerId) throw new CountersignError('payment_not_found');
@@ -194,7 +216,14 @@ export class PasskeyService {
         .filter((passkey) => passkey.status === 'active')
         .map((passkey) => ({ id: passkey.credentialId, ...transportsOf(passkey) })),
     });
-    return { challengeId: challenge.id, options };
+    const payee = await partyStore.selectPayee(database, payment.payeeId);
+    const display: PaymentDisplay = {
+      payeeId: payment.payeeId,
+      payeeName: payee?.name ?? payment.payeeId,
+      amount: formatMoney(payment.amount, payment.currency).split(' ')[0]!,
+      currency: payment.currency,
+    };
+    return { challengeId: challenge.id, options, display };
   }
 
   /**
@@ -242,6 +271,7 @@ export class PasskeyService {
         expectedChallenge,
         expectedOrigin: this.relyingParty.origin,
         expectedRPID: this.relyingParty.id,
+        expectedType: assertionTypes,
         requireUserVerification: true,
         credential: {
           id: passkey.credentialId,
