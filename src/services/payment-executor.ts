@@ -5,11 +5,12 @@
  * a batch of five hundred.
  *
  * One batch, one transaction, in a fixed lock order (payments by id, then the approving payers' attempt
- * rows by id, then the ledger's holds and accounts by id, then the audit head), so that two batches never
- * wait on each other in a cycle:
+ * rows by id, then the passkey challenges and passkeys that passkey approvals name, each by id, then the
+ * ledger's holds and accounts by id, then the audit head), so that two batches never wait on each other in
+ * a cycle:
  * 1. the payments the batch names are locked with their code hashes; the creations' payees, code material
  *    and already-existing payments (retries) are read — one round trip;
- * 2. the approving payers' attempt rows are locked;
+ * 2. the approving payers' attempt rows are locked, then the rows of passkey approvals;
  * 3. the rules decide every answer and effect in arrival order (codes are compared only under a reserved
  *    attempt), and the first codes and second-code hashes of the new payments are computed;
  * 4. the ledger plans the transfers on its locked rows; the rules conclude the creations from its answers;
