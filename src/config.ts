@@ -13,6 +13,11 @@ export interface Config {
   readonly port: number;
   /** Base URL under which payers and terminals reach this platform (enrollment URIs, checkout pages). */
   readonly publicUrl: string;
+  /**
+   * The WebAuthn relying party id of passkeys (`WEBAUTHN_RP_ID`): the host of `PUBLIC_URL` or a registrable
+   * suffix of it; undefined means the host itself. Passkeys are bound to it: changing it orphans them.
+   */
+  readonly webauthnRpId: string | undefined;
   readonly dataDir: string;
   /** A PostgreSQL URL, or undefined for the embedded PGlite in `dataDir`. */
   readonly databaseUrl: string | undefined;
@@ -232,6 +237,17 @@ function publicUrl(env: Environment, host: string, port: number): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** `WEBAUTHN_RP_ID`: the host of `PUBLIC_URL` or a suffix of it on a label boundary, as WebAuthn requires. */
+function webauthnRpId(env: Environment, publicUrlValue: string): string | undefined {
+  const raw = env['WEBAUTHN_RP_ID'];
+  if (raw === undefined || raw === '') return undefined;
+  const host = new URL(publicUrlValue).hostname;
+  const id = raw.toLowerCase();
+  if (!/^[a-z0-9.-]{1,253}$/.test(id) || !(host === id || host.endsWith(`.${id}`)))
+    throw new ConfigError('WEBAUTHN_RP_ID', 'must be the host of PUBLIC_URL or a domain it is under');
+  return id;
+}
+
 /**
  * The SMS gateway: a URL and a signing secret, both or neither. The URL must be https: every message
  * carries a first code, which must not cross the network in clear (the signature proves origin, it does
@@ -286,6 +302,7 @@ export function loadConfig(env: Environment = process.env): Config {
     host,
     port,
     publicUrl: publicUrl(env, host, port),
+    webauthnRpId: webauthnRpId(env, publicUrl(env, host, port)),
     dataDir: path.resolve(env['DATA_DIR'] || './data'),
     databaseUrl: databaseUrl(env),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, limits.databasePoolSizeMax),

@@ -11,7 +11,9 @@ declare module './audit.js' {
     enrollment_redeemed: true;
     /** A device redeemed an enrollment with a verification code that did not confirm it. */
     enrollment_failed: true;
-    /** A terminal was revoked by the operator, its payer, or itself. */
+    /** A payer registered a passkey as a terminal (its id and the authenticator's AAGUID, never a key). */
+    passkey_registered: true;
+    /** A terminal (an OCRA device, or a passkey with `kind: "passkey"`) was revoked by the operator, its payer, or itself. */
     terminal_revoked: true;
     /** A delivery was given up after its last attempt, or its payment closed before it went out. */
     delivery_failed: true;

@@ -115,6 +115,16 @@ export const errorCatalog = Object.freeze({
     type: 'conflict_error',
     message: 'This payer already has as many terminals or open enrollments as allowed.',
   },
+  passkey_registration_failed: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The passkey could not be registered.',
+  },
+  passkey_challenge_limit_reached: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'Too many passkey ceremonies of this payer are open at once.',
+  },
   terminal_authentication_failed: {
     status: 401,
     type: 'authentication_error',

@@ -60,6 +60,15 @@ export const limits = Object.freeze({
   openEnrollmentsPerPayerMax: 5,
   /** Wrong verification codes an enrollment accepts before it is canceled. */
   enrollmentConfirmationFailuresMax: 3,
+  /** A passkey ceremony's server challenge (registration or approval) is valid this long, and used once. */
+  passkeyChallengeTtlSeconds: 300,
+  /** Unused, unexpired passkey challenges of one payer at once; more is a script, not a person. */
+  passkeyChallengesOpenPerPayerMax: 20,
+  /**
+   * Longest answer of an authenticator (the JSON of a registration or an assertion) a page form carries;
+   * inside the page body's own bound of 8 KiB. Answers without attestation are about 1 to 2 KiB.
+   */
+  passkeyResponseBytesMax: 6144,
   /** How far the timestamp of a signed terminal request may be from the platform's clock, either way. */
   terminalRequestSkewSecondsMax: 60,
   /** Event streams open at once for one terminal, and in one server process. */

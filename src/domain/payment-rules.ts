@@ -24,12 +24,17 @@ import {
   sameAttemptState,
 } from './attempts.js';
 import type { TransferRequest, TransferResult } from './ledger.js';
+import type { PasskeyAssertion } from './passkey.js';
 import type { DeliverTo, Payment, PaymentStatus } from './payment.js';
 
-/** The codes an approval carries: embodiment 1 (a second code) or embodiment 2 (first + verification code). */
+/**
+ * The codes an approval carries: embodiment 1 (a second code), embodiment 2 (first + verification code), or
+ * embodiment 1 with a passkey as second terminal (its assertion over the payment's challenge is the second code).
+ */
 export type Approval =
   | { readonly secondCode: string }
-  | { readonly firstCode: string; readonly verificationCode: string };
+  | { readonly firstCode: string; readonly verificationCode: string }
+  | { readonly passkey: PasskeyAssertion };
 
 /** A payment with the keyed hashes that approve it, as locked by the executor. */
 export interface LockedPayment {

@@ -7,6 +7,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Database, SqlExecutor } from '../store/database.js';
 import type { LedgerStore } from './ledger-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
+import type { PasskeyStore } from './passkey-store.js';
 import type { PayerRateLimiter } from './payer-rate-limiter.js';
 import type { CommitBatching } from './payment-executor.js';
 
@@ -67,6 +68,8 @@ export interface MethodDependencies {
   readonly ledgerStore: LedgerStore;
   readonly partyStore: PartyStore;
   readonly paymentStore: PaymentStore;
+  /** Passkeys and their ceremonies' nonces (approvals with a passkey go through the payment executor). */
+  readonly passkeyStore: PasskeyStore;
   /** Throttles password checks and approvals per payer id (absent: no per-payer throttle). */
   readonly payerRateLimiter?: PayerRateLimiter;
   /** Group commit of the request path's statements (absent: `COMMIT_BATCH_SIZE=0`). */

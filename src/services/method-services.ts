@@ -19,6 +19,7 @@ import type {
 } from './method-dependencies.js';
 import { PartyService } from './party-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
+import type { PasskeyStore } from './passkey-store.js';
 import { PayerRateLimiter, payerRateLimit } from './payer-rate-limiter.js';
 import { commitBatching, type PaymentBatchStore } from './payment-executor.js';
 import { PaymentService } from './payment-service.js';
@@ -31,6 +32,7 @@ export interface MethodStores {
   readonly auditStore: AuditStore;
   /** The set-oriented statements of the payment executor. */
   readonly paymentBatchStore: PaymentBatchStore;
+  readonly passkeyStore: PasskeyStore;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -107,6 +109,7 @@ export function createMethodServices(input: {
         ? input.stores.partyStore
         : coalescedPartyStore(input.database, input.stores.partyStore, coalescing),
     paymentStore: input.stores.paymentStore,
+    passkeyStore: input.stores.passkeyStore,
     payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
     ...(coalescing === undefined ? {} : { commitBatching: coalescing }),
   };

@@ -5,11 +5,12 @@
  * a batch of five hundred.
  *
  * One batch, one transaction, in a fixed lock order (payments by id, then the approving payers' attempt
- * rows by id, then the ledger's holds and accounts by id, then the audit head), so that two batches never
- * wait on each other in a cycle:
+ * rows by id, then the passkey challenges and passkeys that passkey approvals name, each by id, then the
+ * ledger's holds and accounts by id, then the audit head), so that two batches never wait on each other in
+ * a cycle:
  * 1. the payments the batch names are locked with their code hashes; the creations' payees, code material
  *    and already-existing payments (retries) are read — one round trip;
- * 2. the approving payers' attempt rows are locked;
+ * 2. the approving payers' attempt rows are locked, then the rows of passkey approvals;
  * 3. the rules decide every answer and effect in arrival order (codes are compared only under a reserved
  *    attempt), and the first codes and second-code hashes of the new payments are computed;
  * 4. the ledger plans the transfers on its locked rows; the rules conclude the creations from its answers;
@@ -22,6 +23,12 @@ import { auditLimits } from '../domain/audit.js';
 import { CountersignError } from '../domain/errors.js';
 import { generateFirstCode } from '../domain/first-code.js';
 import { limits } from '../domain/limits.js';
+import {
+  type PasskeyAssertion,
+  type PasskeyChallengeState,
+  type PasskeyState,
+  passkeyApproves,
+} from '../domain/passkey.js';
 import type { Payment, PaymentStatus } from '../domain/payment.js';
 import {
   type Answer,
@@ -255,14 +262,17 @@ export class PaymentExecutor {
     const { deps } = this;
     const nowMs = deps.clock.nowMs();
     const operations = queued.map((q) => this.operationOf(q.command, nowMs));
-    const { book, material } = await this.load(tx, operations);
+    const { book, material, passkeys } = await this.load(tx, operations);
     const decisions = decidePayments(
       operations,
       book,
       {
         nowMs,
         attemptPolicy: deps.settings.attemptPolicy,
-        codesMatch: (locked, approval) => this.codesMatch(locked, approval),
+        codesMatch: (locked, approval) =>
+          'passkey' in approval
+            ? passkeys.compare(locked.payment, approval.passkey, nowMs)
+            : this.codesMatch(locked, approval),
         throttle: (index, payerId) => this.throttle(queued[index]!, payerId, nowMs),
       },
       this.ledgerNames,
@@ -274,6 +284,10 @@ export class PaymentExecutor {
       outcome.kind === 'created' ? [{ index, ...codes.get(index)! }] : [],
     );
     await this.write(tx, decisions, created, book, planned.write, nowMs);
+    await Promise.all([
+      deps.passkeyStore.markChallengesUsed(tx, passkeys.usedChallengeIds, nowMs),
+      deps.passkeyStore.recordSignCounts(tx, passkeys.signCounts, nowMs),
+    ]);
     for (const { insert } of created) {
       for (const observer of this.observers) await observer.paymentCreatedIn(tx, insert.payment, nowMs);
     }
@@ -332,7 +346,19 @@ export class PaymentExecutor {
     );
     const attempts = await this.deps.partyStore.lockAttemptStates(tx, approvingPayers);
     const book: PaymentBook = { locked, existing, payeeNames, attempts };
-    return { book, material };
+    const assertions = operations.flatMap((o) =>
+      o.kind === 'approve' && 'passkey' in o.approval ? [o.approval.passkey] : [],
+    );
+    const passkeys = new PasskeyApprovals(
+      assertions.length === 0
+        ? { challenges: new Map(), passkeys: new Map() }
+        : await this.deps.passkeyStore.lockForApprovals(
+            tx,
+            unique(assertions.map((a) => a.challengeId)),
+            unique(assertions.map((a) => a.credentialId)),
+          ),
+    );
+    return { book, material, passkeys };
   }
 
   /** Step 4: the ledger's plan; a payee's first payment in a currency opens its account, then plans again. */
@@ -519,7 +545,10 @@ export class PaymentExecutor {
    * code's hash and the verification code, both always checked, so that neither the answer nor its timing
    * tells which one was wrong.
    */
-  private codesMatch(locked: LockedPayment, approval: Approval): boolean {
+  private codesMatch(
+    locked: LockedPayment,
+    approval: Exclude<Approval, { readonly passkey: PasskeyAssertion }>,
+  ): boolean {
     const { secrets } = this.deps;
     const { payment } = locked;
     if ('secondCode' in approval) {
@@ -554,6 +583,44 @@ export class PaymentExecutor {
       }
     }
     return queued.throttle === 'counted' ? undefined : queued.throttle.error;
+  }
+}
+
+/**
+ * The passkey rows of one batch, locked, as the batch's approvals change them: a challenge compared is
+ * used up (whatever the outcome, so that a replay is a wrong code), and a passkey that approved takes its
+ * new signature counter. A second assertion of the same batch sees both changes, as it would in the next.
+ */
+class PasskeyApprovals {
+  readonly usedChallengeIds: string[] = [];
+  /** New signature counters by passkey id. */
+  readonly signCounts = new Map<string, number>();
+  private readonly challenges: Map<string, PasskeyChallengeState>;
+  private readonly passkeys: Map<string, PasskeyState>;
+
+  constructor(locked: {
+    challenges: ReadonlyMap<string, PasskeyChallengeState>;
+    passkeys: ReadonlyMap<string, PasskeyState>;
+  }) {
+    this.challenges = new Map(locked.challenges);
+    this.passkeys = new Map(locked.passkeys);
+  }
+
+  /** Whether `assertion` approves `payment` now; called only under a reserved attempt. */
+  compare(payment: Payment, assertion: PasskeyAssertion, nowMs: number): boolean {
+    const challenge = this.challenges.get(assertion.challengeId);
+    const passkey = this.passkeys.get(assertion.credentialId);
+    const approves = passkeyApproves(payment, assertion, challenge, passkey, nowMs);
+    // Only the payment's own challenge is used up: naming another payment's must not cancel that one.
+    if (challenge !== undefined && challenge.paymentId === payment.id && challenge.usedAtMs === null) {
+      this.challenges.set(challenge.id, { ...challenge, usedAtMs: nowMs });
+      this.usedChallengeIds.push(challenge.id);
+    }
+    if (approves && passkey !== undefined) {
+      this.passkeys.set(passkey.credentialId, { ...passkey, signCount: assertion.signCount });
+      this.signCounts.set(passkey.id, assertion.signCount);
+    }
+    return approves;
   }
 }
 

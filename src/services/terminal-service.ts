@@ -13,7 +13,9 @@ import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import type { Payment } from '../domain/payment.js';
+import type { SqlExecutor } from '../store/database.js';
 import { openSecondTerminalMessage, type SecondTerminalMessage } from './delivery-message.js';
+import type { PasskeyRecord } from './passkey-store.js';
 import type { PaymentService } from './payment-service.js';
 import type { TerminalDependencies } from './terminal-dependencies.js';
 import type { TerminalPushHub } from './terminal-push-hub.js';
@@ -30,9 +32,14 @@ import type { TerminalDetails } from './terminal-store.js';
 /** A terminal as its payer and the operator see it: never its key. */
 export interface TerminalView {
   readonly id: string;
+  /** `ocra`: a device holding an OCRA key; `passkey`: a WebAuthn credential whose signature is the second code. */
+  readonly kind: 'ocra' | 'passkey';
   readonly payerId: string;
   readonly label: string | null;
+  /** The OCRA suite; `WebAuthn` for a passkey. */
   readonly suite: string;
+  /** A passkey's authenticator model (AAGUID; all zeros when the authenticator does not tell); null for OCRA. */
+  readonly aaguid: string | null;
   readonly status: 'active' | 'revoked';
   /** True once a device registered its signing key (it can receive pushes and approve). */
   readonly enrolled: boolean;
@@ -57,15 +64,35 @@ export type RevokedBy = 'operator' | 'payer' | 'terminal';
 export function terminalView(terminal: TerminalDetails): TerminalView {
   return {
     id: terminal.id,
+    kind: 'ocra',
     payerId: terminal.payerId,
     label: terminal.label,
     suite: terminal.suite,
+    aaguid: null,
     status: terminal.status,
     enrolled: terminal.publicKey !== null,
     createdAtMs: terminal.createdAtMs,
     enrolledAtMs: terminal.enrolledAtMs,
     lastSeenAtMs: terminal.lastSeenAtMs,
     revokedAtMs: terminal.revokedAtMs,
+  };
+}
+
+/** Maps a passkey row to the same view: a passkey is enrolled from the start and seen when it approves. */
+export function passkeyTerminalView(passkey: PasskeyRecord): TerminalView {
+  return {
+    id: passkey.id,
+    kind: 'passkey',
+    payerId: passkey.payerId,
+    label: passkey.label,
+    suite: 'WebAuthn',
+    aaguid: passkey.aaguid,
+    status: passkey.status,
+    enrolled: true,
+    createdAtMs: passkey.createdAtMs,
+    enrolledAtMs: passkey.createdAtMs,
+    lastSeenAtMs: passkey.lastUsedAtMs,
+    revokedAtMs: passkey.revokedAtMs,
   };
 }
 
@@ -124,8 +151,14 @@ export class TerminalService {
     if ((await partyStore.selectPayer(database, payerId)) === undefined)
       throw new CountersignError('payer_not_found');
     // Revoked terminals stay listed; the bound keeps the answer small whatever happened before.
-    const rows = await terminalStore.listTerminals(database, payerId, limits.terminalsPerPayerMax * 10);
-    return rows.map(terminalView);
+    const bound = limits.terminalsPerPayerMax * 10;
+    const [rows, passkeys] = await Promise.all([
+      terminalStore.listTerminals(database, payerId, bound),
+      this.deps.passkeyStore.listPasskeys(database, payerId, bound),
+    ]);
+    return [...rows.map(terminalView), ...passkeys.map(passkeyTerminalView)].sort(
+      (a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id),
+    );
   }
 
   /**
@@ -142,10 +175,11 @@ export class TerminalService {
     const { database, clock, terminalStore, audit } = this.deps;
     const revoked = await database.transaction(async (tx) => {
       const terminal = await terminalStore.selectTerminal(tx, terminalId, true);
-      if (terminal === undefined || (payerId !== undefined && terminal.payerId !== payerId)) {
+      if (terminal === undefined) return this.revokePasskeyIn(tx, terminalId, revokedBy, by, payerId);
+      if (payerId !== undefined && terminal.payerId !== payerId) {
         throw new CountersignError('terminal_not_found');
       }
-      if (terminal.status === 'revoked') return terminal;
+      if (terminal.status === 'revoked') return terminalView(terminal);
       const nowMs = clock.nowMs();
       await terminalStore.revokeTerminal(tx, terminalId, nowMs);
       await audit.appendIn(
@@ -163,10 +197,49 @@ export class TerminalService {
         ],
         nowMs,
       );
-      return { ...terminal, status: 'revoked' as const, revokedAtMs: nowMs };
+      return terminalView({ ...terminal, status: 'revoked' as const, revokedAtMs: nowMs });
     });
     this.hub.revokeTerminal(terminalId);
-    return terminalView(revoked);
+    return revoked;
+  }
+
+  /** Revokes a passkey the same way: from then on no assertion of it approves anything. */
+  private async revokePasskeyIn(
+    tx: SqlExecutor,
+    passkeyId: string,
+    revokedBy: RevokedBy,
+    by: 'payer' | 'terminal' | Actor,
+    payerId: string | undefined,
+  ): Promise<TerminalView> {
+    const { clock, passkeyStore, audit } = this.deps;
+    const passkey = await passkeyStore.selectPasskey(tx, passkeyId, true);
+    // A passkey signs no terminal request, so it never revokes itself through `/v1/terminal/revoke`.
+    if (
+      passkey === undefined ||
+      revokedBy === 'terminal' ||
+      (payerId !== undefined && passkey.payerId !== payerId)
+    )
+      throw new CountersignError('terminal_not_found');
+    if (passkey.status === 'revoked') return passkeyTerminalView(passkey);
+    const nowMs = clock.nowMs();
+    await passkeyStore.revokePasskey(tx, passkeyId, nowMs);
+    await audit.appendIn(
+      tx,
+      [
+        {
+          event: 'terminal_revoked',
+          subject: passkey.payerId,
+          detail: {
+            terminalId: passkeyId,
+            kind: 'passkey',
+            by: revokedBy,
+            ...(typeof by === 'string' ? {} : { actor: actorLabel(by) }),
+          },
+        },
+      ],
+      nowMs,
+    );
+    return passkeyTerminalView({ ...passkey, status: 'revoked', revokedAtMs: nowMs });
   }
 
   /** The open challenges of a terminal: payments still open that it can approve, oldest first. */

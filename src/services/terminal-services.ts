@@ -16,6 +16,7 @@ import { SmsGatewayChannel } from './delivery-sms-channel.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { MethodServiceSet } from './method-services.js';
 import { PartyService } from './party-service.js';
+import { PasskeyService, relyingPartyOf } from './passkey-service.js';
 import { EnrollmentService } from './terminal-enrollment-service.js';
 import { TerminalPushHub } from './terminal-push-hub.js';
 import { TerminalService } from './terminal-service.js';
@@ -38,6 +39,8 @@ export interface DeliveryConfiguration {
 export interface TerminalServiceSet {
   readonly enrollments: EnrollmentService;
   readonly terminals: TerminalService;
+  /** Passkeys as second terminals (WebAuthn). */
+  readonly passkeys: PasskeyService;
   readonly deliveries: DeliveryService;
   /** The event streams of terminals connected to this process. */
   readonly terminalHub: TerminalPushHub;
@@ -49,7 +52,12 @@ export function createTerminalServices(input: {
   readonly clock: Clock;
   readonly method: MethodServiceSet;
   readonly stores: TerminalStores;
-  readonly configuration: DeliveryConfiguration & { readonly sweepIntervalMs: number };
+  readonly configuration: DeliveryConfiguration & {
+    readonly sweepIntervalMs: number;
+    readonly publicUrl: string;
+    /** The WebAuthn RP ID when it is not the host of `publicUrl` (`WEBAUTHN_RP_ID`). */
+    readonly webauthnRpId?: string | undefined;
+  };
   /** A hub to share, e.g. with a test; by default a new one. */
   readonly hub?: TerminalPushHub;
 }): TerminalServiceSet & { readonly parties: PartyService; readonly jobs: BackgroundJob[] } {
@@ -58,6 +66,11 @@ export function createTerminalServices(input: {
   const terminalHub = input.hub ?? new TerminalPushHub();
   const enrollments = new EnrollmentService(deps);
   const terminals = new TerminalService(deps, method.payments, terminalHub);
+  const passkeys = new PasskeyService(
+    deps,
+    method.payments,
+    relyingPartyOf(configuration.publicUrl, configuration.webauthnRpId),
+  );
   const channels: DeliveryChannel[] = [new PushChannel(database, stores.terminalStore, terminalHub)];
   if (configuration.smsGatewayUrl !== undefined && configuration.smsGatewaySecret !== undefined) {
     channels.push(
@@ -96,5 +109,5 @@ export function createTerminalServices(input: {
   ];
   // The payer service issues the enrollment of a new payer's first terminal in the payer's transaction.
   const parties = new PartyService(method.deps, enrollments);
-  return { enrollments, terminals, deliveries, terminalHub, parties, jobs };
+  return { enrollments, terminals, passkeys, deliveries, terminalHub, parties, jobs };
 }

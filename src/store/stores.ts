@@ -15,6 +15,7 @@ import { sqlMerchantStores } from './merchant-stores.js';
 import { sqlOperatorStore } from './operator-repository.js';
 import { sqlOverviewStore } from './overview-repository.js';
 import { sqlPartyStore } from './party-repository.js';
+import { sqlPasskeyStore } from './passkey-repository.js';
 import { sqlPaymentBatchStore } from './payment-batch-repository.js';
 import { sqlPaymentStore } from './payment-repository.js';
 import { sqlPlatformKeyStore } from './platform-key-repository.js';
@@ -28,6 +29,7 @@ export const sqlStores: MethodStores = Object.freeze({
   paymentStore: sqlPaymentStore,
   auditStore: sqlAuditStore,
   paymentBatchStore: sqlPaymentBatchStore,
+  passkeyStore: sqlPasskeyStore,
 });
 
 /** The SQL implementations of every store of the platform, over `database`. */

@@ -217,9 +217,11 @@ async function listTerminals(tx: SqlExecutor, payerId: string, limit: number): P
   return rows.map(terminalFromRow);
 }
 
+/** Active terminals of both kinds, OCRA devices and passkeys: one limit covers them all. */
 async function countActiveTerminals(tx: SqlExecutor, payerId: string): Promise<number> {
   const [row] = await tx.query<{ count: bigint }>(
-    `SELECT count(*)::bigint AS count FROM terminals WHERE payer_id = $1 AND status = 'active'`,
+    `SELECT (SELECT count(*) FROM terminals WHERE payer_id = $1 AND status = 'active')
+          + (SELECT count(*) FROM passkeys WHERE payer_id = $1 AND status = 'active') AS count`,
     [payerId],
   );
   return Number(row?.count ?? 0n);

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stylesheet } from './styles.js';
@@ -39,16 +40,32 @@ export const stylesheetAsset: Asset = Object.freeze({
 const scriptCache = new Map<string, Asset>();
 
 /**
+ * Third-party browser modules the pages load, vendored from the installed package (never a CDN): the
+ * WebAuthn browser library's UMD bundle, which defines `globalThis.SimpleWebAuthnBrowser`.
+ */
+const vendorFiles: Readonly<Record<string, () => string>> = {
+  'vendor/simplewebauthn-browser.js': () =>
+    path.join(
+      path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+      '..',
+      'dist',
+      'bundle',
+      'index.umd.min.js',
+    ),
+};
+
+/**
  * The compiled script at `relativePath` (e.g. `web/scripts/idle-timeout.js`), or undefined when the path
  * is not a servable script or was not built. Files are read once and kept: they change only with a release.
  */
 export async function scriptAsset(relativePath: string): Promise<Asset | undefined> {
-  if (!servablePattern.test(relativePath)) return undefined;
+  const vendor = Object.hasOwn(vendorFiles, relativePath) ? vendorFiles[relativePath] : undefined;
+  if (vendor === undefined && !servablePattern.test(relativePath)) return undefined;
   const cached = scriptCache.get(relativePath);
   if (cached !== undefined) return cached;
   let body: string;
   try {
-    body = await readFile(path.join(compiledRoot, relativePath), 'utf8');
+    body = await readFile(vendor?.() ?? path.join(compiledRoot, relativePath), 'utf8');
   } catch {
     return undefined;
   }

@@ -16,6 +16,9 @@ const pageMessages: Partial<Record<ErrorCode, string>> = {
   approval_failed:
     'These codes do not approve this payment. Check what you entered and try again; after three wrong attempts the payment fails.',
   forbidden: 'You are not allowed to do this.',
+  passkey_registration_failed: 'The passkey could not be added. Go back to your terminals and add it again.',
+  passkey_challenge_limit_reached:
+    'Too many passkey requests are open at once. Wait a few minutes, then try again.',
   insufficient_funds: 'Your available balance does not cover this amount.',
   payer_not_found: 'No payer has this id.',
   payee_not_found: 'No payee has this id. Check the payee and try again.',

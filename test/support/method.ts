@@ -27,6 +27,8 @@ export interface TestPlatform {
 /** Options of a test platform. */
 export interface TestPlatformOptions {
   readonly codeTtlSeconds?: number;
+  /** `PUBLIC_URL` (default `http://127.0.0.1:8080`); passkey tests need the origin the browser loads. */
+  readonly publicUrl?: string;
   readonly extraRoutes?: (services: HttpServices) => RoutePlugin[];
   /** Per-payer attempts per minute; tests default to no practical limit, like the per-address one. */
   readonly rateLimitPerPayer?: number;
@@ -56,7 +58,7 @@ export async function startTestPlatform(
   const config = loadConfig({
     OPERATOR_TOKEN: operatorToken,
     LOG_LEVEL: 'silent',
-    PUBLIC_URL: 'http://127.0.0.1:8080',
+    PUBLIC_URL: options.publicUrl ?? 'http://127.0.0.1:8080',
   });
   const services = createPlatformServices({
     database: test.database,

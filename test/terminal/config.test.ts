@@ -75,3 +75,23 @@ describe('delivery configuration', () => {
     expect(error.message).not.toContain(secret);
   });
 });
+
+describe('passkey relying party configuration', () => {
+  it('takes the RP ID from the host of PUBLIC_URL unless WEBAUTHN_RP_ID names one', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://pay.example.com' }).webauthnRpId).toBeUndefined();
+    expect(
+      loadConfig({ PUBLIC_URL: 'https://pay.example.com', WEBAUTHN_RP_ID: 'example.com' }).webauthnRpId,
+    ).toBe('example.com');
+    expect(
+      loadConfig({ PUBLIC_URL: 'https://pay.example.com', WEBAUTHN_RP_ID: 'pay.example.com' }).webauthnRpId,
+    ).toBe('pay.example.com');
+  });
+
+  it.each(['other.com', 'ample.com', 'sub.pay.example.com', 'exa mple.com'])(
+    'refuses WEBAUTHN_RP_ID=%s, which is not the host of PUBLIC_URL or a domain it is under',
+    (rpId) => {
+      const error = refusal({ PUBLIC_URL: 'https://pay.example.com', WEBAUTHN_RP_ID: rpId });
+      expect(error.message).toContain('WEBAUTHN_RP_ID');
+    },
+  );
+});

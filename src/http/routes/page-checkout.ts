@@ -9,9 +9,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { acceptsNewPayment, type PaymentRequest } from '../../domain/merchant.js';
 import type { DeliverTo } from '../../domain/payment.js';
+import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
 import type { Approval } from '../../services/payment-service.js';
 import {
   approvalBody,
+  approvalScripts,
   type CheckoutApproval,
   type CheckoutSummary,
   checkoutPage,
@@ -24,6 +26,7 @@ import { errorPageMessage, pageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
+import { ceremonyResponseField } from './page-payer-passkeys.js';
 import { pageSchema } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -41,6 +44,14 @@ function idOf(request: FastifyRequest): string {
   if (typeof id !== 'string' || !uuidPattern.test(id))
     throw new CountersignError('payment_request_not_found');
   return id;
+}
+
+/** A passkey approval the checkout's script put in the form, or undefined when there is none. */
+function passkeyApprovalOf(body: unknown): PasskeyApprovalInput | undefined {
+  const challengeId = formField(body, 'passkeyChallengeId');
+  if (challengeId === undefined) return undefined;
+  const response = ceremonyResponseField(body, 'passkeyResponse') ?? {};
+  return { challengeId, response: response as unknown as PasskeyApprovalInput['response'] };
 }
 
 /** What the payer submitted to approve: one embodiment's codes, or undefined when neither is complete. */
@@ -62,7 +73,10 @@ function approvalOf(body: unknown): Approval | undefined {
 function withReturnOrigin(reply: FastifyReply, request: PaymentRequest): void {
   if (request.returnUrl === null) return;
   const origin = new URL(request.returnUrl).origin;
-  const policy = pageContentSecurityPolicy().replace("form-action 'self'", `form-action 'self' ${origin}`);
+  const policy = pageContentSecurityPolicy({ connectToSelf: true }).replace(
+    "form-action 'self'",
+    `form-action 'self' ${origin}`,
+  );
   reply.header('content-security-policy', policy);
 }
 
@@ -91,9 +105,11 @@ export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
       view: CheckoutApproval,
       status = 200,
     ) => {
+      // The approval step's passkey script asks the platform for a ceremony's options (`connect-src 'self'`).
+      reply.header('content-security-policy', pageContentSecurityPolicy({ connectToSelf: true }));
       withReturnOrigin(reply, view.summary.request);
       const body = approvalBody(view, csrf.token(request, reply));
-      return sendPage(reply, checkoutPage('Approve your payment', body), status);
+      return sendPage(reply, checkoutPage('Approve your payment', body, approvalScripts), status);
     };
     const signInPage = (
       reply: FastifyReply,
@@ -179,20 +195,30 @@ export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
           tag: 'checkout pages',
           summary: 'Approve with the second code, or the first code and the verification code',
           params: ['id'],
-          form: ['paymentId', 'secondCode', 'firstCode', 'verificationCode'],
+          form: [
+            'paymentId',
+            'secondCode',
+            'firstCode',
+            'verificationCode',
+            'cancelToken',
+            'passkeyChallengeId',
+            'passkeyResponse',
+          ],
         }),
       },
       async (request, reply) => {
         const summary = await summaryOf(idOf(request));
         const payment = await paymentOfRequest(request.body, summary.request.id);
         const view: CheckoutApproval = { summary, payment, cancelToken: cancelTokenOf(payment.id) };
-        const approval = approvalOf(request.body);
-        if (approval === undefined) {
+        const passkey = passkeyApprovalOf(request.body);
+        const approval = passkey === undefined ? approvalOf(request.body) : undefined;
+        if (passkey === undefined && approval === undefined) {
           const error = 'Enter the second code, or the first code together with your verification code.';
           return approvalPage(reply, request, { ...view, error }, 400);
         }
         try {
-          await payments.approve(payment.id, approval);
+          if (passkey !== undefined) await services.passkeys.approve(payment.id, passkey);
+          else await payments.approve(payment.id, approval!);
         } catch (error) {
           if (
             error instanceof CountersignError &&
@@ -233,6 +259,27 @@ export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
           if (!(error instanceof CountersignError && error.code === 'payment_not_cancelable')) throw error;
         });
         return redirectSeeOther(reply, checkoutPaths.page(id));
+      },
+    );
+
+    app.post(
+      '/checkout/:id/passkey-options',
+      {
+        schema: pageSchema({
+          tag: 'checkout pages',
+          summary: "Options to approve this page's payment with a passkey (JSON)",
+          params: ['id'],
+          form: ['paymentId', 'cancelToken'],
+        }),
+      },
+      async (request, reply) => {
+        const payment = await paymentOfRequest(request.body, idOf(request));
+        // Only the page that started the payment may ask: a challenge counts against the payer's bound.
+        const token = formField(request.body, 'cancelToken') ?? '';
+        if (!secrets.constantTimeEqualHex(token, cancelTokenOf(payment.id)))
+          throw new CountersignError('forbidden');
+        reply.header('cache-control', 'no-store');
+        return services.passkeys.approvalOptions(payment.payerId, payment.id);
       },
     );
 

@@ -8,6 +8,7 @@ import { CountersignError } from '../../domain/errors.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import { type DeliverTo, isApprovable } from '../../domain/payment.js';
+import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
 import type { Approval } from '../../services/payment-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
 import { errorPageMessage, pageMessage } from '../../web/messages.js';
@@ -16,6 +17,7 @@ import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame
 import { type ApprovalView, type PayForm, payBody, paymentBody } from '../../web/payer/payment-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer.js';
+import { ceremonyResponseField } from './page-payer-passkeys.js';
 import { pageSchema } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -81,6 +83,19 @@ function readApproval(body: unknown): Approval | undefined {
     return { firstCode, verificationCode };
   }
   return undefined;
+}
+
+/**
+ * Reads a passkey approval: the ceremony's challenge id and the assertion the page script put in the form.
+ * A malformed assertion is still an approval (it is refused and counted as a wrong code by the platform).
+ */
+function readPasskeyApproval(body: unknown): PasskeyApprovalInput | undefined {
+  if (formField(body, 'passkeyChallengeId') === undefined) return undefined;
+  const response = ceremonyResponseField(body, 'passkeyResponse') ?? {};
+  return {
+    challengeId: formField(body, 'passkeyChallengeId') ?? '',
+    response: response as unknown as PasskeyApprovalInput['response'],
+  };
 }
 
 /** Registers the payment pages in the payer's context. */
@@ -190,20 +205,22 @@ export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void 
         tag: 'payer pages',
         summary: 'Approve a payment with its codes',
         params: ['id'],
-        form: ['secondCode', 'firstCode', 'verificationCode'],
+        form: ['secondCode', 'firstCode', 'verificationCode', 'passkeyChallengeId', 'passkeyResponse'],
       }),
     },
     async (request, reply) => {
       const session = await kit.session(request);
       const payment = await services.payments.get(paymentIdOf(request), session.payerId);
-      const approval = readApproval(request.body);
-      if (approval === undefined) {
+      const passkey = readPasskeyApproval(request.body);
+      const approval = passkey === undefined ? readApproval(request.body) : undefined;
+      if (passkey === undefined && approval === undefined) {
         const error =
           'Enter the second code (6 to 10 digits), or the first code (8 digits) with your verification code.';
         return renderPayment(request, reply, session, { payment, error }, 400);
       }
       try {
-        await services.payments.approve(payment.id, approval);
+        if (passkey !== undefined) await services.passkeys.approve(payment.id, passkey);
+        else await services.payments.approve(payment.id, approval!);
         return redirectSeeOther(reply, `${payerPaths.payment(payment.id)}?notice=approved`);
       } catch (error) {
         if (!(error instanceof CountersignError)) throw error;

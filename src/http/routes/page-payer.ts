@@ -16,6 +16,7 @@ import { historyBody, homeBody, parseCursor } from '../../web/payer/payment-view
 import { signInPage } from '../../web/payer/sign-in-view.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
+import { payerPasskeyPages } from './page-payer-passkeys.js';
 import { payerPaymentPages } from './page-payer-payments.js';
 import { payerTerminalPages } from './page-payer-terminals.js';
 import { pageSchema } from './page-schemas.js';
@@ -194,5 +195,6 @@ export function payerPageRoutes(services: HttpServices): RoutePlugin {
 
     payerPaymentPages(app, kit);
     payerTerminalPages(app, kit);
+    payerPasskeyPages(app, kit);
   };
 }

@@ -55,9 +55,11 @@ export function enrollmentJson(enrollment: EnrollmentView) {
 export function terminalJson(terminal: TerminalView) {
   return {
     id: terminal.id,
+    kind: terminal.kind,
     payerId: terminal.payerId,
     label: terminal.label,
     suite: terminal.suite,
+    aaguid: terminal.aaguid,
     status: terminal.status,
     enrolled: terminal.enrolled,
     createdAt: iso(terminal.createdAtMs),

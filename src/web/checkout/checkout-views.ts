@@ -14,6 +14,7 @@ export const checkoutPaths = Object.freeze({
   page: (id: string) => `/checkout/${encodeURIComponent(id)}`,
   pay: (id: string) => `/checkout/${encodeURIComponent(id)}/pay`,
   approve: (id: string) => `/checkout/${encodeURIComponent(id)}/approve`,
+  passkeyOptions: (id: string) => `/checkout/${encodeURIComponent(id)}/passkey-options`,
   cancel: (id: string) => `/checkout/${encodeURIComponent(id)}/cancel`,
 });
 
@@ -24,9 +25,15 @@ export interface CheckoutSummary {
 }
 
 /** A whole checkout page. */
-export function checkoutPage(title: string, body: SafeHtml): SafeHtml {
-  return renderLayout({ title, areaName: 'Checkout', homeHref: '/', body, narrow: true });
+export function checkoutPage(title: string, body: SafeHtml, scripts: readonly string[] = []): SafeHtml {
+  return renderLayout({ title, areaName: 'Checkout', homeHref: '/', body, narrow: true, scripts });
 }
+
+/** The scripts of the approval step alone (the passkey ceremony); every other step runs no script. */
+export const approvalScripts: readonly string[] = [
+  'vendor/simplewebauthn-browser',
+  'web/payer/scripts/passkeys',
+];
 
 function facts({ request, merchantName }: CheckoutSummary): SafeHtml {
   return html`<dl class="facts">
@@ -104,6 +111,14 @@ ${hidden}
 <label for="secondCode">Second code <span class="hint">The code your second terminal shows</span></label>
 <input id="secondCode" name="secondCode" inputmode="numeric" pattern="[0-9]{6,10}" maxlength="10" required autocomplete="one-time-code">
 <button type="submit">Approve payment</button>
+</form>
+<form class="card" id="passkey-approve-form" method="post" action="${checkoutPaths.approve(requestId)}" data-options-url="${checkoutPaths.passkeyOptions(requestId)}" hidden>
+${hidden}
+<input type="hidden" name="cancelToken" value="${view.cancelToken}">
+<input type="hidden" name="passkeyChallengeId" value="">
+<input type="hidden" name="passkeyResponse" value="">
+<p>Or approve with a passkey of yours: your device asks for your fingerprint, face or PIN, and signs this payment to ${summary.merchantName} and nothing else.</p>
+<button type="submit" id="passkey-approve">Approve with a passkey</button>
 </form>
 <details class="card">
 <summary>Approve with the first code and your verification code instead</summary>

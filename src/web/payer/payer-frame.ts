@@ -19,6 +19,9 @@ export const payerPaths = Object.freeze({
   approve: (id: string) => `/payments/${encodeURIComponent(id)}/approve`,
   cancel: (id: string) => `/payments/${encodeURIComponent(id)}/cancel`,
   revokeTerminal: (id: string) => `/terminals/${encodeURIComponent(id)}/revoke`,
+  passkeys: '/passkeys',
+  passkeyRegistrationOptions: '/passkeys/registration-options',
+  passkeyApprovalOptions: (id: string) => `/payments/${encodeURIComponent(id)}/passkey-options`,
 });
 
 /** Sentences a redirect may ask a page to show; a query value is only ever a key of this table. */
@@ -28,6 +31,10 @@ const notices: Readonly<Record<string, Banner>> = {
   signed_out: { kind: 'notice', text: 'You are signed out.' },
   expired: { kind: 'warning', text: 'Your session ended. Please sign in again.' },
   revoked: { kind: 'notice', text: 'The terminal was revoked. It can no longer approve payments.' },
+  passkey_added: {
+    kind: 'notice',
+    text: 'Your passkey was added. It can approve your payments from now on.',
+  },
   not_approvable: { kind: 'warning', text: 'This payment can no longer be approved.' },
   not_cancelable: { kind: 'warning', text: 'This payment can no longer be canceled.' },
 };
@@ -67,11 +74,17 @@ export function payerPage(
     ],
     signOut: { action: payerPaths.signOut, csrfToken: frame.csrfToken },
     banners,
-    scripts: [idleTimeoutScript],
+    scripts: [idleTimeoutScript, ...passkeyScripts],
     data: idleTimeoutData(frame.idleSecondsLeft, payerPaths.keepalive, `${payerPaths.signIn}?notice=expired`),
     body: html`${idleWarning()}<p class="hint">Signed in as <strong>${frame.payerId}</strong></p>${body}`,
   });
 }
+
+/**
+ * The WebAuthn browser library (vendored, served by the platform) and the script that runs the passkey
+ * ceremonies of the terminals and payment pages; on other pages it finds nothing to do.
+ */
+const passkeyScripts = ['vendor/simplewebauthn-browser', 'web/payer/scripts/passkeys'];
 
 /** A field's `aria-invalid` and `aria-describedby` when it has an error message. */
 export function fieldError(

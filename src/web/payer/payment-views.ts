@@ -167,6 +167,13 @@ ${csrfField(csrfToken)}
 <input id="secondCode" name="secondCode" inputmode="numeric" pattern="[0-9]{6,10}" maxlength="10" required autocomplete="one-time-code">
 <button type="submit">Approve payment</button>
 </form>
+<form class="card" id="passkey-approve-form" method="post" action="${payerPaths.approve(payment.id)}" data-options-url="${payerPaths.passkeyApprovalOptions(payment.id)}" hidden>
+${csrfField(csrfToken)}
+<input type="hidden" name="passkeyChallengeId" value="">
+<input type="hidden" name="passkeyResponse" value="">
+<p>Or approve with a passkey of yours: your device asks for your fingerprint, face or PIN, and signs this payment — this payee, this amount — and nothing else.</p>
+<button type="submit" id="passkey-approve">Approve with a passkey</button>
+</form>
 <details class="card">
 <summary>Approve with the first code and your verification code instead</summary>
 <form method="post" action="${payerPaths.approve(payment.id)}" autocomplete="off">

@@ -34,6 +34,7 @@ function row(terminal: TerminalView, view: TerminalsView): SafeHtml {
       : '';
   return html`<tr>
 <td>${label}</td>
+<td>${terminal.kind === 'passkey' ? 'passkey' : 'OCRA device'}</td>
 <td class="mono">${terminal.suite}</td>
 <td>${active ? statusBadge('active', 'ok') : statusBadge('revoked', 'failed')}</td>
 <td>${terminal.enrolled ? 'device enrolled' : 'key only'}</td>
@@ -42,6 +43,24 @@ function row(terminal: TerminalView, view: TerminalsView): SafeHtml {
 <td>${terminal.revokedAtMs === null ? '' : time(terminal.revokedAtMs)}</td>
 <td>${revoke}</td>
 </tr>`;
+}
+
+/**
+ * Adding a passkey: the page script asks for the registration options, lets the browser create the passkey
+ * (the device checks the payer's fingerprint, face or PIN), and posts the answer with this form. Without a
+ * browser that supports passkeys the form stays hidden.
+ */
+function passkeyForm(csrfToken: string): SafeHtml {
+  return html`<form class="card" id="passkey-register-form" method="post" action="${payerPaths.passkeys}" data-options-url="${payerPaths.passkeyRegistrationOptions}" hidden>
+${csrfField(csrfToken)}
+<input type="hidden" name="challengeId" value="">
+<input type="hidden" name="response" value="">
+<h2>Add a passkey</h2>
+<p>A passkey on this device (or your phone) can approve your payments: it signs each payment after your fingerprint, face or PIN, and the platform keeps only its public key.</p>
+<label for="passkey-label">Name of the passkey <span class="hint">For example "my laptop"</span></label>
+<input id="passkey-label" name="label" maxlength="64">
+<button type="submit" id="passkey-register">Add a passkey</button>
+</form>`;
 }
 
 /** The terminals page body. */
@@ -67,8 +86,9 @@ ${view.error === undefined ? '' : html`<div class="error" role="alert">${view.er
 ${enrollment}
 <table>
 <caption>Your terminals, oldest first</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Suite</th><th scope="col">Status</th><th scope="col">Device</th><th scope="col">Added</th><th scope="col">Last seen</th><th scope="col">Revoked</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Suite</th><th scope="col">Status</th><th scope="col">Device</th><th scope="col">Added</th><th scope="col">Last seen</th><th scope="col">Revoked</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
 <tbody>${view.terminals.map((terminal) => row(terminal, view))}</tbody>
 </table>
-${enroll}`;
+${enroll}
+${view.enroll.kind === 'form' ? passkeyForm(view.csrfToken) : ''}`;
 }

@@ -1,5 +1,6 @@
 // Runs the whole platform on a real port of 127.0.0.1 over a fresh database, and a headless Chromium to drive its pages.
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -34,20 +35,39 @@ export interface BrowserPlatform extends TestPlatform {
   newPage(): Promise<{ context: BrowserContext; page: Page }>;
 }
 
-/** Starts the platform on a random port of 127.0.0.1 and launches Chromium. */
+/** A free port of 127.0.0.1, for a platform whose `PUBLIC_URL` must be known before it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address !== 'object') throw new Error('no free port');
+  return address.port;
+}
+
+/**
+ * Starts the platform on a random port of 127.0.0.1 and launches Chromium. With `localhost`, pages are
+ * loaded from `http://localhost:<port>` and that is the platform's `PUBLIC_URL`: WebAuthn needs a secure
+ * context and an RP ID that is a domain name, which `localhost` is and `127.0.0.1` is not.
+ */
 export async function startBrowserPlatform(
   engine: EngineName,
-  options: TestPlatformOptions = {},
+  options: TestPlatformOptions & { readonly localhost?: boolean } = {},
 ): Promise<BrowserPlatform> {
-  const platform = await startTestPlatform(engine, options);
+  const port = options.localhost === true ? await freePort() : 0;
+  const hostName = options.localhost === true ? 'localhost' : '127.0.0.1';
+  const platform = await startTestPlatform(engine, {
+    ...options,
+    ...(options.localhost === true ? { publicUrl: `http://localhost:${port}` } : {}),
+  });
   let browser: Browser | undefined;
   try {
-    await platform.app.listen({ host: '127.0.0.1', port: 0 });
+    await platform.app.listen({ host: '127.0.0.1', port });
     const address = platform.app.server.address();
     if (address === null || typeof address !== 'object') throw new Error('the server is not listening');
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
     const launched = browser;
-    const baseUrl = `http://127.0.0.1:${address.port}`;
+    const baseUrl = `http://${hostName}:${address.port}`;
     return {
       ...platform,
       baseUrl,
