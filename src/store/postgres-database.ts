@@ -13,6 +13,12 @@ import {
   type SqlExecutor,
   sqlState,
 } from './database.js';
+import {
+  databaseUnavailable,
+  neverReachedPrimary,
+  unavailableBackoff,
+  unavailableError,
+} from './postgres-availability.js';
 
 /** Options for the pool. */
 export interface PostgresOpenOptions {
@@ -51,10 +57,42 @@ export async function openPostgres(options: PostgresOpenOptions): Promise<Postgr
     // it grew (a cost per statement that grew with the table). Planning costs tens of microseconds, shared
     // by every operation of a batch.
     connection: { plan_cache_mode: 'force_custom_plan' },
+    ...sessionTarget(options.url),
   }) as unknown as Sql;
   const database = new PostgresDatabase(sql);
   await database.query('SELECT 1');
   return database;
+}
+
+/**
+ * `target_session_attrs=read-write` as the driver should read it. libpq asks the server whether the session
+ * is read-only; the driver looks only at `default_transaction_read_only`, which a hot standby reports as
+ * `off`, so it would settle on a standby and every write would fail with 25006. `primary` (judged by
+ * `in_hot_standby`) is what a read-write URL means for a primary with standbys.
+ */
+function sessionTarget(url: string): { target_session_attrs?: 'primary' } {
+  return /[?&]target_session_attrs=read-write(?:&|$)/.test(url) ? { target_session_attrs: 'primary' } : {};
+}
+
+/**
+ * Runs `call` against the primary. A failure that proves the call never ran on a primary (no connection,
+ * a standby refusing the write) is retried a bounded number of times, which is what spans a failover's
+ * first second; any other sign of a missing primary, including a connection lost mid-call whose outcome is
+ * unknown, becomes the catalogued 503 without a replay.
+ */
+async function onPrimary<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (neverReachedPrimary(error) && attempt < limits.databaseUnavailableRetriesMax) {
+        await unavailableBackoff(attempt);
+        continue;
+      }
+      if (databaseUnavailable(error)) throw unavailableError(error);
+      throw error;
+    }
+  }
 }
 
 /** The Database interface over a `postgres` pool. */
@@ -67,18 +105,20 @@ export class PostgresDatabase implements Database {
   }
 
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.executor.query<T>(text, params);
+    return onPrimary(() => this.executor.query<T>(text, params));
   }
 
   script(text: string): Promise<void> {
-    return this.executor.script(text);
+    return onPrimary(() => this.executor.script(text));
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { retriesMax?: number }): Promise<T> {
     const retriesMax = options?.retriesMax ?? limits.transactionRetriesMax;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await (this.sql as unknown as postgres.Sql).begin((tx) => work(executorOf(tx)))) as T;
+        return (await onPrimary(() =>
+          (this.sql as unknown as postgres.Sql).begin((tx) => work(executorOf(tx))),
+        )) as T;
       } catch (error) {
         const state = sqlState(error);
         if (state === undefined || !retryableSqlStates.has(state) || attempt >= retriesMax) throw error;
