@@ -46,7 +46,7 @@ function executorOf(sql: postgres.Sql | postgres.TransactionSql): SqlExecutor {
 
 /** Opens a pool and checks that the server answers; throws if it cannot be reached. */
 export async function openPostgres(options: PostgresOpenOptions): Promise<PostgresDatabase> {
-  const sql = postgres(options.url, {
+  const sql = postgres(driverUrl(options.url), {
     max: Math.min(options.poolSize ?? 10, limits.databasePoolSizeMax),
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     onnotice: () => {},
@@ -57,7 +57,6 @@ export async function openPostgres(options: PostgresOpenOptions): Promise<Postgr
     // it grew (a cost per statement that grew with the table). Planning costs tens of microseconds, shared
     // by every operation of a batch.
     connection: { plan_cache_mode: 'force_custom_plan' },
-    ...sessionTarget(options.url),
   }) as unknown as Sql;
   const database = new PostgresDatabase(sql);
   await database.query('SELECT 1');
@@ -65,34 +64,21 @@ export async function openPostgres(options: PostgresOpenOptions): Promise<Postgr
 }
 
 /**
- * `target_session_attrs=read-write` as the driver should read it. libpq asks the server whether the session
- * is read-only; the driver looks only at `default_transaction_read_only`, which a hot standby reports as
- * `off`, so it would settle on a standby and every write would fail with 25006. `primary` (judged by
- * `in_hot_standby`) is what a read-write URL means for a primary with standbys.
+ * The URL as the driver gets it: without `target_session_attrs`. The driver judges `read-write` by
+ * `default_transaction_read_only`, which a hot standby reports as `off`, and with `primary` it keeps
+ * cycling through the hosts while none is a primary, so every request would hang through a failover
+ * instead of being answered. The platform finds the primary itself: a write refused by a standby (25006)
+ * closes that connection, and the pool's next one is opened to the next host (`onPrimary`).
  */
-function sessionTarget(url: string): { target_session_attrs?: 'primary' } {
-  return /[?&]target_session_attrs=read-write(?:&|$)/.test(url) ? { target_session_attrs: 'primary' } : {};
+function driverUrl(url: string): string {
+  return url.replace(/([?&])target_session_attrs=[^&]*(&|$)/, (_match, before: string, after: string) =>
+    after === '&' ? before : '',
+  );
 }
 
-/**
- * Runs `call` against the primary. A failure that proves the call never ran on a primary (no connection,
- * a standby refusing the write) is retried a bounded number of times, which is what spans a failover's
- * first second; any other sign of a missing primary, including a connection lost mid-call whose outcome is
- * unknown, becomes the catalogued 503 without a replay.
- */
-async function onPrimary<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (neverReachedPrimary(error) && attempt < limits.databaseUnavailableRetriesMax) {
-        await unavailableBackoff(attempt);
-        continue;
-      }
-      if (databaseUnavailable(error)) throw unavailableError(error);
-      throw error;
-    }
-  }
+/** True for a write a standby refused: the connection is on a standby. */
+function refusedByStandby(error: unknown): boolean {
+  return sqlState(error) === '25006';
 }
 
 /** The Database interface over a `postgres` pool. */
@@ -104,19 +90,56 @@ export class PostgresDatabase implements Database {
     this.executor = executorOf(sql as unknown as postgres.Sql);
   }
 
+  /**
+   * Runs `call` against the primary. A failure that proves the call never ran on a primary (no connection,
+   * a standby refusing the write) is retried a bounded number of times, which spans the first second of a
+   * failover; any other sign of a missing primary, including a connection lost mid-call whose outcome is
+   * unknown, becomes the catalogued 503 without a replay.
+   */
+  private async onPrimary<T>(call: () => Promise<T>): Promise<T> {
+    let leftStandby = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        // The session just closed on a standby (57P01) may still carry the next call: nothing ran there.
+        const retryable = neverReachedPrimary(error) || (leftStandby && sqlState(error) === '57P01');
+        leftStandby = refusedByStandby(error);
+        if (leftStandby) await this.leaveStandby();
+        if (retryable && attempt < limits.databaseUnavailableRetriesMax) {
+          await unavailableBackoff(attempt);
+          continue;
+        }
+        if (databaseUnavailable(error)) throw unavailableError(error);
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Closes a pooled connection that is on a standby, so that the pool reopens it to the next host. The
+   * statement ends its own session only where the server is in recovery; on a primary it does nothing.
+   * Which pooled connection runs it is the pool's choice, so each refused write closes at most one.
+   */
+  private async leaveStandby(): Promise<void> {
+    await this.executor
+      .query('SELECT pg_terminate_backend(pg_backend_pid()) WHERE pg_is_in_recovery()')
+      .catch(() => undefined);
+  }
+
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return onPrimary(() => this.executor.query<T>(text, params));
+    return this.onPrimary(() => this.executor.query<T>(text, params));
   }
 
   script(text: string): Promise<void> {
-    return onPrimary(() => this.executor.script(text));
+    return this.onPrimary(() => this.executor.script(text));
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { retriesMax?: number }): Promise<T> {
     const retriesMax = options?.retriesMax ?? limits.transactionRetriesMax;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await onPrimary(() =>
+        return (await this.onPrimary(() =>
           (this.sql as unknown as postgres.Sql).begin((tx) => work(executorOf(tx))),
         )) as T;
       } catch (error) {
