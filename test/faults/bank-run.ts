@@ -169,7 +169,15 @@ async function runAgainst(
   const schedule =
     haCluster === undefined
       ? runFaults(faultRandom, server, options, faults, stopAt, databaseUrl, cluster)
-      : runFailover(faultRandom, haCluster, options, faults, startedAt + options.durationMs / 2, failover);
+      : runFailover(
+          faultRandom,
+          server,
+          haCluster,
+          options,
+          faults,
+          startedAt + options.durationMs / 2,
+          failover,
+        );
   await Promise.all([...clients, schedule]);
   if (!server.running) await server.start();
   // Every payment still open expires, and the sweepers release its hold, before anything is checked.
@@ -201,6 +209,8 @@ interface FailoverClock {
   killedAt?: number;
   promotedAt?: number;
   firstPaymentAt?: number;
+  /** Server processes that exited during the failover (see `runFailover`). */
+  serverExits?: number;
 }
 
 function failoverFacts(clock: FailoverClock): Record<string, number | string> {
@@ -209,6 +219,7 @@ function failoverFacts(clock: FailoverClock): Record<string, number | string> {
     promoteAfterKillMs: (clock.promotedAt ?? Number.NaN) - clock.killedAt,
     firstPaymentAfterKillMs:
       clock.firstPaymentAt === undefined ? 'none' : clock.firstPaymentAt - clock.killedAt,
+    serverExitsInFailover: clock.serverExits ?? 0,
   };
 }
 
@@ -219,6 +230,7 @@ function failoverFacts(clock: FailoverClock): Record<string, number | string> {
  */
 async function runFailover(
   random: SeededRandom,
+  server: ServerProcess,
   haCluster: HaCluster,
   options: BankOptions,
   faults: Record<FaultKind, number>,
@@ -234,6 +246,18 @@ async function runFailover(
   await haCluster.promote();
   clock.promotedAt = Date.now();
   options.log(`standby promoted ${clock.promotedAt - clock.killedAt} ms after the kill`);
+  // The driver (postgres 3.4.9) can throw from a timer when a transaction's connection dies under it, and
+  // the server process exits. Deployed, a supervisor starts it again; here the nemesis does, and counts
+  // it, so that the report shows it rather than the run stalling on a dead server.
+  for (const until = Date.now() + 5000; Date.now() < until; ) {
+    if (!server.running) {
+      clock.serverExits = (clock.serverExits ?? 0) + 1;
+      options.log('the server exited during the failover; starting it again');
+      await server.start();
+      return;
+    }
+    await sleep(200);
+  }
 }
 
 async function setUp(
