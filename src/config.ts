@@ -91,9 +91,13 @@ function integer(env: Environment, name: string, fallback: number, min: number, 
 function databaseUrl(env: Environment): string | undefined {
   const raw = env['DATABASE_URL'];
   if (raw === undefined || raw === '') return undefined;
+  // WHATWG URLs take one host only; a failover URL names several (`postgres://h1:5432,h2:5433/db`), so the
+  // host list is checked on its own and the rest of the URL is parsed with the first host in its place.
+  const hostList = /^[a-z]+:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(raw)?.[1] ?? '';
+  const hosts = hostList.split(',');
   let url: URL;
   try {
-    url = new URL(raw);
+    url = new URL(raw.replace(hostList, hosts[0] ?? ''));
   } catch {
     throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user@host:port/database)');
   }
@@ -106,7 +110,34 @@ function databaseUrl(env: Environment): string | undefined {
       'must name a host and a database (postgres://user@host:port/database)',
     );
   }
+  if (hosts.length > 1) checkFailoverHosts(hosts, url.searchParams.get('target_session_attrs'));
   return raw;
+}
+
+/**
+ * Several hosts are a primary and its standbys. Without `target_session_attrs` the driver would take the
+ * first that answers, a standby included, where every write fails; so the URL must ask for the primary.
+ */
+function checkFailoverHosts(hosts: readonly string[], targetSessionAttrs: string | null): void {
+  if (hosts.length > limits.databaseHostsMax) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `names at most ${limits.databaseHostsMax} hosts, got ${hosts.length}`,
+    );
+  }
+  for (const host of hosts) {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(host);
+    const port = match?.[2] === undefined ? 5432 : Number(match[2]);
+    if (match === null || port < 1 || port > 65_535) {
+      throw new ConfigError('DATABASE_URL', `has an invalid host "${host}" (expected host:port)`);
+    }
+  }
+  if (targetSessionAttrs !== 'read-write' && targetSessionAttrs !== 'primary') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'names several hosts, so it must end with ?target_session_attrs=read-write (or primary)',
+    );
+  }
 }
 
 function operatorToken(env: Environment): string | undefined {

@@ -24,6 +24,15 @@ export const limits = Object.freeze({
   trustedProxyAddressesMax: 64,
   /** Connections in the PostgreSQL pool. */
   databasePoolSizeMax: 100,
+  /** Hosts a failover `DATABASE_URL` may name (a primary and its standbys). */
+  databaseHostsMax: 8,
+  /**
+   * Attempts of a statement or transaction that never reached a primary (connection refused, only a standby
+   * answering) before the request is answered 503; with the backoff below they span about a second.
+   */
+  databaseUnavailableRetriesMax: 4,
+  /** Seconds a client is asked to wait (`Retry-After`) while no database primary can be reached. */
+  databaseUnavailableRetryAfterSeconds: 1,
   /** Rows the expiry sweeper resolves in one pass. */
   sweepBatchSizeMax: 500,
   /** Payment operations committed together in one transaction (group commit). */

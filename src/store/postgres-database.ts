@@ -13,6 +13,12 @@ import {
   type SqlExecutor,
   sqlState,
 } from './database.js';
+import {
+  databaseUnavailable,
+  neverReachedPrimary,
+  unavailableBackoff,
+  unavailableError,
+} from './postgres-availability.js';
 
 /** Options for the pool. */
 export interface PostgresOpenOptions {
@@ -40,7 +46,13 @@ function executorOf(sql: postgres.Sql | postgres.TransactionSql): SqlExecutor {
 
 /** Opens a pool and checks that the server answers; throws if it cannot be reached. */
 export async function openPostgres(options: PostgresOpenOptions): Promise<PostgresDatabase> {
-  const sql = postgres(options.url, {
+  const database = new PostgresDatabase(driverUrls(options.url), (url) => openPool(url, options));
+  await database.query('SELECT 1');
+  return database;
+}
+
+function openPool(url: string, options: PostgresOpenOptions): Sql {
+  return postgres(url, {
     max: Math.min(options.poolSize ?? 10, limits.databasePoolSizeMax),
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     onnotice: () => {},
@@ -52,33 +64,100 @@ export async function openPostgres(options: PostgresOpenOptions): Promise<Postgr
     // by every operation of a batch.
     connection: { plan_cache_mode: 'force_custom_plan' },
   }) as unknown as Sql;
-  const database = new PostgresDatabase(sql);
-  await database.query('SELECT 1');
-  return database;
+}
+
+/**
+ * The URLs the driver gets: without `target_session_attrs`, and, for a URL with several hosts, one per
+ * host that comes first (the list rotated). The driver judges `read-write` by
+ * `default_transaction_read_only`, which a hot standby reports as `off`, and with `primary` it keeps
+ * cycling through the hosts while none is a primary, so every request would hang through a failover
+ * instead of being answered. The platform finds the primary itself: a write refused by a standby (25006)
+ * replaces the pool by one whose connections try the next host first (`leaveStandby`).
+ */
+export function driverUrls(url: string): string[] {
+  const plain = url.replace(
+    /([?&])target_session_attrs=[^&]*(&|$)/,
+    (_match, before: string, after: string) => (after === '&' ? before : ''),
+  );
+  const hostList = /^[a-z]+:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(plain)?.[1] ?? '';
+  const hosts = hostList.split(',');
+  return hosts.map((_host, first) =>
+    plain.replace(hostList, [...hosts.slice(first), ...hosts.slice(0, first)].join(',')),
+  );
+}
+
+/** True for a write a standby refused: the connection is on a standby. */
+function refusedByStandby(error: unknown): boolean {
+  return sqlState(error) === '25006';
 }
 
 /** The Database interface over a `postgres` pool. */
 export class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
-  private readonly executor: SqlExecutor;
+  private sql: Sql;
+  private executor: SqlExecutor;
+  /** Which of `urls` the current pool uses. */
+  private urlIndex = 0;
 
-  constructor(readonly sql: Sql) {
-    this.executor = executorOf(sql as unknown as postgres.Sql);
+  constructor(
+    private readonly urls: readonly string[],
+    private readonly openPool: (url: string) => Sql,
+  ) {
+    this.sql = openPool(urls[0]!);
+    this.executor = executorOf(this.sql as unknown as postgres.Sql);
+  }
+
+  /**
+   * Runs `call` against the primary. A failure that proves the call never ran on a primary (no connection,
+   * a standby refusing the write) is retried a bounded number of times, which spans the first second of a
+   * failover; any other sign of a missing primary, including a connection lost mid-call whose outcome is
+   * unknown, becomes the catalogued 503 without a replay.
+   */
+  private async onPrimary<T>(call: (sql: Sql, executor: SqlExecutor) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const sql = this.sql;
+      try {
+        return await call(sql, this.executor);
+      } catch (error) {
+        if (refusedByStandby(error)) this.leaveStandby(sql);
+        if (neverReachedPrimary(error) && attempt < limits.databaseUnavailableRetriesMax) {
+          await unavailableBackoff(attempt);
+          continue;
+        }
+        if (databaseUnavailable(error)) throw unavailableError(error);
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Replaces a pool whose connection landed on a standby by one that tries the next host first. The old
+   * pool is ended gently: calls running on it finish. A pool already replaced by a concurrent call is left
+   * alone, so a burst of refused writes moves on by one host, not by one per write.
+   */
+  private leaveStandby(refusedOn: Sql): void {
+    if (refusedOn !== this.sql || this.urls.length === 1) return;
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    this.sql = this.openPool(this.urls[this.urlIndex]!);
+    this.executor = executorOf(this.sql as unknown as postgres.Sql);
+    (refusedOn as unknown as postgres.Sql).end({ timeout: 5 }).catch(() => undefined);
   }
 
   query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.executor.query<T>(text, params);
+    return this.onPrimary((_sql, executor) => executor.query<T>(text, params));
   }
 
   script(text: string): Promise<void> {
-    return this.executor.script(text);
+    return this.onPrimary((_sql, executor) => executor.script(text));
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { retriesMax?: number }): Promise<T> {
     const retriesMax = options?.retriesMax ?? limits.transactionRetriesMax;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await (this.sql as unknown as postgres.Sql).begin((tx) => work(executorOf(tx)))) as T;
+        return (await this.onPrimary((sql) =>
+          (sql as unknown as postgres.Sql).begin((tx) => work(executorOf(tx))),
+        )) as T;
       } catch (error) {
         const state = sqlState(error);
         if (state === undefined || !retryableSqlStates.has(state) || attempt >= retriesMax) throw error;

@@ -12,12 +12,13 @@ import { derivedId, type KeyedHash } from '../../src/services/ids.js';
 import { createSecrets } from '../../src/services/secrets.js';
 import { type BankHistory, checkBank, type PaymentRecord } from './bank-checks.js';
 import { type Answer, type ClientStatistics, newStatistics, send } from './bank-client.js';
+import { HaCluster } from './ha-cluster.js';
 import { PrivatePostgres } from './private-postgres.js';
 import { SeededRandom } from './random.js';
 import { freePort, ServerProcess, sleep } from './server-process.js';
 
 /** Kinds of fault the schedule draws from. */
-export type FaultKind = 'kill' | 'pause' | 'terminate' | 'postgres_crash';
+export type FaultKind = 'kill' | 'pause' | 'terminate' | 'postgres_crash' | 'failover';
 
 /** How to run the bank test. */
 export interface BankOptions {
@@ -34,6 +35,11 @@ export interface BankOptions {
   readonly postgresUrl?: string;
   /** Run PostgreSQL as a private cluster that the test may crash (`postgres_crash` faults). */
   readonly privatePostgres?: boolean;
+  /**
+   * Run PostgreSQL as a primary with a synchronous standby (scripts/ha/cluster.sh); the `failover` nemesis
+   * kills the primary with `-m immediate` half-way through the run and promotes the standby.
+   */
+  readonly failover?: boolean;
   /** How long one logical request is retried before its outcome is called unknown. */
   readonly requestDeadlineMs: number;
   readonly log: (line: string) => void;
@@ -84,9 +90,13 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   const random = new SeededRandom(options.seed);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `countersign-bank-${options.engine}-`));
   let cluster: PrivatePostgres | undefined;
+  let haCluster: HaCluster | undefined;
   let database: { url: string; drop: () => Promise<void> } | undefined;
   if (options.engine === 'postgres') {
-    if (options.privatePostgres === true) {
+    if (options.failover === true) {
+      haCluster = await HaCluster.create();
+      database = { url: haCluster.url, drop: async () => {} };
+    } else if (options.privatePostgres === true) {
       cluster = await PrivatePostgres.create();
       database = { url: cluster.url, drop: async () => {} };
     } else {
@@ -111,12 +121,13 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   const server = new ServerProcess(await freePort(), env, path.join(dataDir, 'server.log'));
   try {
     await server.start();
-    const report = await runAgainst(server, options, random, env, database?.url, cluster);
+    const report = await runAgainst(server, options, random, env, database?.url, cluster, haCluster);
     return report;
   } finally {
     await server.dispose();
     await database?.drop().catch(() => undefined);
     await cluster?.dispose();
+    await haCluster?.dispose();
     if (process.env['BANK_KEEP_DATA'] === undefined) await rm(dataDir, { recursive: true, force: true });
     else options.log(`data kept in ${dataDir}`);
   }
@@ -129,6 +140,7 @@ async function runAgainst(
   env: Record<string, string>,
   databaseUrl: string | undefined,
   cluster: PrivatePostgres | undefined,
+  haCluster: HaCluster | undefined,
 ): Promise<BankReport> {
   const statistics = newStatistics();
   const history: BankHistory = { deposits: new Map(), payments: new Map() };
@@ -139,15 +151,33 @@ async function runAgainst(
   // The server derives payment ids under the keyed-hash key it stored at its first start, which is
   // derived from its master key; the checks need the same ids.
   const keyedHash = createSecrets(env['MASTER_KEY']!).keyedHash;
-  const setup = { ...(await setUp(server, options, random, statistics, history)), keyedHash };
+  const failover: FailoverClock = {};
+  const setup = { ...(await setUp(server, options, random, statistics, history)), keyedHash, failover };
   const startedAt = Date.now();
   const stopAt = startedAt + options.durationMs;
-  const faults: Record<FaultKind, number> = { kill: 0, pause: 0, terminate: 0, postgres_crash: 0 };
+  const faults: Record<FaultKind, number> = {
+    kill: 0,
+    pause: 0,
+    terminate: 0,
+    postgres_crash: 0,
+    failover: 0,
+  };
   const faultRandom = random.fork();
   const clients = Array.from({ length: options.clients }, (_unused, index) =>
     runClient(index, random.fork(), server, options, setup, history, statistics, stopAt, count),
   );
-  const schedule = runFaults(faultRandom, server, options, faults, stopAt, databaseUrl, cluster);
+  const schedule =
+    haCluster === undefined
+      ? runFaults(faultRandom, server, options, faults, stopAt, databaseUrl, cluster)
+      : runFailover(
+          faultRandom,
+          server,
+          haCluster,
+          options,
+          faults,
+          startedAt + options.durationMs / 2,
+          failover,
+        );
   await Promise.all([...clients, schedule]);
   if (!server.running) await server.start();
   // Every payment still open expires, and the sweepers release its hold, before anything is checked.
@@ -161,7 +191,7 @@ async function runAgainst(
     statistics,
     faults,
     operations,
-    facts: { ...facts, serverStarts: server.starts },
+    facts: { ...facts, serverStarts: server.starts, ...failoverFacts(failover) },
     violations,
   };
 }
@@ -171,6 +201,63 @@ interface BankSetup {
   readonly payeeIds: readonly string[];
   /** The server's keyed hash, under which it derives ids. */
   readonly keyedHash: KeyedHash;
+  readonly failover: FailoverClock;
+}
+
+/** When the primary was killed, and when the first payment asked for after that was acknowledged. */
+interface FailoverClock {
+  killedAt?: number;
+  promotedAt?: number;
+  firstPaymentAt?: number;
+  /** Server processes that exited during the failover (see `runFailover`). */
+  serverExits?: number;
+}
+
+function failoverFacts(clock: FailoverClock): Record<string, number | string> {
+  if (clock.killedAt === undefined) return {};
+  return {
+    promoteAfterKillMs: (clock.promotedAt ?? Number.NaN) - clock.killedAt,
+    firstPaymentAfterKillMs:
+      clock.firstPaymentAt === undefined ? 'none' : clock.firstPaymentAt - clock.killedAt,
+    serverExitsInFailover: clock.serverExits ?? 0,
+  };
+}
+
+/**
+ * The failover nemesis: at `at`, kills the primary with `-m immediate` mid-run, leaves the platform
+ * without a primary for a moment (0.5 to 2 s, as a failover manager would take to decide), and promotes
+ * the synchronous standby.
+ */
+async function runFailover(
+  random: SeededRandom,
+  server: ServerProcess,
+  haCluster: HaCluster,
+  options: BankOptions,
+  faults: Record<FaultKind, number>,
+  at: number,
+  clock: FailoverClock,
+): Promise<void> {
+  await sleep(Math.max(0, at - Date.now()));
+  faults.failover += 1;
+  options.log('fault: failover (primary killed with -m immediate)');
+  clock.killedAt = Date.now();
+  await haCluster.killPrimary();
+  await sleep(random.integer(500, 2000));
+  await haCluster.promote();
+  clock.promotedAt = Date.now();
+  options.log(`standby promoted ${clock.promotedAt - clock.killedAt} ms after the kill`);
+  // The driver (postgres 3.4.9) can throw from a timer when a transaction's connection dies under it, and
+  // the server process exits. Deployed, a supervisor starts it again; here the nemesis does, and counts
+  // it, so that the report shows it rather than the run stalling on a dead server.
+  for (const until = Date.now() + 5000; Date.now() < until; ) {
+    if (!server.running) {
+      clock.serverExits = (clock.serverExits ?? 0) + 1;
+      options.log('the server exited during the failover; starting it again');
+      await server.start();
+      return;
+    }
+    await sleep(200);
+  }
 }
 
 async function setUp(
@@ -179,7 +266,7 @@ async function setUp(
   random: SeededRandom,
   statistics: ClientStatistics,
   history: BankHistory,
-): Promise<Omit<BankSetup, 'keyedHash'>> {
+): Promise<Omit<BankSetup, 'keyedHash' | 'failover'>> {
   const call = (requestPath: string, body: unknown, key: string) =>
     send(
       () => server.url,
@@ -268,7 +355,7 @@ async function runClient(
       continue;
     }
     const payeeId = random.pick(setup.payeeIds);
-    await payment(key, payer, currency, payeeId, random, request, history, count, setup.keyedHash);
+    await payment(key, payer, currency, payeeId, random, request, history, count, setup);
   }
 }
 
@@ -283,9 +370,10 @@ async function payment(
   request: Requester,
   history: BankHistory,
   count: (name: string) => void,
-  keyedHash: KeyedHash,
+  setup: BankSetup,
 ): Promise<void> {
   count('payment');
+  const keyedHash = setup.keyedHash;
   const amount = random.integer(1, 800);
   const record: PaymentRecord = {
     key,
@@ -297,6 +385,7 @@ async function payment(
     outcome: undefined,
   };
   history.payments.set(key, record);
+  const sentAt = Date.now();
   const created = await request(
     '/v1/payments',
     { payerId: payer.id, password, payeeId, amount, currency, deliverTo: 'first_terminal' },
@@ -309,6 +398,10 @@ async function payment(
     return;
   }
   record.created = 'acked';
+  const clock = setup.failover;
+  if (clock.killedAt !== undefined && sentAt > clock.killedAt && clock.firstPaymentAt === undefined) {
+    clock.firstPaymentAt = Date.now();
+  }
   const firstCode = created.body['firstCode'];
   if (typeof firstCode !== 'string') {
     // A retry that landed after the first answer was lost: the code went with that answer.

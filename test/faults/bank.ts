@@ -1,5 +1,6 @@
 // `npm run test:faults`: the bank test under faults on PGlite and PostgreSQL, seeded and reproducible.
 // Usage: node --import tsx test/faults/bank.ts [--seed N] [--seconds N] [--engines pglite,postgres] [--short]
+//        node --import tsx test/faults/bank.ts --failover [--seed N] [--seconds N]   (PostgreSQL only)
 import { parseArgs } from 'node:util';
 import { type BankOptions, type FaultKind, formatReport, runBank } from './bank-run.js';
 
@@ -10,6 +11,8 @@ const { values } = parseArgs({
     engines: { type: 'string', default: 'pglite,postgres' },
     short: { type: 'boolean', default: false },
     'shared-postgres': { type: 'boolean', default: false },
+    // A primary with a synchronous standby; the primary is killed half-way and the standby promoted.
+    failover: { type: 'boolean', default: false },
   },
 });
 
@@ -18,12 +21,16 @@ const seconds = Number(values.seconds ?? (values.short ? 12 : 90));
 const postgresUrl = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 let failed = false;
-for (const engine of (values.engines ?? '').split(',').filter((name) => name !== '')) {
+const engines = values.failover
+  ? ['postgres']
+  : (values.engines ?? '').split(',').filter((name) => name !== '');
+for (const engine of engines) {
   if (engine !== 'pglite' && engine !== 'postgres') throw new Error(`unknown engine ${engine}`);
   // The long form crashes PostgreSQL itself, so it runs a private cluster rather than the shared server.
   const privatePostgres = engine === 'postgres' && !values.short && !values['shared-postgres'];
-  const faults: FaultKind[] =
-    engine === 'pglite'
+  const faults: FaultKind[] = values.failover
+    ? ['failover']
+    : engine === 'pglite'
       ? ['kill', 'pause']
       : ['kill', 'pause', 'terminate', ...(privatePostgres ? (['postgres_crash'] as const) : [])];
   const options: BankOptions = {
@@ -37,6 +44,7 @@ for (const engine of (values.engines ?? '').split(',').filter((name) => name !==
     faults,
     postgresUrl,
     privatePostgres,
+    failover: values.failover,
     requestDeadlineMs: values.short ? 8_000 : 90_000,
     log: (line) => process.stdout.write(`[${engine}] ${line}\n`),
   };
