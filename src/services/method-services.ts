@@ -8,6 +8,7 @@ import { defaultTerminalSuite } from '../domain/terminal-suite.js';
 import type { Database } from '../store/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
 import { AuthenticationService } from './authentication-service.js';
+import type { ChallengeNotifications } from './challenge-relay.js';
 import { coalescedPartyStore } from './coalesced-stores.js';
 import { LedgerService, type LedgerStore } from './ledger-service.js';
 import type {
@@ -31,6 +32,8 @@ export interface MethodStores {
   readonly auditStore: AuditStore;
   /** The set-oriented statements of the payment executor. */
   readonly paymentBatchStore: PaymentBatchStore;
+  /** Announces new challenges to every server (absent: terminals on other servers learn by polling). */
+  readonly challengeNotifications?: ChallengeNotifications;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -109,6 +112,9 @@ export function createMethodServices(input: {
     paymentStore: input.stores.paymentStore,
     payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
     ...(coalescing === undefined ? {} : { commitBatching: coalescing }),
+    ...(input.stores.challengeNotifications === undefined
+      ? {}
+      : { challengeNotifications: input.stores.challengeNotifications }),
   };
   const authentication = new AuthenticationService(deps);
   return {
