@@ -12,7 +12,7 @@ export const challengeChannel = 'countersign_challenges';
 /** Payment ids joined by commas into payloads of at most `bytesMax` bytes each (ids are ASCII). */
 export function challengePayloads(
   paymentIds: readonly string[],
-  bytesMax = limits.challengeNotificationBytesMax,
+  bytesMax: number = limits.challengeNotificationBytesMax,
 ): string[] {
   const payloads: string[] = [];
   let current = '';
