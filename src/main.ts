@@ -148,7 +148,9 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     () => services.terminals.refreshStreams(),
     (error) => logger.error({ err: error }, 'pushing announced challenges failed'),
   );
-  await relay.start();
+  if (!(await relay.start())) {
+    logger.warn('the database offers no notifications: other servers push new challenges by the stream poll');
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
