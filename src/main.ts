@@ -22,6 +22,7 @@ import type { HttpServices } from './http/services.js';
 import { AuditService } from './services/audit-service.js';
 import { BackgroundJobs } from './services/background-jobs.js';
 import { BackupService } from './services/backup-service.js';
+import { ChallengeRelay } from './services/challenge-relay.js';
 import {
   installMasterKey,
   loadOrCreateMasterKey,
@@ -35,6 +36,7 @@ import { createPlatformServices, type PlatformServices } from './services/platfo
 import { masterKeyId, parseMasterKeyHex } from './services/secrets.js';
 import { sqlAuditStore } from './store/audit-repository.js';
 import { sqlBackupStore } from './store/backup-repository.js';
+import { sqlChallengeNotifications } from './store/challenge-notifications.js';
 import { DataDirectoryInUseError, dataDirectoryLockFileName } from './store/data-directory-lock.js';
 import type { Database } from './store/database.js';
 import { sqlLedgerStore } from './store/ledger-repository.js';
@@ -140,6 +142,15 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     throw error;
   }
   jobs.start();
+  // Challenges committed by any server reach this one's streams within a notification, not a poll.
+  const relay = new ChallengeRelay(
+    sqlChallengeNotifications(platform.database),
+    () => services.terminals.refreshStreams(),
+    (error) => logger.error({ err: error }, 'pushing announced challenges failed'),
+  );
+  if (!(await relay.start())) {
+    logger.warn('the database offers no notifications: other servers push new challenges by the stream poll');
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -149,6 +160,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     platform,
     close: async () => {
       await app.close();
+      await relay.stop();
       await jobs.stop();
       await platform.close();
     },

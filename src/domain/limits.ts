@@ -87,6 +87,11 @@ export const limits = Object.freeze({
   terminalStreamHeartbeatSeconds: 15,
   /** A stream ends after this long; the terminal reconnects with a freshly signed request. */
   terminalStreamLifetimeSeconds: 3600,
+  /**
+   * Bytes of one database notification announcing new challenges (payment ids, comma-separated); the
+   * server's own bound is 8000, and a batch announcing more ids sends several notifications.
+   */
+  challengeNotificationBytesMax: 7000,
   /** Open challenges one terminal request or stream pass returns. */
   terminalChallengesMax: 100,
   /** Delivery outbox: attempts of one message before it is marked failed. */

@@ -46,6 +46,10 @@ const testRoutes: RoutePlugin = (app) => {
   app.get('/v1/boom', async () => {
     throw new Error('secret internals: connection to 10.0.0.7 refused');
   });
+  app.get('/v1/contended/:state', async (request) => {
+    const { state } = request.params as { state: string };
+    throw Object.assign(new Error('could not serialize access due to concurrent update'), { code: state });
+  });
   app.get('/v1/conflict', async () => {
     throw new CountersignError('payment_not_approvable', {
       details: { status: 'canceled', code: 'overridden' },
@@ -241,6 +245,28 @@ describe('an unexpected exception', () => {
     const errorLine = logged.find((line) => line.level === 50);
     expect(errorLine?.err?.stack).toContain('secret internals');
     expect(errorLine?.err?.stack).toMatch(/\n\s+at /);
+  });
+});
+
+describe('a transaction whose retries are exhausted', () => {
+  it.each(['40001', '40P01'])(
+    'answers SQLSTATE %s with 503 service_unavailable and Retry-After',
+    async (state) => {
+      const app = await build();
+      const response = await app.inject({ method: 'GET', url: `/v1/contended/${state}` });
+      expectError(response, 'service_unavailable');
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.body).not.toContain('serialize');
+      await app.close();
+    },
+  );
+
+  it('leaves any other SQLSTATE a 500 internal_error', async () => {
+    const app = await build();
+    const response = await app.inject({ method: 'GET', url: '/v1/contended/23505' });
+    expectError(response, 'internal_error');
+    expect(response.headers['retry-after']).toBeUndefined();
+    await app.close();
   });
 });
 

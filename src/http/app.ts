@@ -22,7 +22,7 @@ import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import type { Database } from '../store/database.js';
+import { type Database, retryableSqlStates, sqlState } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
@@ -302,6 +302,15 @@ function countersignErrorOf(error: FastifyError): CountersignError {
   const known = fastifyErrorCodes[error.code];
   if (known !== undefined)
     return new CountersignError(known.code, known.message ? { message: known.message } : {});
+  const state = sqlState(error);
+  if (state !== undefined && retryableSqlStates.has(state)) {
+    // The transaction was re-run `limits.transactionRetriesMax` times and still conflicted: nothing was
+    // committed, so the client may safely retry the same request (with its Idempotency-Key) shortly.
+    return new CountersignError('service_unavailable', {
+      message: 'The request conflicted with concurrent ones too many times and changed nothing; retry it.',
+      details: { retryAfterSeconds: 1 },
+    });
+  }
   const status = error.statusCode;
   if (status === 404) return new CountersignError('route_not_found');
   if (status === 429) return new CountersignError('rate_limited');

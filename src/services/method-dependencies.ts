@@ -2,9 +2,11 @@
  * What the method's services are built from. `main.ts` wires the real implementations; tests wire the
  * same ones over a test database and a manual clock.
  */
+
 import type { AttemptPolicy } from '../domain/attempts.js';
 import type { Clock } from '../domain/clock.js';
 import type { Database, SqlExecutor } from '../store/database.js';
+import type { ChallengeNotifications } from './challenge-relay.js';
 import type { LedgerStore } from './ledger-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
 import type { PasskeyStore } from './passkey-store.js';
@@ -74,4 +76,6 @@ export interface MethodDependencies {
   readonly payerRateLimiter?: PayerRateLimiter;
   /** Group commit of the request path's statements (absent: `COMMIT_BATCH_SIZE=0`). */
   readonly commitBatching?: CommitBatching;
+  /** Announces new challenges to every server on commit (absent: other servers find them by polling). */
+  readonly challengeNotifications?: ChallengeNotifications;
 }

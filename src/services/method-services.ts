@@ -8,6 +8,7 @@ import { defaultTerminalSuite } from '../domain/terminal-suite.js';
 import type { Database } from '../store/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
 import { AuthenticationService } from './authentication-service.js';
+import type { ChallengeNotifications } from './challenge-relay.js';
 import { coalescedPartyStore } from './coalesced-stores.js';
 import { LedgerService, type LedgerStore } from './ledger-service.js';
 import type {
@@ -33,6 +34,8 @@ export interface MethodStores {
   /** The set-oriented statements of the payment executor. */
   readonly paymentBatchStore: PaymentBatchStore;
   readonly passkeyStore: PasskeyStore;
+  /** Announces new challenges to every server (absent: terminals on other servers learn by polling). */
+  readonly challengeNotifications?: ChallengeNotifications;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -112,6 +115,9 @@ export function createMethodServices(input: {
     passkeyStore: input.stores.passkeyStore,
     payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
     ...(coalescing === undefined ? {} : { commitBatching: coalescing }),
+    ...(input.stores.challengeNotifications === undefined
+      ? {}
+      : { challengeNotifications: input.stores.challengeNotifications }),
   };
   const authentication = new AuthenticationService(deps);
   return {

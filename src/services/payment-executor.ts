@@ -470,6 +470,11 @@ export class PaymentExecutor {
           created.map((c) => c.insert),
         ),
         ...deliveries.map((delivery) => deps.paymentStore.insertDelivery(tx, delivery)),
+        // Sent to every server when this transaction commits, never before: see challenge-relay.ts.
+        deps.challengeNotifications?.announceIn(
+          tx,
+          deliveries.flatMap((delivery) => (delivery.paymentId === null ? [] : [delivery.paymentId])),
+        ),
         this.batching.store.updatePaymentStatuses(tx, statuses, nowMs),
         deps.partyStore.saveAttemptStates(tx, effects.attempts, nowMs),
       ]);

@@ -34,6 +34,17 @@ export interface Database extends SqlExecutor {
    * statement runs; the embedded engine only: PostgreSQL is backed up with its own tools.
    */
   snapshot(): Promise<Uint8Array>;
+  /**
+   * Calls `onNotification` with the payload of every notification on `channel` (PostgreSQL LISTEN), from
+   * any session, once the transaction that sent it committed; `onListening` each time the listening
+   * connection is (re)established, since notifications sent while it was down are lost. Resolves to the
+   * function that stops listening. Absent on an engine without notifications.
+   */
+  listen?(
+    channel: string,
+    onNotification: (payload: string) => void,
+    onListening?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -71,6 +71,17 @@ export class PgliteDatabase implements Database {
     }
   }
 
+  async listen(
+    channel: string,
+    onNotification: (payload: string) => void,
+    onListening?: () => void,
+  ): Promise<() => Promise<void>> {
+    // One instance, one process: the connection never drops, so it is listening from here on.
+    const unlisten = await this.pg.listen(channel, onNotification);
+    onListening?.();
+    return unlisten;
+  }
+
   async script(sql: string): Promise<void> {
     await this.pg.exec(sql);
   }

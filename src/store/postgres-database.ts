@@ -166,6 +166,21 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  async listen(
+    channel: string,
+    onNotification: (payload: string) => void,
+    onListening?: () => void,
+  ): Promise<() => Promise<void>> {
+    // The driver keeps one dedicated connection for every channel and re-listens after a reconnect,
+    // calling `onListening` each time, so that the caller can catch up on what it missed meanwhile.
+    const { unlisten } = await (this.sql as unknown as postgres.Sql).listen(
+      channel,
+      onNotification,
+      onListening,
+    );
+    return unlisten;
+  }
+
   /** Not here: a PostgreSQL server is backed up with pg_basebackup or pg_dump (docs/operations.md). */
   async snapshot(): Promise<Uint8Array> {
     throw new Error('a PostgreSQL database is backed up with its own tools, not by the platform');

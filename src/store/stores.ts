@@ -5,6 +5,7 @@ import type { MethodStores } from '../services/method-services.js';
 import type { PlatformStores } from '../services/platform-services.js';
 import { sqlAuditStore } from './audit-repository.js';
 import { sqlBackupStore } from './backup-repository.js';
+import { sqlChallengeNotifications } from './challenge-notifications.js';
 import type { Database } from './database.js';
 import { sqlDeliveryStore } from './delivery-repository.js';
 import { sqlExportStore } from './export-repository.js';
@@ -47,5 +48,6 @@ export function sqlPlatformStores(database: Database): PlatformStores {
     backupStore: sqlBackupStore,
     terminalStore: sqlTerminalStore,
     deliveryStore: sqlDeliveryStore,
+    challengeNotifications: sqlChallengeNotifications(database),
   };
 }
