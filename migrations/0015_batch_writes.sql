@@ -1,4 +1,6 @@
--- The ledger's references checked once per batch, not once per row.
+-- Writes the hot path paid for and no rule needed: per-row reference lookups of the ledger, an unused index.
+--
+-- 1. The ledger's references checked once per batch, not once per row.
 --
 -- A foreign key is checked by a trigger that runs one lookup per inserted row: a batch of 1,000 transfers
 -- ran about 2,300 of them (two accounts each, plus the hold each resolution names) and 1,300 more for its
@@ -23,3 +25,8 @@ END;
 $$;
 CREATE TRIGGER accounts_never_deleted BEFORE DELETE OR TRUNCATE ON accounts
   FOR EACH STATEMENT EXECUTE FUNCTION refuse_account_delete();
+
+-- 2. No query reads the audit log by id (entries are read by position, the chain's order): the unique index
+-- on a random id cost one write at a random place of a B-tree for every entry, about four and a half per
+-- payment. The id stays in every entry and in its hash.
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_id_key;
