@@ -4,7 +4,7 @@
  * at the end). Every batch is one `LedgerService.createTransfers` call, that is one database transaction.
  *
  *   npm run bench:ledger -- [--database-url URL] [--duration-s 5] [--accounts 1000] [--concurrency N]
- *                           [--batch-sizes 1,10,100,1000] [--json]
+ *                           [--batch-sizes 1,10,100,1000] [--skip-pglite] [--json]
  *
  * The URL comes from `--database-url`, else from `DATABASE_URL` through `loadConfig` (the one reader of
  * the environment). Workload: `--accounts` payer accounts that must not go below zero, funded from one
@@ -68,6 +68,7 @@ interface BenchOptions {
   /** Submitters per engine; undefined means the engine's default. */
   readonly concurrency: number | undefined;
   readonly batchSizes: readonly number[];
+  readonly skipPglite: boolean;
   readonly json: boolean;
 }
 
@@ -114,7 +115,7 @@ interface EngineHandle {
 
 const usage =
   'usage: npm run bench:ledger -- [--database-url URL] [--duration-s S] [--accounts N] [--concurrency N] ' +
-  '[--batch-sizes 1,10,100,1000] [--json]';
+  '[--batch-sizes 1,10,100,1000] [--skip-pglite] [--json]';
 
 const flags = flagReaders(usage);
 // Annotated, so that the compiler knows a call never returns.
@@ -143,6 +144,7 @@ function parseFlags(argv: readonly string[]) {
         accounts: { type: 'string' },
         concurrency: { type: 'string' },
         'batch-sizes': { type: 'string' },
+        'skip-pglite': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     }).values;
@@ -175,6 +177,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
         ? undefined
         : wholeFlag('concurrency', values.concurrency, 1, 1, benchLimits.concurrencyMax),
     batchSizes: batchSizesFlag(values['batch-sizes']),
+    skipPglite: values['skip-pglite'] === true,
     json: values.json === true,
   };
 }
@@ -623,11 +626,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => controller.abort());
   const reports: EngineReport[] = [];
   const pgliteSubmitters = options.concurrency ?? benchLimits.concurrencyPgliteDefault;
-  reports.push(
-    await withEngine(openPgliteTemporary, (handle) =>
-      runEngine(handle, pgliteSubmitters, options, controller.signal),
-    ),
-  );
+  if (!options.skipPglite) {
+    reports.push(
+      await withEngine(openPgliteTemporary, (handle) =>
+        runEngine(handle, pgliteSubmitters, options, controller.signal),
+      ),
+    );
+  }
   if (options.databaseUrl !== undefined && !controller.signal.aborted) {
     const url = options.databaseUrl;
     const submitters = options.concurrency ?? benchLimits.concurrencyPostgresDefault;

@@ -30,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { openPostgres } from '../src/store/postgres-database.js';
 import { flagReaders, UsageError } from './flags.js';
+import type { ActivityCost } from './payments/activity.js';
 import { explainPaymentPath } from './payments/explain.js';
 import { measureRun, type RunResult, type RunSpec, round } from './payments/measure.js';
 import { findPgbench, type PgbenchResult, runPgbench } from './payments/pgbench.js';
@@ -67,6 +68,8 @@ const benchLimits = Object.freeze({
   historyPerPayerDefault: 10,
   historyPaymentsMax: 20_000_000,
   rateMax: 1_000_000,
+  /** The ledger's batch size in the default run: the size the ratio to pgbench is stated for. */
+  ledgerBatchSize: 1000,
 });
 
 const projectRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -311,9 +314,70 @@ async function baseline(
   }
 }
 
+/** What the ledger alone did on the same server: batches of 1,000, `npm run bench:ledger`'s default case. */
+interface LedgerBaseline {
+  readonly batchSize: number;
+  readonly submitters: number;
+  readonly transfersPerSecond: number;
+  readonly commitP50Ms: number;
+  readonly commitP99Ms: number;
+}
+
+/**
+ * The ledger benchmark (bench/ledger.ts) on a fresh database of the same server, batches of 1,000 for as
+ * long as the payment runs; run as its own process, as a user would run it.
+ */
+function ledgerBaseline(adminUrl: string, durationSeconds: number): LedgerBaseline | undefined {
+  progress(`ledger alone, batches of ${benchLimits.ledgerBatchSize}, ${durationSeconds} s…`);
+  try {
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/ledger.ts',
+        '--database-url',
+        adminUrl,
+        '--batch-sizes',
+        String(benchLimits.ledgerBatchSize),
+        '--duration-s',
+        String(durationSeconds),
+        '--skip-pglite',
+        '--json',
+      ],
+      { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 },
+    );
+    const report = JSON.parse(stdout) as {
+      engines: {
+        engine: string;
+        cases: {
+          batchSize: number;
+          submitters: number;
+          transfersPerSecond: number;
+          commitLatencyMs: { p50: number; p99: number };
+        }[];
+      }[];
+    };
+    const run = report.engines.find((engine) => engine.engine === 'postgres')?.cases[0];
+    if (run === undefined) return undefined;
+    progress(`ledger alone: ${run.transfersPerSecond} transfers/s`);
+    return {
+      batchSize: run.batchSize,
+      submitters: run.submitters,
+      transfersPerSecond: run.transfersPerSecond,
+      commitP50Ms: run.commitLatencyMs.p50,
+      commitP99Ms: run.commitLatencyMs.p99,
+    };
+  } catch (error) {
+    progress(`the ledger benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
 interface Section {
   readonly name: string;
   readonly rows: ComparedRun[];
+  ledger?: LedgerBaseline;
   readonly verifications: {
     engine: string;
     payers: number;
@@ -351,6 +415,8 @@ async function defaultSections(options: BenchOptions): Promise<Section> {
     );
     recordTarget(section, outcome);
     const pgbench = await baseline(options.databaseUrl, options.clients, options.durationSeconds);
+    const ledger = ledgerBaseline(options.databaseUrl, options.durationSeconds);
+    if (ledger !== undefined) section.ledger = ledger;
     section.rows.push(
       ...outcome.result.map((run) => ({ run, ...(pgbench === undefined ? {} : { pgbench }) })),
     );
@@ -464,20 +530,87 @@ function headline(sections: readonly Section[]) {
   const half = rows.find((row) => row.run.engine === 'postgres' && row.run.label === 'half peak');
   const pglite = rows.find((row) => row.run.engine === 'pglite');
   const growth = sections.find((section) => section.name === 'growth')?.rows;
+  const ledger = sections.find((section) => section.ledger !== undefined)?.ledger;
+  const pgbench = peak?.pgbench;
+  const cpu = peak?.run.cpu;
+  const paymentsPerSecond = peak?.run.paymentsPerSecond ?? 0;
   return {
     engine: peak?.run.engine,
-    paymentsPerSecond: peak?.run.paymentsPerSecond ?? 0,
+    paymentsPerSecond,
     createP99Ms: peak?.run.createMs.p99 ?? null,
     approveP99Ms: peak?.run.approveMs.p99 ?? null,
-    pgbenchTps: peak?.pgbench?.tps ?? null,
-    ratioToPgbench:
-      peak?.pgbench === undefined ? null : round(peak.run.paymentsPerSecond / peak.pgbench.tps, 2),
+    pgbenchTps: pgbench?.tps ?? null,
+    pgbenchScale: pgbench?.scale ?? null,
+    ratioToPgbench: pgbench === undefined ? null : round(paymentsPerSecond / pgbench.tps, 2),
+    ledgerTransfersPerSecond: ledger?.transfersPerSecond ?? null,
+    ledgerRatioToPgbench:
+      ledger === undefined || pgbench === undefined
+        ? null
+        : round(ledger.transfersPerSecond / pgbench.tps, 2),
+    cpuMsPerPayment:
+      cpu?.serverMsPerPayment == null || cpu.databaseMsPerPayment == null
+        ? null
+        : round(cpu.serverMsPerPayment + cpu.databaseMsPerPayment, 2),
+    serverCpuMsPerPayment: cpu?.serverMsPerPayment ?? null,
+    databaseCpuMsPerPayment: cpu?.databaseMsPerPayment ?? null,
+    walBytesPerPayment: peak?.run.database?.walBytesPerUnit ?? null,
+    statementsPerPayment: peak?.run.database?.statementsPerUnit ?? null,
+    rowsWrittenPerPayment: peak?.run.database?.rowsWrittenPerUnitTotal ?? null,
+    pgbenchCpuMsPerTransaction: pgbench?.cpu.databaseMsPerTransaction ?? null,
+    pgbenchWalBytesPerTransaction: pgbench?.database.walBytesPerUnit ?? null,
+    pgbenchRowsWrittenPerTransaction: pgbench?.database.rowsWrittenPerUnitTotal ?? null,
     halfPeakApproveP99Ms: half?.run.approveMs.p99 ?? null,
     pglitePaymentsPerSecond: pglite?.run.paymentsPerSecond ?? null,
+    pgliteRatioToPostgres:
+      pglite === undefined || paymentsPerSecond === 0
+        ? null
+        : round(pglite.run.paymentsPerSecond / paymentsPerSecond, 2),
+    loadAverage: os.loadavg().map((load) => round(load, 2)),
     ...(growth !== undefined && growth.length === 2
       ? { growthRatio: round(growth[1]!.run.paymentsPerSecond / growth[0]!.run.paymentsPerSecond, 2) }
       : {}),
   };
+}
+
+/** What one complete payment and one pgbench transaction cost the database, side by side. */
+function costLines(section: Section): string[] {
+  const lines: string[] = [];
+  const describe = (name: string, cost: ActivityCost, cpuMs: string) => {
+    const tables = Object.entries(cost.rowsWrittenPerUnit)
+      .map(([table, w]) => `${table} +${w.inserted} ~${w.updated} (${w.hotUpdated} HOT) -${w.deleted}`)
+      .join(', ');
+    lines.push(
+      `- ${name}: ${cost.walBytesPerUnit} WAL bytes, ${cost.commitsPerUnit} commits, ` +
+        `${cost.statementsPerUnit ?? `statements not counted (${cost.statementsNote})`}` +
+        `${cost.statementsPerUnit === null ? '' : ' statements'}, CPU ms ${cpuMs}; ` +
+        `rows written ${cost.rowsWrittenPerUnitTotal} (inserted + updated ~ (HOT) - deleted): ${tables}`,
+    );
+  };
+  for (const { run, pgbench } of section.rows) {
+    if (run.database !== null) {
+      describe(
+        `per complete payment (${run.engine} ${run.label}, ${run.payments} payments)`,
+        run.database,
+        `server ${run.cpu.serverMsPerPayment} / database ${run.cpu.databaseMsPerPayment}`,
+      );
+    }
+    if (pgbench !== undefined && run.label === 'peak') {
+      describe(
+        `per pgbench tpcb-like transaction (scale ${pgbench.scale}, ${pgbench.clients} clients, ${pgbench.transactions} transactions)`,
+        pgbench.database,
+        `pgbench ${pgbench.cpu.pgbenchMsPerTransaction} / database ${pgbench.cpu.databaseMsPerTransaction}`,
+      );
+    }
+  }
+  if (section.ledger !== undefined) {
+    const l = section.ledger;
+    lines.push(
+      `- ledger alone (\`npm run bench:ledger\`, batches of ${l.batchSize}, ${l.submitters} submitters): ` +
+        `${l.transfersPerSecond} transfers/s, commit p50 ${l.commitP50Ms} ms, p99 ${l.commitP99Ms} ms`,
+    );
+  }
+  if (lines.length > 0) lines.push(`- WAL is the cluster's: other databases' writes meanwhile count too.`);
+  return lines;
 }
 
 function markdownReport(sections: readonly Section[], startedAt: Date): string {
@@ -487,7 +620,7 @@ function markdownReport(sections: readonly Section[], startedAt: Date): string {
     '',
   );
   for (const section of sections) {
-    lines.push(`## ${section.name}`, '', markdownTable(section.rows), '');
+    lines.push(`## ${section.name}`, '', markdownTable(section.rows), '', ...costLines(section), '');
     for (const { engine, payers, verification, seed, settings } of section.verifications) {
       const verdict =
         verification.ledgerOk && verification.auditOk

@@ -2,6 +2,13 @@
  * One measured run against a started target: load for a window, CPU sampled at both ends, latencies
  * summarised.
  */
+import {
+  type ActivityCost,
+  type ActivitySnapshot,
+  activityCost,
+  activitySnapshot,
+  statisticsFlushWaitMs,
+} from './activity.js';
 import { CpuMeter, type CpuSplit, cpuSplit, postgresClassifier } from './cpu.js';
 import { runLoad } from './load.js';
 import type { Target } from './target.js';
@@ -30,6 +37,8 @@ export interface RunResult {
   readonly paymentMs: LatencySummary;
   readonly errors: Readonly<Record<string, number>>;
   readonly cpu: CpuSplit;
+  /** WAL, commits, rows written and statements per payment (PostgreSQL only). */
+  readonly database: ActivityCost | null;
 }
 
 /** How to run. */
@@ -72,6 +81,8 @@ export async function measureRun(target: Target, spec: RunSpec): Promise<RunResu
     return database?.(pid, command);
   });
   let metering = false;
+  const url = target.databaseUrl;
+  let before: Promise<ActivitySnapshot> | undefined;
   const outcome = await runLoad(
     {
       url: target.server.url,
@@ -87,10 +98,17 @@ export async function measureRun(target: Target, spec: RunSpec): Promise<RunResu
     () => {
       metering = true;
       meter.start();
+      if (url !== undefined) before = activitySnapshot(url);
     },
   );
   if (!metering) meter.start();
   const cpu = meter.stop();
+  let activity: ActivityCost | null = null;
+  if (url !== undefined && before !== undefined) {
+    // The end snapshot waits until the idle backends have flushed their table counters.
+    await new Promise((resolve) => setTimeout(resolve, statisticsFlushWaitMs));
+    activity = activityCost(await before, await activitySnapshot(url), outcome.payments);
+  }
   return {
     engine: target.plan.engine,
     label: spec.label,
@@ -106,5 +124,6 @@ export async function measureRun(target: Target, spec: RunSpec): Promise<RunResu
     paymentMs: summarize(outcome.paymentMs),
     errors: outcome.errors,
     cpu: cpuSplit(cpu, outcome.payments),
+    database: activity,
   };
 }

@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { type ActivityCost, activityCost, activitySnapshot } from './activity.js';
 import { CpuMeter, postgresClassifier } from './cpu.js';
 
 const run = promisify(execFile);
@@ -27,6 +28,8 @@ export interface PgbenchResult {
     readonly pgbenchMsPerTransaction: number | null;
     readonly otherPercent: number;
   };
+  /** WAL, commits, rows written and statements per transaction, measured as for a payment. */
+  readonly database: ActivityCost;
 }
 
 /** The pgbench binary: on PATH, else the newest under /usr/lib/postgresql/<version>/bin. */
@@ -62,6 +65,7 @@ export async function runPgbench(
   const threads = Math.min(2, clients);
   const databaseName = new URL(url).pathname.slice(1);
   const postgres = postgresClassifier(databaseName);
+  const before = await activitySnapshot(url);
   const running = run(
     pgbench,
     ['-b', 'tpcb-like', '-c', String(clients), '-j', String(threads), '-T', String(durationSeconds), url],
@@ -72,6 +76,8 @@ export async function runPgbench(
   meter.start();
   const { stdout } = await running;
   const cpu = meter.stop();
+  // pgbench's backends have exited, which flushes their counters.
+  const after = await activitySnapshot(url);
   const transactions = numberAfter(stdout, /number of transactions actually processed: (\d+)/);
   const perTransaction = (seconds: number | undefined) =>
     transactions > 0 ? Math.round(((seconds ?? 0) * 1000 * 100) / transactions) / 100 : null;
@@ -89,5 +95,6 @@ export async function runPgbench(
       pgbenchMsPerTransaction: perTransaction(cpu.groups['pgbench']),
       otherPercent: Math.max(0, Math.round(((cpu.machineBusySeconds - measured) / cpu.wallSeconds) * 100)),
     },
+    database: activityCost(before, after, transactions),
   };
 }

@@ -111,6 +111,11 @@ export const limits = Object.freeze({
   developmentOutboxRetentionHours: 24,
   /** Rows one housekeeping pass deletes or closes (nonces, expired enrollments, development outbox). */
   terminalPurgeBatchSizeMax: 1000,
+  /**
+   * A payer session's last use is rewritten at most this often (and at most every tenth of its idle window):
+   * a request inside the interval only reads the session, so most requests write nothing for it.
+   */
+  sessionTouchIntervalMsMax: 60_000,
   /** An operator's console session ends after this long without a request, and after the lifetime in all. */
   operatorSessionIdleMs: 15 * 60 * 1000,
   operatorSessionLifetimeMs: 8 * 60 * 60 * 1000,

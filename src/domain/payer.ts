@@ -2,6 +2,7 @@
  * Payers and payees as the method names them: a payer identification code, a password and a payer
  * verification code; a payee with a display name. Only the rules on their shape live here.
  */
+import { limits } from './limits.js';
 
 /** The payer identification code (and payee id): 3–64 characters of A-Z a-z 0-9 . _ @ + - */
 export const partyIdPattern = /^[A-Za-z0-9._@+-]{3,64}$/;
@@ -29,4 +30,13 @@ export function isVerificationCode(code: string): boolean {
 /** True when `password` has an acceptable length. */
 export function isAcceptablePassword(password: string): boolean {
   return password.length >= passwordLengthMin && password.length <= passwordLengthMax;
+}
+
+/**
+ * How long after its recorded last use a payer session's use is recorded again. A session therefore ends
+ * between `idleMs` minus this interval and `idleMs` after its last request: never later than the idle
+ * window promises, at most a tenth of it sooner.
+ */
+export function sessionTouchIntervalMs(idleMs: number): number {
+  return Math.max(0, Math.min(limits.sessionTouchIntervalMsMax, Math.floor(idleMs / 10)));
 }

@@ -246,7 +246,10 @@ export class AuthenticationService {
     // The store reads the payer's lock with the session when it can, saving a round trip per request.
     if (session.attempts === undefined) await this.assertNotLocked(session.payerId);
     else if (isLocked(session.attempts, nowMs)) throw lockedError(session.attempts, nowMs);
-    return { payerId: session.payerId, expiresAtMs: this.sessionExpiry(session.createdAtMs, nowMs) };
+    return {
+      payerId: session.payerId,
+      expiresAtMs: this.sessionExpiry(session.createdAtMs, session.lastUsedAtMs),
+    };
   }
 
   /** Ends a session at once (sign out). */

@@ -303,6 +303,40 @@ describe.each(testEngines())('ledger on %s', (engine) => {
     await expect(test.database.query('DELETE FROM transfers')).rejects.toThrow(/append-only/);
     await expect(test.database.query('UPDATE transfers SET amount = 1')).rejects.toThrow(/append-only/);
   });
+
+  it('refuses to delete an account, which its transfers name', async () => {
+    const before = await ledgerState(test.database);
+    await expect(test.database.query('DELETE FROM accounts WHERE id = $1', [payee])).rejects.toThrow(
+      /never deleted/,
+    );
+    await expect(test.database.query('TRUNCATE accounts CASCADE')).rejects.toThrow(/never deleted/);
+    expect(await ledgerState(test.database)).toEqual(before);
+  });
+
+  it('verify names a transfer whose account or hold does not exist', async () => {
+    // The schema no longer checks these references row by row; the ledger proves them before it writes,
+    // and verify proves they held. A row written behind the ledger's back must therefore be caught.
+    expect((await ledger.verify()).ok).toBe(true);
+    const rolledBack = new Error('roll back');
+    const outcome = test.database.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, currency, pending_id,
+           timeout_at_ms, reference, created_at_ms)
+         VALUES ($1, 'post', $2, $3, 1, 'EUR', $4, NULL, NULL, 0)`,
+        [newId(), newId(), payee, newId()],
+      );
+      const verification = await sqlLedgerStore.verifyLedgerIn(tx);
+      expect(verification.ok).toBe(false);
+      const failed = verification.checks.find(
+        (c) => c.name === 'every reference of the ledger names a row that exists',
+      );
+      expect(failed?.ok).toBe(false);
+      expect(failed?.violations[0]).toMatch(/names an account or a hold that does not exist/);
+      throw rolledBack;
+    });
+    await expect(outcome).rejects.toBe(rolledBack);
+    expect((await ledger.verify()).ok).toBe(true);
+  });
 });
 
 describe('ledger on PGlite with a data directory', () => {

@@ -51,7 +51,8 @@ export interface PartyStore {
   saveAttemptStates(tx: SqlExecutor, states: ReadonlyMap<string, AttemptState>, nowMs: number): Promise<void>;
   insertSession(tx: SqlExecutor, tokenHash: string, payerId: string, nowMs: number): Promise<void>;
   /**
-   * Marks a live session used and returns its payer and creation time, or undefined if dead or unknown;
+   * Marks a live session used (at most once per `sessionTouchIntervalMs`) and returns its payer, creation
+   * time and recorded last use, or undefined if dead or unknown;
    * with the payer's attempt state when the store reads it in the same statement (one round trip less).
    */
   touchSession(
@@ -68,6 +69,8 @@ export interface PartyStore {
 export interface TouchedSession {
   readonly payerId: string;
   readonly createdAtMs: number;
+  /** The session's last use as recorded, from which its idle window runs. */
+  readonly lastUsedAtMs: number;
   /** The payer's attempt state, read with the session; absent when the store did not read it. */
   readonly attempts?: AttemptState;
 }

@@ -117,7 +117,7 @@ export async function selectAccounts(
 ): Promise<Account[]> {
   if (ids.length === 0) return [];
   const rows = await tx.query<AccountRow>(
-    `SELECT * FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
+    `SELECT * FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id${lock ? ' FOR NO KEY UPDATE' : ''}`,
     [[...ids]],
   );
   return rows.map(accountFromRow);
@@ -132,7 +132,7 @@ async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[
       ? []
       : await tx.query<TransferRow & { status: PendingStatus }>(
           `SELECT t.*, p.status FROM pending_transfers p JOIN transfers t ON t.id = p.id
-           WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p`,
+           WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR NO KEY UPDATE OF p`,
           [dependencies.pendingIds],
         );
   const pending = new Map<string, PendingTransferState>();

@@ -104,6 +104,25 @@ export async function verifyLedgerIn(tx: SqlExecutor): Promise<LedgerVerificatio
           OR (r.id IS NOT NULL AND s.status <> CASE r.kind WHEN 'post' THEN 'posted'
                 WHEN 'void' THEN 'voided' ELSE 'expired' END)`,
     ),
+    // The schema checks none of these references row by row (migration 0015): the ledger proves them
+    // under its locks before it writes, and this check proves they held.
+    await check(
+      tx,
+      'every reference of the ledger names a row that exists',
+      `SELECT 'transfer ' || t.id || ' names an account or a hold that does not exist' AS violation
+       FROM transfers t
+       WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.debit_account_id)
+          OR NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.credit_account_id)
+          OR (t.pending_id IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM pending_transfers p WHERE p.id = t.pending_id))
+          OR (t.kind = 'pending' AND NOT EXISTS (SELECT 1 FROM pending_transfers p WHERE p.id = t.id))
+       UNION ALL
+       SELECT 'pending row ' || p.id || ' has no pending transfer, or a resolution that does not exist'
+       FROM pending_transfers p
+       WHERE NOT EXISTS (SELECT 1 FROM transfers t WHERE t.id = p.id AND t.kind = 'pending')
+          OR (p.resolved_by IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM transfers r WHERE r.id = p.resolved_by AND r.pending_id = p.id))`,
+    ),
     await check(
       tx,
       'transfers share the currency of their accounts',

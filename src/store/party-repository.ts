@@ -2,6 +2,7 @@
  * Payers, payees, terminals, attempt counters and sessions in SQL.
  */
 import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
+import { sessionTouchIntervalMs } from '../domain/payer.js';
 import type {
   PartyStore,
   PayeeRecord,
@@ -217,19 +218,32 @@ async function touchSession(
   idleMs: number,
   lifetimeMs: number,
 ): Promise<TouchedSession | undefined> {
-  // One statement checks that the session is alive, extends its idle window and reads its payer's lock.
-  const [row] = await tx.query<{ payer_id: string; created_at_ms: bigint } & JoinedAttemptColumns>(
-    `WITH touched AS (
-       UPDATE sessions SET last_used_at_ms = $2
+  // One statement checks that the session is alive, extends its idle window when its recorded use is older
+  // than the touch interval (else it only reads it), and reads its payer's lock.
+  const [row] = await tx.query<
+    { payer_id: string; created_at_ms: bigint; last_used_at_ms: bigint } & JoinedAttemptColumns
+  >(
+    `WITH live AS (
+       SELECT token_hash, payer_id, created_at_ms, last_used_at_ms FROM sessions
        WHERE token_hash = $1 AND NOT revoked AND last_used_at_ms > $3 AND created_at_ms > $4
-       RETURNING payer_id, created_at_ms
+     ), touched AS (
+       UPDATE sessions s SET last_used_at_ms = $2
+       FROM live l WHERE s.token_hash = l.token_hash AND l.last_used_at_ms <= $5
+       RETURNING s.last_used_at_ms
      )
-     SELECT t.payer_id, t.created_at_ms, ${attemptColumns('f')}
-     FROM touched t LEFT JOIN authentication_failures f ON f.subject = t.payer_id`,
-    [tokenHash, nowMs, nowMs - idleMs, nowMs - lifetimeMs],
+     SELECT l.payer_id, l.created_at_ms,
+       greatest(l.last_used_at_ms, (SELECT max(last_used_at_ms) FROM touched)) AS last_used_at_ms,
+       ${attemptColumns('f')}
+     FROM live l LEFT JOIN authentication_failures f ON f.subject = l.payer_id`,
+    [tokenHash, nowMs, nowMs - idleMs, nowMs - lifetimeMs, nowMs - sessionTouchIntervalMs(idleMs)],
   );
   if (row === undefined) return undefined;
-  return { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms), attempts: attemptStateOf(row) };
+  return {
+    payerId: row.payer_id,
+    createdAtMs: Number(row.created_at_ms),
+    lastUsedAtMs: Number(row.last_used_at_ms),
+    attempts: attemptStateOf(row),
+  };
 }
 
 /** The columns of authentication_failures as a LEFT JOIN gives them: null when the payer was never seen. */

@@ -3,6 +3,7 @@
  * (of one or of hundreds of operations) with one statement, arrays passed as parameters and `unnest`ed.
  */
 import type { AttemptState } from '../domain/attempts.js';
+import { sessionTouchIntervalMs } from '../domain/payer.js';
 import type { Payment } from '../domain/payment.js';
 import type { LockedPayment } from '../domain/payment-rules.js';
 import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
@@ -204,36 +205,46 @@ async function touchSessions(
   executor: SqlExecutor,
   touches: readonly SessionTouch[],
 ): Promise<(TouchedSession | undefined)[]> {
+  // Sessions whose recorded use is older than the touch interval are extended; the others only read.
   const rows = await executor.query<
-    { n: bigint; payer_id: string; created_at_ms: bigint } & JoinedAttemptColumns
+    { n: bigint; payer_id: string; created_at_ms: bigint; last_used_at_ms: bigint } & JoinedAttemptColumns
   >(
     `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
-         WITH ORDINALITY AS i(token_hash, now_ms, used_after_ms, created_after_ms, n)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+         WITH ORDINALITY AS i(token_hash, now_ms, used_after_ms, created_after_ms, touch_before_ms, n)
      ), live AS (
-       SELECT i.n, i.token_hash, i.now_ms, s.payer_id, s.created_at_ms
+       SELECT i.n, i.token_hash, i.now_ms, i.touch_before_ms, s.payer_id, s.created_at_ms, s.last_used_at_ms
        FROM input i JOIN sessions s ON s.token_hash = i.token_hash
        WHERE NOT s.revoked AND s.last_used_at_ms > i.used_after_ms AND s.created_at_ms > i.created_after_ms
      ), touched AS (
        UPDATE sessions s SET last_used_at_ms = t.now_ms
-       FROM (SELECT token_hash, max(now_ms) AS now_ms FROM live GROUP BY token_hash) t
+       FROM (SELECT token_hash, max(now_ms) AS now_ms FROM live
+             WHERE last_used_at_ms <= touch_before_ms GROUP BY token_hash) t
        WHERE s.token_hash = t.token_hash
-       RETURNING 1
+       RETURNING s.token_hash, s.last_used_at_ms
      )
-     SELECT l.n, l.payer_id, l.created_at_ms, ${attemptColumns('f')}
-     FROM live l LEFT JOIN authentication_failures f ON f.subject = l.payer_id`,
+     SELECT l.n, l.payer_id, l.created_at_ms,
+       greatest(l.last_used_at_ms, t.last_used_at_ms) AS last_used_at_ms, ${attemptColumns('f')}
+     FROM live l LEFT JOIN touched t ON t.token_hash = l.token_hash
+       LEFT JOIN authentication_failures f ON f.subject = l.payer_id`,
     [
       touches.map((t) => t.tokenHash),
       touches.map((t) => t.nowMs),
       touches.map((t) => t.nowMs - t.idleMs),
       touches.map((t) => t.nowMs - t.lifetimeMs),
+      touches.map((t) => t.nowMs - sessionTouchIntervalMs(t.idleMs)),
     ],
   );
   const found = new Map(rows.map((row) => [Number(row.n), row]));
   return touches.map((_, index) => {
     const row = found.get(index + 1);
     if (row === undefined) return undefined;
-    return { payerId: row.payer_id, createdAtMs: Number(row.created_at_ms), attempts: attemptStateOf(row) };
+    return {
+      payerId: row.payer_id,
+      createdAtMs: Number(row.created_at_ms),
+      lastUsedAtMs: Number(row.last_used_at_ms),
+      attempts: attemptStateOf(row),
+    };
   });
 }
 

@@ -245,6 +245,39 @@ describe.each(testEngines())('payments on %s', (engine) => {
     expect((await payeeBalance()).available).toBe(before.available + 40);
   });
 
+  it("records a session's use at most every 30 s of its 5-minute idle window, and ends it on time", async () => {
+    const session = await call(platform.app, 'POST', '/v1/sessions', {
+      payerId: alice.id,
+      password: alice.password,
+    });
+    expect(session.statusCode).toBe(201);
+    const { token } = session.json();
+    const createdAtMs = platform.clock.nowMs();
+    const lastUse = async () => {
+      const rows = await platform.test.database.query<{ last_used_at_ms: bigint }>(
+        'SELECT last_used_at_ms FROM sessions WHERE payer_id = $1 ORDER BY created_at_ms DESC LIMIT 1',
+        [alice.id],
+      );
+      return Number(rows[0]!.last_used_at_ms);
+    };
+    const list = () => call(platform.app, 'GET', '/v1/payments?limit=1', undefined, { token });
+    // Inside the interval a request reads the session and writes nothing.
+    platform.clock.advance(29_000);
+    expect((await list()).statusCode).toBe(200);
+    expect(await lastUse()).toBe(createdAtMs);
+    // Past it, the use is recorded again.
+    platform.clock.advance(2_000);
+    expect((await list()).statusCode).toBe(200);
+    expect(await lastUse()).toBe(createdAtMs + 31_000);
+    // The idle window runs from the recorded use: one request 20 s later does not move it, so the session
+    // ends 5 minutes after the recorded use, never later than the window promises.
+    platform.clock.advance(20_000);
+    expect((await list()).statusCode).toBe(200);
+    expect(await lastUse()).toBe(createdAtMs + 31_000);
+    platform.clock.advance(5 * 60_000 - 20_000);
+    expect((await list()).statusCode).toBe(401);
+  });
+
   it('pays with a session instead of the password', async () => {
     const session = await call(platform.app, 'POST', '/v1/sessions', {
       payerId: alice.id,
