@@ -24,6 +24,7 @@ import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import type { Database } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
+import { registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
@@ -69,7 +70,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         title: 'Countersign',
         version: '1',
         description: 'Payments approved with one-time transaction codes.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      servers: [{ url: deps.config.publicUrl, description: 'This platform (PUBLIC_URL)' }],
       // Every scheme a route names in `security` must be declared here, or the document cannot be built
       // (test/api/openapi.test.ts keeps the two in step).
       components: {
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
   });
+  registerContract(app, { idempotencyKeyLengthMax: effectiveLimits.idempotencyKeyLengthMax });
   registerIdempotency(app, {
     store: deps.idempotencyStore ?? new IdempotencyRepository(deps.database),
     clock: deps.clock,
