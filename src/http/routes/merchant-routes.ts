@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { paymentRequestObject } from '../../services/payment-request-service.js';
 import { refundObject } from '../../services/refund-service.js';
+import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { merchantOf, requireMerchant } from '../merchant-auth.js';
 import {
@@ -55,6 +56,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       '/v1/payment-requests',
       {
         schema: schema('Ask to be paid: a payment request with a hosted checkout URL', {
+          response: created(),
           body: PaymentRequestCreate,
         }),
       },
@@ -120,7 +122,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.post(
       '/v1/refunds',
-      { schema: schema('Refund all or part of a succeeded payment', { body: RefundCreate }) },
+      {
+        schema: schema('Refund all or part of a succeeded payment', {
+          body: RefundCreate,
+          response: created(),
+        }),
+      },
       async (request, reply) => {
         const merchantId = merchantOf(request);
         const refund = await refunds.create(
@@ -205,6 +212,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       '/v1/webhook-deliveries/:id/replay',
       {
         schema: schema("Send a delivery's event again, now, to the current webhook URL", {
+          response: created(),
           params: IdParams,
           body: EmptyBody,
         }),

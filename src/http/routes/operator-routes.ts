@@ -5,6 +5,7 @@
 
 import { Type } from '@sinclair/typebox';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
+import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
 import {
@@ -29,6 +30,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/backups',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary:
             'A consistent backup of the embedded database (never the master key), as a file: a manifest line, then the data',
@@ -53,6 +55,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/operators',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: 'Create an operator account: its one-time set-up code is shown once',
           security: operatorSecurity,
@@ -120,6 +123,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/payers',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: 'Create a payer with its first second-terminal key',
           security: operatorSecurity,
@@ -144,6 +148,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/payees',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: 'Create a payee',
           security: operatorSecurity,
@@ -158,6 +163,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/deposits',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: "Credit a payer's wallet",
           security: operatorSecurity,

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import type { Approval } from '../../services/payment-service.js';
+import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import {
@@ -127,6 +128,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
       {
         preHandler: passwordAuthentication(services.authentication),
         schema: {
+          response: created(),
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
           body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
@@ -153,6 +155,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           payerAuthentication(services.authentication),
         ],
         schema: {
+          response: created(),
           tags: ['payer'],
           summary: 'Create a payment: hold the amount and issue the first code',
           body: Type.Object(

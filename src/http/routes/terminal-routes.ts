@@ -15,6 +15,7 @@ import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
+import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import { PartyId, paymentJson, SecondCode, Uuid, VerificationCode } from '../schemas.js';
@@ -69,6 +70,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       '/v1/payers/:id/terminals',
       {
         schema: {
+          response: created(),
           tags: ['terminal'],
           summary: 'Issue an enrollment for a new second terminal of a payer',
           security: managementSecurity,
@@ -180,6 +182,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       '/v1/terminals/enroll',
       {
         schema: {
+          response: created(),
           tags: ['terminal'],
           summary: 'Redeem an enrollment: register the device key (signed with it) and confirm the code',
           security: terminalSecurity,
