@@ -153,3 +153,26 @@ export function registerContract(app: FastifyTypebox, options: { idempotencyKeyL
     if (schema.querystring !== undefined) schema.querystring.additionalProperties ??= false;
   });
 }
+
+/**
+ * The document as fastify-swagger builds it, with the one correction it cannot make itself: it marks every
+ * request body required, while a body whose schema is `nullable` may be left out (Fastify validates an
+ * absent body as null), as for a cancel or a key rotation.
+ */
+export function withOptionalBodies<T extends object>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, unknown>> }).paths ?? {};
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      const body = (
+        operation as {
+          requestBody?: { required?: boolean; content?: Record<string, { schema?: { nullable?: boolean } }> };
+        }
+      ).requestBody;
+      const schemas = Object.values(body?.content ?? {}).map((media) => media.schema);
+      if (body !== undefined && schemas.length > 0 && schemas.every((schema) => schema?.nullable === true)) {
+        body.required = false;
+      }
+    }
+  }
+  return document;
+}

@@ -119,8 +119,11 @@ export const RefundCreate = Type.Object(
   { additionalProperties: false },
 );
 
-/** The body of a POST that takes no parameters: nothing, or `{}` (see `emptyBodyAsObject`). */
-export const EmptyBody = Type.Object({}, { additionalProperties: false });
+/**
+ * The body of a POST that takes no parameters: nothing, or `{}` (see `emptyBodyAsObject`). `nullable` is how
+ * the OpenAPI document learns that the body may be left out (contract.ts), as Fastify reads an absent body.
+ */
+export const EmptyBody = Type.Object({}, { additionalProperties: false, nullable: true });
 
 /**
  * A preValidation hook that reads a POST sent without a body as `{}`, so that a schema can still refuse

@@ -69,6 +69,7 @@ interface Operation {
   tags?: string[];
   parameters?: { in: string; name: string; schema?: unknown }[];
   requestBody?: {
+    required?: boolean;
     content?: Record<string, { schema?: { type?: string; properties?: Record<string, unknown> } }>;
   };
   security?: Record<string, string[]>[];
@@ -171,6 +172,56 @@ describe('the OpenAPI document', () => {
         }
       }
     }
+  });
+
+  it('marks a body optional exactly where the route takes none, and requires every other body', () => {
+    const optional = Object.entries(document.paths)
+      .flatMap(([path, operations]) =>
+        Object.entries(operations)
+          .filter(([, operation]) => operation.requestBody?.required === false)
+          .map(([method]) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    expect(optional).toEqual([
+      'POST /v1/merchants/{id}/api-keys',
+      'POST /v1/merchants/{id}/api-keys/{keyId}/revoke',
+      'POST /v1/merchants/{id}/api-keys/{keyId}/rotate',
+      'POST /v1/merchants/{id}/webhook-secret/rotate',
+      'POST /v1/payers/{id}/terminals',
+      'POST /v1/payment-requests/{id}/cancel',
+      'POST /v1/payments/{id}/cancel',
+      'POST /v1/webhook-deliveries/{id}/replay',
+    ]);
+  });
+
+  it('declares the statuses, the error schema, the headers and an operationId for every API operation', () => {
+    const faults: string[] = [];
+    const ids = new Set<string>();
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        const id = (operation as { operationId?: string }).operationId;
+        if (id === undefined || ids.has(id)) faults.push(`${route}: operationId ${id}`);
+        ids.add(id ?? '');
+        if (!path.startsWith('/v1/')) continue;
+        const responses = (
+          operation as {
+            responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+          }
+        ).responses;
+        for (const status of ['4XX', '5XX']) {
+          const schema = responses[status]?.content?.['application/json']?.schema;
+          if (schema?.$ref !== '#/components/schemas/Error')
+            faults.push(`${route}: ${status} ${JSON.stringify(schema)}`);
+        }
+        const headers = (operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+        if (method === 'post' && !headers.includes('idempotency-key'))
+          faults.push(`${route}: no Idempotency-Key`);
+      }
+    }
+    expect(faults).toEqual([]);
+    expect(document.paths['/v1/payments']?.['post']).toHaveProperty('responses.201');
+    expect(document.paths['/v1/payments']?.['post']).not.toHaveProperty('responses.200');
   });
 
   it('is generated from the schemas that validate requests', () => {

@@ -94,7 +94,8 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
           params: KeyParams,
           body: Type.Object(
             { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 })) },
-            { additionalProperties: false },
+            // May be left out (emptyBodyAsObject); `nullable` says so in the document.
+            { additionalProperties: false, nullable: true },
           ),
         }),
       },

@@ -78,7 +78,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           body: Type.Optional(
             Type.Object(
               { label: Type.Optional(TerminalLabel), suite: Type.Optional(Type.String({ maxLength: 64 })) },
-              { additionalProperties: false },
+              { additionalProperties: false, nullable: true },
             ),
           ),
         },
