@@ -60,6 +60,11 @@ const pageResponses = {
   '4xx': { description: 'The page, saying what was refused', content: html },
 };
 
+/** A 200 answer that is not JSON but a file of `mediaType` (an image, say). */
+export function fileOf(mediaType: string, description: string) {
+  return { 200: { description, content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } } } };
+}
+
 type RouteSchema = Record<string, unknown> & {
   hide?: boolean;
   response?: Record<string, unknown>;

@@ -15,7 +15,7 @@ import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
-import { created } from '../contract.js';
+import { created, fileOf } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import { PartyId, paymentJson, SecondCode, Uuid, VerificationCode } from '../schemas.js';
@@ -152,6 +152,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: "QR code of an open enrollment's URI, as SVG",
           security: managementSecurity,
           params: IdParams,
+          response: fileOf('image/svg+xml', 'The QR code as an SVG image'),
         },
       },
       async (request, reply) => {
@@ -169,6 +170,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: "QR code of an open enrollment's URI, as PNG",
           security: managementSecurity,
           params: IdParams,
+          response: fileOf('image/png', 'The QR code as a PNG image'),
         },
       },
       async (request, reply) => {
