@@ -35,6 +35,7 @@ import {
   serializeReply,
   serializeRequest,
 } from './logger.js';
+import { queryCoercingValidators } from './query-coercion.js';
 import { strictJsonRefusal } from './strict-json.js';
 
 /**
@@ -169,6 +170,7 @@ function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): Fast
     onConstructorPoisoning: 'error',
     // Ids unique across processes, so that log lines of one request can be found among many servers.
     genReqId: () => randomUUID(),
+    schemaController: { compilersFactory: { buildValidator: queryCoercingValidators() } },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, useDefaults: true },
     },

@@ -13,19 +13,22 @@ import { Amount, Currency, displayName, Uuid } from './schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** `?limit=&starting_after=` of every list. Query values arrive as text (no type coercion). */
+/** `?limit=&starting_after=` of every list. A query value is read as its declared type (query-coercion.ts). */
 export const ListQuery = Type.Object(
   {
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+    // The range is checked by `limitOf`, whose message names the bounds.
+    limit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 9999, description: 'Page size, 1 to 100 (default 10)' }),
+    ),
     starting_after: Type.Optional(Uuid),
   },
   { additionalProperties: false },
 );
 
 /** The page size asked for: 1–100, 10 when absent; `invalid_request` naming `limit` otherwise. */
-export function limitOf(query: { limit?: string | undefined }): number {
+export function limitOf(query: { limit?: number | undefined }): number {
   if (query.limit === undefined) return merchantLimits.pageSizeDefault;
-  const limit = Number(query.limit);
+  const limit = query.limit;
   if (limit < merchantLimits.pageSizeMin || limit > merchantLimits.pageSizeMax) {
     throw new CountersignError('invalid_request', {
       param: 'limit',

@@ -224,6 +224,32 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/v1/payments']?.['post']).not.toHaveProperty('responses.200');
   });
 
+  it('declares page sizes as integers, and the API reads them so', async () => {
+    for (const path of [
+      '/v1/payments',
+      '/v1/payment-requests',
+      '/v1/refunds',
+      '/v1/events',
+      '/v1/deliveries',
+    ]) {
+      const limit = document.paths[path]?.['get']?.parameters?.find((p) => p.name === 'limit');
+      expect(limit?.schema, path).toMatchObject({ type: 'integer' });
+    }
+    const refused = async (query: string) =>
+      (await platform.app.inject({ method: 'GET', url: `/v1/payments?${query}` })).json().error;
+    expect(await refused('limit=ten')).toMatchObject({ code: 'invalid_request', param: 'limit' });
+    expect(await refused('limit=2.5')).toMatchObject({ code: 'invalid_request', param: 'limit' });
+    expect(await refused('limit=101')).toMatchObject({ code: 'invalid_request', param: 'limit' });
+    // An unknown parameter is refused like an unknown body field, with the same code.
+    expect(await refused('limit=5&colour=red')).toMatchObject({
+      code: 'invalid_request',
+      param: 'colour',
+      message: 'colour is not a known field.',
+    });
+    // A valid query reaches the route, which then asks for a session.
+    expect(await refused('limit=5')).toMatchObject({ code: 'authentication_required' });
+  });
+
   it('is generated from the schemas that validate requests', () => {
     const create = document.paths['/v1/payments']?.['post']?.requestBody?.content?.['application/json']
       ?.schema as {

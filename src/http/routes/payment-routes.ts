@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import type { Approval } from '../../services/payment-service.js';
 import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
@@ -94,13 +95,17 @@ const sessionSecurity = [{ payerSession: [] }];
 const defaultPageSize = 10;
 
 /**
- * Query of `GET /v1/payments`. Query strings are text and types are never coerced, so the page size is
- * checked by a pattern: 1 to 100, `limits.pageSizeMax`.
+ * Query of `GET /v1/payments`. A query value is read as its declared type (query-coercion.ts), so the page
+ * size is an integer: 1 to `limits.pageSizeMax`.
  */
 const PaymentListQuery = Type.Object(
   {
     limit: Type.Optional(
-      Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Page size, 1 to 100 (default 10)' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: limits.pageSizeMax,
+        description: 'Page size, 1 to 100 (default 10)',
+      }),
     ),
     starting_after: Type.Optional(
       Type.String({ pattern: Uuid.pattern, description: 'Id of the last payment of the previous page' }),
@@ -263,7 +268,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         const payerId = await sessionPayer(request, services.authentication);
         if (payerId === undefined) throw new CountersignError('authentication_required');
         const page = await services.payments.listForPayer(payerId, {
-          limit: request.query.limit === undefined ? defaultPageSize : Number(request.query.limit),
+          limit: request.query.limit ?? defaultPageSize,
           ...(request.query.starting_after === undefined
             ? {}
             : { startingAfter: request.query.starting_after }),
