@@ -3,7 +3,7 @@
  * names a payer, a payer's account or a payer's secret. Payment requests and refunds are mapped by the
  * services' own `paymentRequestObject` and `refundObject`, the same JSON their webhook events carry.
  */
-import { Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
 import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
@@ -39,7 +39,10 @@ export function limitOf(query: { limit?: number | undefined }): number {
 }
 
 /** A list response: `{object: "list", data, hasMore}`. */
-export function listJson<T>(page: Page<T>, map: (item: T) => unknown): Record<string, unknown> {
+export function listJson<T, U>(
+  page: Page<T>,
+  map: (item: T) => U,
+): { object: 'list'; data: U[]; hasMore: boolean } {
   return { object: 'list', data: page.data.map(map), hasMore: page.hasMore };
 }
 
@@ -88,6 +91,59 @@ export function deliveryJson({ delivery, attempts }: DeliveryWithAttempts): Reco
       responseExcerpt: attempt.responseExcerpt,
     })),
   };
+}
+
+const Timestamp = Type.String({ format: 'date-time' });
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** A payment request as a merchant sees it (`paymentRequestObject`); it never names the payer. */
+export const PaymentRequestJson = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('payment_request'),
+    status: Type.Union(['open', 'paid', 'expired', 'canceled'].map((status) => Type.Literal(status))),
+    amount: Type.Integer({ description: 'Integer minor units' }),
+    currency: Type.String(),
+    reference: Type.String(),
+    description: nullable(Type.String()),
+    returnUrl: nullable(Type.String()),
+    checkoutUrl: Type.String({ description: 'The hosted checkout page where the payer pays' }),
+    paymentId: nullable(Type.String()),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/** A refund as a merchant sees it (`refundObject`). */
+export const RefundJson = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('refund'),
+    paymentId: Type.String(),
+    amount: Type.Integer({ description: 'Integer minor units' }),
+    currency: Type.String(),
+    status: Type.Literal('succeeded'),
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/** A page of a list (`listJson`): `{object: "list", data, hasMore}`. */
+export function listOf<T extends TSchema>(item: T) {
+  return Type.Object(
+    { object: Type.Literal('list'), data: Type.Array(item), hasMore: Type.Boolean() },
+    { additionalProperties: false },
+  );
+}
+
+/**
+ * The services build these objects as plain records; the response schemas above declare their fields, and
+ * the response check of the test suites (test/support/contract-check.ts) holds the two together.
+ */
+export function asDeclared<T extends TSchema>(_schema: T, value: unknown): Static<T> {
+  return value as Static<T>;
 }
 
 export const PaymentRequestIdParams = Type.Object({ id: Uuid });

@@ -18,7 +18,7 @@ const tscCli = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
  */
 function assertions(clientTypes: string): string {
   return `import type { paths } from './openapi.js';
-import type { ListParams, PaymentRequestCreateParams, RefundCreateParams } from '${clientTypes}';
+import type { List, ListParams, PaymentRequest, PaymentRequestCreateParams, Refund, RefundCreateParams } from '${clientTypes}';
 
 type Same<A, B> = [keyof A] extends [keyof B]
   ? [keyof B] extends [keyof A]
@@ -39,7 +39,14 @@ export const pageSize: Same<ListParams['limit'], Query<'/v1/payment-requests'>['
 export const pageSizeOfRefunds: Same<ListParams['limit'], Query<'/v1/refunds'>['limit']> = true;
 export const pageSizeOfEvents: Same<ListParams['limit'], Query<'/v1/events'>['limit']> = true;
 export const pageSizeOfDeliveries: Same<ListParams['limit'], Query<'/v1/webhook-deliveries'>['limit']> = true;
-export const createAnswers: Created<'/v1/payment-requests'> extends object ? true : false = true;
+type Answer<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { 'application/json': infer R } } } } } ? R : never;
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+export const paymentRequestCreated: Same<Writable<PaymentRequest>, Created<'/v1/payment-requests'>> = true;
+export const paymentRequestRead: Same<Writable<PaymentRequest>, Answer<'/v1/payment-requests/{id}'>> = true;
+export const refundCreated: Same<Writable<Refund>, Created<'/v1/refunds'>> = true;
+export const refundRead: Same<Writable<Refund>, Answer<'/v1/refunds/{id}'>> = true;
+export const refundList: Answer<'/v1/refunds'> extends Writable<List<Refund>> ? true : false = true;
+export const paymentRequestList: Answer<'/v1/payment-requests'> extends Writable<List<PaymentRequest>> ? true : false = true;
 
 // @ts-expect-error a page size given as text is not what the document declares
 export const textPageSize: Same<string | undefined, Query<'/v1/payment-requests'>['limit']> = true;

@@ -8,10 +8,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { paymentRequestObject } from '../../services/payment-request-service.js';
 import { refundObject } from '../../services/refund-service.js';
-import { created } from '../contract.js';
+import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { merchantOf, requireMerchant } from '../merchant-auth.js';
 import {
+  asDeclared,
   deliveryJson,
   EmptyBody,
   emptyBodyAsObject,
@@ -19,9 +20,12 @@ import {
   ListQuery,
   limitOf,
   listJson,
+  listOf,
   PaymentRequestCreate,
   PaymentRequestIdParams,
+  PaymentRequestJson,
   RefundCreate,
+  RefundJson,
 } from '../merchant-json.js';
 import { CurrencyQuery, SecondCode, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
@@ -40,7 +44,9 @@ function scopedKey(request: FastifyRequest, merchantId: string): string | undefi
 export function merchantRoutes(services: HttpServices): RoutePlugin {
   const { paymentRequests, refunds, webhooks, merchants } = services;
   const requestJson = (request: Parameters<typeof paymentRequestObject>[0]) =>
-    paymentRequestObject(request, services.deps.settings.publicUrl);
+    asDeclared(PaymentRequestJson, paymentRequestObject(request, services.deps.settings.publicUrl));
+  const refundJson = (refund: Parameters<typeof refundObject>[0]) =>
+    asDeclared(RefundJson, refundObject(refund));
 
   return (app) => {
     app.addHook('preValidation', emptyBodyAsObject);
@@ -56,7 +62,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       '/v1/payment-requests',
       {
         schema: schema('Ask to be paid: a payment request with a hosted checkout URL', {
-          response: created(),
+          response: created(PaymentRequestJson),
           body: PaymentRequestCreate,
         }),
       },
@@ -74,7 +80,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.get(
       '/v1/payment-requests',
-      { schema: schema('The payment requests, newest first', { querystring: ListQuery }) },
+      {
+        schema: schema('The payment requests, newest first', {
+          querystring: ListQuery,
+          response: ok(listOf(PaymentRequestJson)),
+        }),
+      },
       async (request) => {
         const page = await paymentRequests.list(
           merchantOf(request),
@@ -90,6 +101,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       {
         schema: schema('A payment request: open, paid (with its payment id), expired or canceled', {
           params: PaymentRequestIdParams,
+          response: ok(PaymentRequestJson),
         }),
       },
       async (request) => requestJson(await paymentRequests.get(merchantOf(request), request.params.id)),
@@ -101,6 +113,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         schema: schema('Cancel an open payment request (a pending payment is canceled too)', {
           params: PaymentRequestIdParams,
           body: EmptyBody,
+          response: ok(PaymentRequestJson),
         }),
       },
       async (request) => requestJson(await paymentRequests.cancel(merchantOf(request), request.params.id)),
@@ -112,6 +125,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         schema: schema('Redeem the second code the payer read off their second terminal (embodiment 3)', {
           params: PaymentRequestIdParams,
           body: Type.Object({ secondCode: SecondCode }, { additionalProperties: false }),
+          response: ok(PaymentRequestJson),
         }),
       },
       async (request) =>
@@ -125,7 +139,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       {
         schema: schema('Refund all or part of a succeeded payment', {
           body: RefundCreate,
-          response: created(),
+          response: created(RefundJson),
         }),
       },
       async (request, reply) => {
@@ -138,22 +152,29 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
           },
           scopedKey(request, merchantId),
         );
-        return reply.code(201).send(refundObject(refund));
+        return reply.code(201).send(refundJson(refund));
       },
     );
 
     app.get(
       '/v1/refunds',
-      { schema: schema('The refunds, newest first', { querystring: ListQuery }) },
+      {
+        schema: schema('The refunds, newest first', {
+          querystring: ListQuery,
+          response: ok(listOf(RefundJson)),
+        }),
+      },
       async (request) =>
         listJson(
           await refunds.list(merchantOf(request), limitOf(request.query), request.query.starting_after),
-          refundObject,
+          refundJson,
         ),
     );
 
-    app.get('/v1/refunds/:id', { schema: schema('A refund', { params: IdParams }) }, async (request) =>
-      refundObject(await refunds.get(merchantOf(request), request.params.id)),
+    app.get(
+      '/v1/refunds/:id',
+      { schema: schema('A refund', { params: IdParams, response: ok(RefundJson) }) },
+      async (request) => refundJson(await refunds.get(merchantOf(request), request.params.id)),
     );
 
     app.get(
