@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import type { Approval } from '../../services/payment-service.js';
-import { created } from '../contract.js';
+import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import {
@@ -27,6 +27,8 @@ import {
   PartyId,
   Password,
   PaymentIdParams,
+  PaymentResponse,
+  PaymentStatus,
   paymentJson,
   SecondCode,
   Uuid,
@@ -133,9 +135,18 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
       {
         preHandler: passwordAuthentication(services.authentication),
         schema: {
-          response: created(),
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
+          response: created(
+            Type.Object(
+              {
+                token: Type.String(),
+                payerId: Type.String(),
+                expiresAt: Type.String({ format: 'date-time' }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
           body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
         },
       },
@@ -160,9 +171,9 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           payerAuthentication(services.authentication),
         ],
         schema: {
-          response: created(),
           tags: ['payer'],
           summary: 'Create a payment: hold the amount and issue the first code',
+          response: created(PaymentResponse),
           body: Type.Object(
             {
               payerId: Type.Optional(ClaimedPayerId),
@@ -207,6 +218,13 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary:
             'Approve with the second code (embodiment 1) or first code and verification code (embodiment 2)',
           params: PaymentIdParams,
+          // Only the operator and the payer's own session learn more than the outcome (see below).
+          response: ok(
+            Type.Union([
+              PaymentResponse,
+              Type.Object({ id: Type.String(), status: PaymentStatus }, { additionalProperties: false }),
+            ]),
+          ),
           body: Type.Object(
             {
               secondCode: Type.Optional(SecondCode),
@@ -235,6 +253,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer'],
           summary: 'Cancel an open payment and release its hold',
           params: PaymentIdParams,
+          response: ok(PaymentResponse),
           // Fastify validates an absent body as null: `nullable` lets a session-authenticated cancel
           // come without one, which `Type.Optional` alone does not.
           body: Type.Optional(
@@ -262,6 +281,12 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary: 'The payer’s own payments, newest first (session)',
           security: sessionSecurity,
           querystring: PaymentListQuery,
+          response: ok(
+            Type.Object(
+              { data: Type.Array(PaymentResponse), hasMore: Type.Boolean() },
+              { additionalProperties: false },
+            ),
+          ),
         },
       },
       async (request) => {
@@ -284,6 +309,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer'],
           summary: 'Sign out: end the session of the bearer token at once',
           security: sessionSecurity,
+          response: ok(Type.Object({ revoked: Type.Literal(true) }, { additionalProperties: false })),
         },
       },
       async (request) => {
@@ -292,7 +318,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         // Only a live session can end itself: an unknown or dead token is refused like anywhere else.
         await services.authentication.authenticateSession(token);
         await services.authentication.revokeSession(token);
-        return { revoked: true };
+        return { revoked: true as const };
       },
     );
 
@@ -303,6 +329,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer', 'operator'],
           summary: 'A payment (operator, or its payer’s session)',
           params: PaymentIdParams,
+          response: ok(PaymentResponse),
         },
       },
       async (request) => {
