@@ -24,7 +24,7 @@ import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import type { Database } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
-import { registerContract, withOptionalBodies } from './contract.js';
+import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
@@ -70,7 +70,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       buildLocalReference: (json, _baseUri, _fragment, index) => String(json['$id'] ?? `def-${index}`),
     },
     transformObject: (documentObject) =>
-      withOptionalBodies((documentObject as { openapiObject: object }).openapiObject),
+      correctedDocument((documentObject as { openapiObject: object }).openapiObject),
     openapi: {
       openapi: '3.0.3',
       info: {

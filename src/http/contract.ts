@@ -65,6 +65,18 @@ export function fileOf(mediaType: string, description: string) {
   return { 200: { description, content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } } } };
 }
 
+/**
+ * The answers of a page's keepalive call (JSON for the idle-timeout script): the seconds left of the
+ * session, 0 with 401 when it has ended.
+ */
+export const keepaliveResponses = (() => {
+  const secondsLeft = Type.Object(
+    { secondsLeft: Type.Integer({ minimum: 0 }) },
+    { additionalProperties: false },
+  );
+  return { 200: secondsLeft, 401: secondsLeft };
+})();
+
 type RouteSchema = Record<string, unknown> & {
   hide?: boolean;
   response?: Record<string, unknown>;
@@ -160,11 +172,12 @@ export function registerContract(app: FastifyTypebox, options: { idempotencyKeyL
 }
 
 /**
- * The document as fastify-swagger builds it, with the one correction it cannot make itself: it marks every
+ * The document as fastify-swagger builds it, with two corrections it cannot make itself: it marks every
  * request body required, while a body whose schema is `nullable` may be left out (Fastify validates an
- * absent body as null), as for a cancel or a key rotation.
+ * absent body as null), as for a cancel or a key rotation; and it gives a redirect (3XX) a JSON body,
+ * while a redirect has none.
  */
-export function withOptionalBodies<T extends object>(document: T): T {
+export function correctedDocument<T extends object>(document: T): T {
   const paths = (document as { paths?: Record<string, Record<string, unknown>> }).paths ?? {};
   for (const operations of Object.values(paths)) {
     for (const operation of Object.values(operations)) {
@@ -177,6 +190,10 @@ export function withOptionalBodies<T extends object>(document: T): T {
       if (body !== undefined && schemas.length > 0 && schemas.every((schema) => schema?.nullable === true)) {
         body.required = false;
       }
+      const redirect = (operation as { responses?: Record<string, { content?: unknown }> }).responses?.[
+        '3XX'
+      ];
+      if (redirect !== undefined) delete redirect.content;
     }
   }
   return document;
