@@ -24,6 +24,7 @@ import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Database, retryableSqlStates, sqlState } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
+import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
@@ -34,6 +35,7 @@ import {
   serializeReply,
   serializeRequest,
 } from './logger.js';
+import { queryCoercingValidators } from './query-coercion.js';
 import { strictJsonRefusal } from './strict-json.js';
 
 /**
@@ -63,13 +65,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     sendError(reply, new CountersignError('route_not_found')),
   );
   await app.register(swagger, {
+    // A shared schema appears in components under its own $id (`Error`), not a numbered name.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, index) => String(json['$id'] ?? `def-${index}`),
+    },
+    transformObject: (documentObject) =>
+      correctedDocument((documentObject as { openapiObject: object }).openapiObject),
     openapi: {
       openapi: '3.0.3',
       info: {
         title: 'Countersign',
         version: '1',
         description: 'Payments approved with one-time transaction codes.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      servers: [{ url: deps.config.publicUrl, description: 'This platform (PUBLIC_URL)' }],
       // Every scheme a route names in `security` must be declared here, or the document cannot be built
       // (test/api/openapi.test.ts keeps the two in step).
       components: {
@@ -87,6 +97,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
   });
+  registerContract(app, { idempotencyKeyLengthMax: effectiveLimits.idempotencyKeyLengthMax });
   registerIdempotency(app, {
     store: deps.idempotencyStore ?? new IdempotencyRepository(deps.database),
     clock: deps.clock,
@@ -159,6 +170,7 @@ function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): Fast
     onConstructorPoisoning: 'error',
     // Ids unique across processes, so that log lines of one request can be found among many servers.
     genReqId: () => randomUUID(),
+    schemaController: { compilersFactory: { buildValidator: queryCoercingValidators() } },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, useDefaults: true },
     },

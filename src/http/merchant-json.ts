@@ -3,7 +3,7 @@
  * names a payer, a payer's account or a payer's secret. Payment requests and refunds are mapped by the
  * services' own `paymentRequestObject` and `refundObject`, the same JSON their webhook events carry.
  */
-import { Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
 import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
@@ -13,19 +13,22 @@ import { Amount, Currency, displayName, Uuid } from './schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** `?limit=&starting_after=` of every list. Query values arrive as text (no type coercion). */
+/** `?limit=&starting_after=` of every list. A query value is read as its declared type (query-coercion.ts). */
 export const ListQuery = Type.Object(
   {
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+    // The range is checked by `limitOf`, whose message names the bounds.
+    limit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 9999, description: 'Page size, 1 to 100 (default 10)' }),
+    ),
     starting_after: Type.Optional(Uuid),
   },
   { additionalProperties: false },
 );
 
 /** The page size asked for: 1–100, 10 when absent; `invalid_request` naming `limit` otherwise. */
-export function limitOf(query: { limit?: string | undefined }): number {
+export function limitOf(query: { limit?: number | undefined }): number {
   if (query.limit === undefined) return merchantLimits.pageSizeDefault;
-  const limit = Number(query.limit);
+  const limit = query.limit;
   if (limit < merchantLimits.pageSizeMin || limit > merchantLimits.pageSizeMax) {
     throw new CountersignError('invalid_request', {
       param: 'limit',
@@ -36,7 +39,10 @@ export function limitOf(query: { limit?: string | undefined }): number {
 }
 
 /** A list response: `{object: "list", data, hasMore}`. */
-export function listJson<T>(page: Page<T>, map: (item: T) => unknown): Record<string, unknown> {
+export function listJson<T, U>(
+  page: Page<T>,
+  map: (item: T) => U,
+): { object: 'list'; data: U[]; hasMore: boolean } {
   return { object: 'list', data: page.data.map(map), hasMore: page.hasMore };
 }
 
@@ -87,6 +93,59 @@ export function deliveryJson({ delivery, attempts }: DeliveryWithAttempts): Reco
   };
 }
 
+const Timestamp = Type.String({ format: 'date-time' });
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** A payment request as a merchant sees it (`paymentRequestObject`); it never names the payer. */
+export const PaymentRequestJson = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('payment_request'),
+    status: Type.Union(['open', 'paid', 'expired', 'canceled'].map((status) => Type.Literal(status))),
+    amount: Type.Integer({ description: 'Integer minor units' }),
+    currency: Type.String(),
+    reference: Type.String(),
+    description: nullable(Type.String()),
+    returnUrl: nullable(Type.String()),
+    checkoutUrl: Type.String({ description: 'The hosted checkout page where the payer pays' }),
+    paymentId: nullable(Type.String()),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/** A refund as a merchant sees it (`refundObject`). */
+export const RefundJson = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('refund'),
+    paymentId: Type.String(),
+    amount: Type.Integer({ description: 'Integer minor units' }),
+    currency: Type.String(),
+    status: Type.Literal('succeeded'),
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/** A page of a list (`listJson`): `{object: "list", data, hasMore}`. */
+export function listOf<T extends TSchema>(item: T) {
+  return Type.Object(
+    { object: Type.Literal('list'), data: Type.Array(item), hasMore: Type.Boolean() },
+    { additionalProperties: false },
+  );
+}
+
+/**
+ * The services build these objects as plain records; the response schemas above declare their fields, and
+ * the response check of the test suites (test/support/contract-check.ts) holds the two together.
+ */
+export function asDeclared<T extends TSchema>(_schema: T, value: unknown): Static<T> {
+  return value as Static<T>;
+}
+
 export const PaymentRequestIdParams = Type.Object({ id: Uuid });
 
 export const PaymentRequestCreate = Type.Object(
@@ -119,8 +178,11 @@ export const RefundCreate = Type.Object(
   { additionalProperties: false },
 );
 
-/** The body of a POST that takes no parameters: nothing, or `{}` (see `emptyBodyAsObject`). */
-export const EmptyBody = Type.Object({}, { additionalProperties: false });
+/**
+ * The body of a POST that takes no parameters: nothing, or `{}` (see `emptyBodyAsObject`). `nullable` is how
+ * the OpenAPI document learns that the body may be left out (contract.ts), as Fastify reads an absent body.
+ */
+export const EmptyBody = Type.Object({}, { additionalProperties: false, nullable: true });
 
 /**
  * A preValidation hook that reads a POST sent without a body as `{}`, so that a schema can still refuse

@@ -58,21 +58,24 @@ export const PaymentStatus = Type.Union(
   ['requires_approval', 'succeeded', 'canceled', 'expired', 'failed'].map((s) => Type.Literal(s)),
 );
 
-export const PaymentResponse = Type.Object({
-  id: Type.String(),
-  status: PaymentStatus,
-  payerId: Type.String(),
-  payeeId: Type.String(),
-  amount: Type.Integer(),
-  currency: Type.String(),
-  deliverTo: DeliverTo,
-  failedApprovals: Type.Integer(),
-  paymentRequestId: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-  firstCode: Type.Optional(FirstCode),
-});
+export const PaymentResponse = Type.Object(
+  {
+    id: Type.String(),
+    status: PaymentStatus,
+    payerId: Type.String(),
+    payeeId: Type.String(),
+    amount: Type.Integer(),
+    currency: Type.String(),
+    deliverTo: DeliverTo,
+    failedApprovals: Type.Integer(),
+    paymentRequestId: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    firstCode: Type.Optional(FirstCode),
+  },
+  { additionalProperties: false },
+);
 export type PaymentResponse = Static<typeof PaymentResponse>;
 
 /** A payment as the API shows it. Amounts within the API's bound are exact as JSON numbers. */

@@ -69,6 +69,7 @@ interface Operation {
   tags?: string[];
   parameters?: { in: string; name: string; schema?: unknown }[];
   requestBody?: {
+    required?: boolean;
     content?: Record<string, { schema?: { type?: string; properties?: Record<string, unknown> } }>;
   };
   security?: Record<string, string[]>[];
@@ -171,6 +172,82 @@ describe('the OpenAPI document', () => {
         }
       }
     }
+  });
+
+  it('marks a body optional exactly where the route takes none, and requires every other body', () => {
+    const optional = Object.entries(document.paths)
+      .flatMap(([path, operations]) =>
+        Object.entries(operations)
+          .filter(([, operation]) => operation.requestBody?.required === false)
+          .map(([method]) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    expect(optional).toEqual([
+      'POST /v1/merchants/{id}/api-keys',
+      'POST /v1/merchants/{id}/api-keys/{keyId}/revoke',
+      'POST /v1/merchants/{id}/api-keys/{keyId}/rotate',
+      'POST /v1/merchants/{id}/webhook-secret/rotate',
+      'POST /v1/payers/{id}/terminals',
+      'POST /v1/payment-requests/{id}/cancel',
+      'POST /v1/payments/{id}/cancel',
+      'POST /v1/webhook-deliveries/{id}/replay',
+    ]);
+  });
+
+  it('declares the statuses, the error schema, the headers and an operationId for every API operation', () => {
+    const faults: string[] = [];
+    const ids = new Set<string>();
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        const id = (operation as { operationId?: string }).operationId;
+        if (id === undefined || ids.has(id)) faults.push(`${route}: operationId ${id}`);
+        ids.add(id ?? '');
+        if (!path.startsWith('/v1/')) continue;
+        const responses = (
+          operation as {
+            responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+          }
+        ).responses;
+        for (const status of ['4XX', '5XX']) {
+          const schema = responses[status]?.content?.['application/json']?.schema;
+          if (schema?.$ref !== '#/components/schemas/Error')
+            faults.push(`${route}: ${status} ${JSON.stringify(schema)}`);
+        }
+        const headers = (operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+        if (method === 'post' && !headers.includes('idempotency-key'))
+          faults.push(`${route}: no Idempotency-Key`);
+      }
+    }
+    expect(faults).toEqual([]);
+    expect(document.paths['/v1/payments']?.['post']).toHaveProperty('responses.201');
+    expect(document.paths['/v1/payments']?.['post']).not.toHaveProperty('responses.200');
+  });
+
+  it('declares page sizes as integers, and the API reads them so', async () => {
+    for (const path of [
+      '/v1/payments',
+      '/v1/payment-requests',
+      '/v1/refunds',
+      '/v1/events',
+      '/v1/deliveries',
+    ]) {
+      const limit = document.paths[path]?.['get']?.parameters?.find((p) => p.name === 'limit');
+      expect(limit?.schema, path).toMatchObject({ type: 'integer' });
+    }
+    const refused = async (query: string) =>
+      (await platform.app.inject({ method: 'GET', url: `/v1/payments?${query}` })).json().error;
+    expect(await refused('limit=ten')).toMatchObject({ code: 'invalid_request', param: 'limit' });
+    expect(await refused('limit=2.5')).toMatchObject({ code: 'invalid_request', param: 'limit' });
+    expect(await refused('limit=101')).toMatchObject({ code: 'invalid_request', param: 'limit' });
+    // An unknown parameter is refused like an unknown body field, with the same code.
+    expect(await refused('limit=5&colour=red')).toMatchObject({
+      code: 'invalid_request',
+      param: 'colour',
+      message: 'colour is not a known field.',
+    });
+    // A valid query reaches the route, which then asks for a session.
+    expect(await refused('limit=5')).toMatchObject({ code: 'authentication_required' });
   });
 
   it('is generated from the schemas that validate requests', () => {

@@ -11,6 +11,7 @@ import { platformRoutes } from '../../src/http/routes/index.js';
 import type { HttpServices } from '../../src/http/services.js';
 import { createPlatformServices, type PlatformServices } from '../../src/services/platform-services.js';
 import { sqlPlatformStores } from '../../src/store/stores.js';
+import { type ContractCheck, installContractCheck } from './contract-check.js';
 import { type EngineName, openTestDatabase, type TestDatabase } from './engines.js';
 
 /** A running platform for one test file. */
@@ -19,6 +20,8 @@ export interface TestPlatform {
   readonly clock: ManualClock;
   readonly services: PlatformServices;
   readonly app: FastifyInstance;
+  /** Responses that did not match the OpenAPI document (see contract-check.ts). */
+  readonly contract: ContractCheck;
   readonly operatorToken: string;
   readonly masterKeyHex: string;
   dispose(): Promise<void>;
@@ -86,6 +89,7 @@ export async function startTestPlatform(
     idempotencyStore: services.idempotencyStore,
     httpLimits: { requestsPerWindowPerAddressMax: 1_000_000, ...options.httpLimits },
   });
+  const contract = installContractCheck(app);
   await app.ready();
   return {
     test,
@@ -94,9 +98,14 @@ export async function startTestPlatform(
     app,
     operatorToken,
     masterKeyHex,
+    contract,
     dispose: async () => {
       await app.close();
       await test.dispose();
+      // Every response the suite provoked matched the document, or the suite fails here.
+      if (contract.violations.length > 0) {
+        throw new Error(`responses outside the OpenAPI document:\n${contract.violations.join('\n')}`);
+      }
     },
   };
 }

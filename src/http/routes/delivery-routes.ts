@@ -16,12 +16,13 @@ import type { HttpServices } from '../services.js';
 import { deliveryAttemptJson, deliveryJson, developmentMessageJson } from './terminal-json.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
-// Query strings are not coerced by the API's validator: numbers arrive as text and are checked by pattern.
-const Limit = Type.String({
-  pattern: '^(?:[1-9][0-9]?|100)$',
+// A query value is read as its declared type (query-coercion.ts): the page size is an integer.
+const Limit = Type.Integer({
+  minimum: 1,
+  maximum: limits.pageSizeMax,
   description: `Page size, 1 to ${limits.pageSizeMax} (default 20)`,
 });
-const limitOf = (limit: string | undefined): number => (limit === undefined ? 20 : Number(limit));
+const limitOf = (limit: number | undefined): number => limit ?? 20;
 const Status = Type.Union(
   ['pending', 'delivered', 'failed', 'skipped'].map((status) => Type.Literal(status)),
 );

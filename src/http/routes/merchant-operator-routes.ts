@@ -6,6 +6,7 @@
 
 import { Type } from '@sinclair/typebox';
 import { tokenActor } from '../../domain/operator.js';
+import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { apiKeyJson, EmptyBody, emptyBodyAsObject } from '../merchant-json.js';
 import { requireOperator } from '../operator-auth.js';
@@ -34,6 +35,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       '/v1/merchants',
       {
         schema: schema('Create a merchant: its API key and webhook secret are shown once', {
+          response: created(),
           body: Type.Object(
             {
               id: PartyId,
@@ -71,7 +73,13 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
 
     app.post(
       '/v1/merchants/:id/api-keys',
-      { schema: schema('Issue another API key (shown once)', { params: MerchantParams, body: EmptyBody }) },
+      {
+        schema: schema('Issue another API key (shown once)', {
+          params: MerchantParams,
+          body: EmptyBody,
+          response: created(),
+        }),
+      },
       async (request, reply) => {
         const issued = await merchants.createApiKey(request.params.id, tokenActor);
         return reply.code(201).send({ ...apiKeyJson(issued.key, now()), apiKey: issued.apiKey });
@@ -82,10 +90,12 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       '/v1/merchants/:id/api-keys/:keyId/rotate',
       {
         schema: schema('Rotate a key: a new key now, the old one stops after graceSeconds (default 0)', {
+          response: created(),
           params: KeyParams,
           body: Type.Object(
             { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 })) },
-            { additionalProperties: false },
+            // May be left out (emptyBodyAsObject); `nullable` says so in the document.
+            { additionalProperties: false, nullable: true },
           ),
         }),
       },

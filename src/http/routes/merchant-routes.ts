@@ -8,9 +8,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { paymentRequestObject } from '../../services/payment-request-service.js';
 import { refundObject } from '../../services/refund-service.js';
+import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { merchantOf, requireMerchant } from '../merchant-auth.js';
 import {
+  asDeclared,
   deliveryJson,
   EmptyBody,
   emptyBodyAsObject,
@@ -18,9 +20,12 @@ import {
   ListQuery,
   limitOf,
   listJson,
+  listOf,
   PaymentRequestCreate,
   PaymentRequestIdParams,
+  PaymentRequestJson,
   RefundCreate,
+  RefundJson,
 } from '../merchant-json.js';
 import { CurrencyQuery, SecondCode, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
@@ -39,7 +44,9 @@ function scopedKey(request: FastifyRequest, merchantId: string): string | undefi
 export function merchantRoutes(services: HttpServices): RoutePlugin {
   const { paymentRequests, refunds, webhooks, merchants } = services;
   const requestJson = (request: Parameters<typeof paymentRequestObject>[0]) =>
-    paymentRequestObject(request, services.deps.settings.publicUrl);
+    asDeclared(PaymentRequestJson, paymentRequestObject(request, services.deps.settings.publicUrl));
+  const refundJson = (refund: Parameters<typeof refundObject>[0]) =>
+    asDeclared(RefundJson, refundObject(refund));
 
   return (app) => {
     app.addHook('preValidation', emptyBodyAsObject);
@@ -55,6 +62,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       '/v1/payment-requests',
       {
         schema: schema('Ask to be paid: a payment request with a hosted checkout URL', {
+          response: created(PaymentRequestJson),
           body: PaymentRequestCreate,
         }),
       },
@@ -72,7 +80,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.get(
       '/v1/payment-requests',
-      { schema: schema('The payment requests, newest first', { querystring: ListQuery }) },
+      {
+        schema: schema('The payment requests, newest first', {
+          querystring: ListQuery,
+          response: ok(listOf(PaymentRequestJson)),
+        }),
+      },
       async (request) => {
         const page = await paymentRequests.list(
           merchantOf(request),
@@ -88,6 +101,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       {
         schema: schema('A payment request: open, paid (with its payment id), expired or canceled', {
           params: PaymentRequestIdParams,
+          response: ok(PaymentRequestJson),
         }),
       },
       async (request) => requestJson(await paymentRequests.get(merchantOf(request), request.params.id)),
@@ -99,6 +113,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         schema: schema('Cancel an open payment request (a pending payment is canceled too)', {
           params: PaymentRequestIdParams,
           body: EmptyBody,
+          response: ok(PaymentRequestJson),
         }),
       },
       async (request) => requestJson(await paymentRequests.cancel(merchantOf(request), request.params.id)),
@@ -110,6 +125,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         schema: schema('Redeem the second code the payer read off their second terminal (embodiment 3)', {
           params: PaymentRequestIdParams,
           body: Type.Object({ secondCode: SecondCode }, { additionalProperties: false }),
+          response: ok(PaymentRequestJson),
         }),
       },
       async (request) =>
@@ -120,7 +136,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.post(
       '/v1/refunds',
-      { schema: schema('Refund all or part of a succeeded payment', { body: RefundCreate }) },
+      {
+        schema: schema('Refund all or part of a succeeded payment', {
+          body: RefundCreate,
+          response: created(RefundJson),
+        }),
+      },
       async (request, reply) => {
         const merchantId = merchantOf(request);
         const refund = await refunds.create(
@@ -131,22 +152,29 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
           },
           scopedKey(request, merchantId),
         );
-        return reply.code(201).send(refundObject(refund));
+        return reply.code(201).send(refundJson(refund));
       },
     );
 
     app.get(
       '/v1/refunds',
-      { schema: schema('The refunds, newest first', { querystring: ListQuery }) },
+      {
+        schema: schema('The refunds, newest first', {
+          querystring: ListQuery,
+          response: ok(listOf(RefundJson)),
+        }),
+      },
       async (request) =>
         listJson(
           await refunds.list(merchantOf(request), limitOf(request.query), request.query.starting_after),
-          refundObject,
+          refundJson,
         ),
     );
 
-    app.get('/v1/refunds/:id', { schema: schema('A refund', { params: IdParams }) }, async (request) =>
-      refundObject(await refunds.get(merchantOf(request), request.params.id)),
+    app.get(
+      '/v1/refunds/:id',
+      { schema: schema('A refund', { params: IdParams, response: ok(RefundJson) }) },
+      async (request) => refundJson(await refunds.get(merchantOf(request), request.params.id)),
     );
 
     app.get(
@@ -205,6 +233,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       '/v1/webhook-deliveries/:id/replay',
       {
         schema: schema("Send a delivery's event again, now, to the current webhook URL", {
+          response: created(),
           params: IdParams,
           body: EmptyBody,
         }),

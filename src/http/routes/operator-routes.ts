@@ -12,6 +12,7 @@ import {
   parseExportRequest,
 } from '../../domain/export-format.js';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
+import { created } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
 import {
@@ -36,6 +37,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/backups',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary:
             'A consistent backup of the embedded database (never the master key), as a file: a manifest line, then the data',
@@ -91,6 +93,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/operators',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: 'Create an operator account: its one-time set-up code is shown once',
           security: operatorSecurity,
@@ -158,6 +161,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/payers',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: 'Create a payer with its first second-terminal key',
           security: operatorSecurity,
@@ -182,6 +186,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/payees',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: 'Create a payee',
           security: operatorSecurity,
@@ -196,6 +201,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/deposits',
       {
         schema: {
+          response: created(),
           tags: ['operator'],
           summary: "Credit a payer's wallet",
           security: operatorSecurity,

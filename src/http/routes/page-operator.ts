@@ -31,6 +31,7 @@ import {
 } from '../../web/operator/sign-in-view.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
+import { keepaliveResponses } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
 import { operatorLedgerPages } from './page-operator-ledger.js';
@@ -254,10 +255,13 @@ export function operatorPageRoutes(services: HttpServices): RoutePlugin {
     app.get(
       operatorPaths.keepalive,
       {
-        schema: pageSchema({
-          tag: 'operator pages',
-          summary: 'Extend the console session (JSON, for the idle-timeout script)',
-        }),
+        schema: {
+          ...pageSchema({
+            tag: 'operator pages',
+            summary: 'Extend the console session (JSON, for the idle-timeout script)',
+          }),
+          response: keepaliveResponses,
+        },
       },
       async (request, reply) => {
         const session = await operators

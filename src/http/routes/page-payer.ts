@@ -4,6 +4,7 @@
  * redirect. The session lives in the `__Host-cs_payer` cookie and is checked by the same authentication
  * service as the API's bearer sessions (same locks, same timeouts).
  */
+
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
@@ -14,6 +15,7 @@ import { formField, redirectSeeOther, registerPageContext, sendPage } from '../.
 import { noticeBanner, type PayerFrame, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { historyBody, homeBody, parseCursor } from '../../web/payer/payment-views.js';
 import { signInPage } from '../../web/payer/sign-in-view.js';
+import { keepaliveResponses } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
 import { payerPasskeyPages } from './page-payer-passkeys.js';
@@ -142,10 +144,13 @@ export function payerPageRoutes(services: HttpServices): RoutePlugin {
     app.get(
       payerPaths.keepalive,
       {
-        schema: pageSchema({
-          tag: 'payer pages',
-          summary: 'Extend the idle session (JSON, for the idle-timeout script)',
-        }),
+        schema: {
+          ...pageSchema({
+            tag: 'payer pages',
+            summary: 'Extend the idle session (JSON, for the idle-timeout script)',
+          }),
+          response: keepaliveResponses,
+        },
       },
       async (request, reply) => {
         try {

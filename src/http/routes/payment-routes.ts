@@ -7,7 +7,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import type { Approval } from '../../services/payment-service.js';
+import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import {
@@ -25,6 +27,8 @@ import {
   PartyId,
   Password,
   PaymentIdParams,
+  PaymentResponse,
+  PaymentStatus,
   paymentJson,
   SecondCode,
   Uuid,
@@ -93,13 +97,17 @@ const sessionSecurity = [{ payerSession: [] }];
 const defaultPageSize = 10;
 
 /**
- * Query of `GET /v1/payments`. Query strings are text and types are never coerced, so the page size is
- * checked by a pattern: 1 to 100, `limits.pageSizeMax`.
+ * Query of `GET /v1/payments`. A query value is read as its declared type (query-coercion.ts), so the page
+ * size is an integer: 1 to `limits.pageSizeMax`.
  */
 const PaymentListQuery = Type.Object(
   {
     limit: Type.Optional(
-      Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Page size, 1 to 100 (default 10)' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: limits.pageSizeMax,
+        description: 'Page size, 1 to 100 (default 10)',
+      }),
     ),
     starting_after: Type.Optional(
       Type.String({ pattern: Uuid.pattern, description: 'Id of the last payment of the previous page' }),
@@ -129,6 +137,16 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         schema: {
           tags: ['payer'],
           summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
+          response: created(
+            Type.Object(
+              {
+                token: Type.String(),
+                payerId: Type.String(),
+                expiresAt: Type.String({ format: 'date-time' }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
           body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
         },
       },
@@ -155,6 +173,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         schema: {
           tags: ['payer'],
           summary: 'Create a payment: hold the amount and issue the first code',
+          response: created(PaymentResponse),
           body: Type.Object(
             {
               payerId: Type.Optional(ClaimedPayerId),
@@ -199,6 +218,13 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary:
             'Approve with the second code (embodiment 1) or first code and verification code (embodiment 2)',
           params: PaymentIdParams,
+          // Only the operator and the payer's own session learn more than the outcome (see below).
+          response: ok(
+            Type.Union([
+              PaymentResponse,
+              Type.Object({ id: Type.String(), status: PaymentStatus }, { additionalProperties: false }),
+            ]),
+          ),
           body: Type.Object(
             {
               secondCode: Type.Optional(SecondCode),
@@ -227,6 +253,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer'],
           summary: 'Cancel an open payment and release its hold',
           params: PaymentIdParams,
+          response: ok(PaymentResponse),
           // Fastify validates an absent body as null: `nullable` lets a session-authenticated cancel
           // come without one, which `Type.Optional` alone does not.
           body: Type.Optional(
@@ -254,13 +281,19 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary: 'The payer’s own payments, newest first (session)',
           security: sessionSecurity,
           querystring: PaymentListQuery,
+          response: ok(
+            Type.Object(
+              { data: Type.Array(PaymentResponse), hasMore: Type.Boolean() },
+              { additionalProperties: false },
+            ),
+          ),
         },
       },
       async (request) => {
         const payerId = await sessionPayer(request, services.authentication);
         if (payerId === undefined) throw new CountersignError('authentication_required');
         const page = await services.payments.listForPayer(payerId, {
-          limit: request.query.limit === undefined ? defaultPageSize : Number(request.query.limit),
+          limit: request.query.limit ?? defaultPageSize,
           ...(request.query.starting_after === undefined
             ? {}
             : { startingAfter: request.query.starting_after }),
@@ -276,6 +309,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer'],
           summary: 'Sign out: end the session of the bearer token at once',
           security: sessionSecurity,
+          response: ok(Type.Object({ revoked: Type.Literal(true) }, { additionalProperties: false })),
         },
       },
       async (request) => {
@@ -284,7 +318,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         // Only a live session can end itself: an unknown or dead token is refused like anywhere else.
         await services.authentication.authenticateSession(token);
         await services.authentication.revokeSession(token);
-        return { revoked: true };
+        return { revoked: true as const };
       },
     );
 
@@ -295,6 +329,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer', 'operator'],
           summary: 'A payment (operator, or its payer’s session)',
           params: PaymentIdParams,
+          response: ok(PaymentResponse),
         },
       },
       async (request) => {

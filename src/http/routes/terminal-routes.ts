@@ -15,6 +15,7 @@ import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
+import { created, fileOf } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
 import { PartyId, paymentJson, SecondCode, Uuid, VerificationCode } from '../schemas.js';
@@ -69,6 +70,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       '/v1/payers/:id/terminals',
       {
         schema: {
+          response: created(),
           tags: ['terminal'],
           summary: 'Issue an enrollment for a new second terminal of a payer',
           security: managementSecurity,
@@ -76,7 +78,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           body: Type.Optional(
             Type.Object(
               { label: Type.Optional(TerminalLabel), suite: Type.Optional(Type.String({ maxLength: 64 })) },
-              { additionalProperties: false },
+              { additionalProperties: false, nullable: true },
             ),
           ),
         },
@@ -150,6 +152,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: "QR code of an open enrollment's URI, as SVG",
           security: managementSecurity,
           params: IdParams,
+          response: fileOf('image/svg+xml', 'The QR code as an SVG image'),
         },
       },
       async (request, reply) => {
@@ -167,6 +170,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: "QR code of an open enrollment's URI, as PNG",
           security: managementSecurity,
           params: IdParams,
+          response: fileOf('image/png', 'The QR code as a PNG image'),
         },
       },
       async (request, reply) => {
@@ -180,6 +184,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       '/v1/terminals/enroll',
       {
         schema: {
+          response: created(),
           tags: ['terminal'],
           summary: 'Redeem an enrollment: register the device key (signed with it) and confirm the code',
           security: terminalSecurity,
