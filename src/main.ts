@@ -153,6 +153,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   const platform = await openPlatform(config, clock);
   const logger = pino(httpLoggerOptions(config.logLevel));
   platform.services.payments.reportBatchFailuresTo(logger);
+  platform.services.webhooks.reportFailedAttemptsTo(logger);
+  platform.services.deliveries.reportFailedAttemptsTo(logger);
   const services: HttpServices = {
     ...platform.services,
     operatorTokenHash: hashOperatorToken(platform.operatorToken.token),

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerMerchantCommands } from './commands/merchants.js';
 import { registerOcraCommand } from './commands/ocra.js';
 import { registerOperatorCommands } from './commands/operators.js';
 import { registerPartyCommands } from './commands/parties.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerPartyCommands(program);
+  registerMerchantCommands(program);
   registerOperatorCommands(program);
   registerBackupCommands(program);
   registerVerifyCommands(program);

@@ -30,3 +30,8 @@ export function isVerificationCode(code: string): boolean {
 export function isAcceptablePassword(password: string): boolean {
   return password.length >= passwordLengthMin && password.length <= passwordLengthMax;
 }
+
+/** A payee's or merchant's display name, as stored: trimmed, 1 to `payeeNameLengthMax` characters. */
+export function isPayeeName(trimmedName: string): boolean {
+  return trimmedName.length > 0 && trimmedName.length <= payeeNameLengthMax;
+}
