@@ -1,6 +1,7 @@
 // Proves signed webhooks from the outbox on both engines: the client verifies signatures and refuses tampering, a failed delivery is retried with backoff, a lapsed claim is resent, attempts are visible and replayable, and a delivery gives up after three days.
+
+import { verifyWebhook, type WebhookEvent, WebhookSignatureError } from '@countersign/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook, type WebhookEvent, WebhookSignatureError } from '../../src/client/index.js';
 import { webhookLimits } from '../../src/domain/webhook.js';
 import { sqlWebhookStore } from '../../src/store/webhook-repository.js';
 import { createFundedPayer, type TestPayer } from '../support/api.js';
