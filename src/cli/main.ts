@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerMerchantCommands } from './commands/merchants.js';
 import { registerOcraCommand } from './commands/ocra.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     // they end with exit code 2 like every other bad input; set before the commands, which inherit it.
     .exitOverride();
   registerServeCommand(program);
+  registerDemoCommand(program);
   registerPartyCommands(program);
   registerMerchantCommands(program);
   registerOperatorCommands(program);
