@@ -3,6 +3,7 @@
  * The `countersign` command line: `serve`, operator set-up commands, verifiers, and the OCRA calculator.
  */
 import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -13,6 +14,7 @@ import { registerPartyCommands } from './commands/parties.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTerminalCommands } from './commands/terminal.js';
 import { registerVerifyCommands } from './commands/verify.js';
+import { exitCodes } from './platform-command.js';
 
 /** Builds the program with every command registered. */
 export function buildProgram(): Command {
@@ -43,6 +45,12 @@ buildProgram()
     if (error instanceof CommanderError) {
       // Commander has printed the help or the usage error already.
       process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (error instanceof ConfigError) {
+      // Found late, once a setting's file was read (TLS_CERT, TLS_KEY): still the configuration's fault.
+      process.stderr.write(`countersign: configuration error: ${error.message}\n`);
+      process.exitCode = exitCodes.badInput;
       return;
     }
     process.stderr.write(`countersign: ${error instanceof Error ? error.message : String(error)}\n`);
