@@ -2,13 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // The package's own client export, resolved to its source (examples import it as a merchant's app would).
+  // The client workspace package, resolved to its source, so that tests need no build of it first (the
+  // example shop imports it by its published name, as a merchant's app would).
   resolve: {
-    alias: { 'countersign/client': fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
+    alias: {
+      '@countersign/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)),
+    },
   },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/faults/**', 'node_modules/**', 'dist/**'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
+    exclude: ['test/faults/**', '**/node_modules/**', '**/dist/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     // Generous: on a loaded 2-core machine a fresh PGlite directory alone can take 20 s to open.

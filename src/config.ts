@@ -63,17 +63,37 @@ export interface Config {
   readonly webhookAllowPrivateTargets: boolean;
   /** `WEBHOOK_TIMEOUT_MS`: time one webhook attempt may take, connect to answer. */
   readonly webhookTimeoutMs: number;
+  /** `METRICS_TOKEN`: a second bearer token that may read `/metrics` (and nothing else). */
+  readonly metricsToken: string | undefined;
 }
 
-/** A configuration error names the variable at fault; `main` prints it and exits non-zero. */
+/**
+ * A configuration error names the variable at fault; `main` prints it and exits non-zero. When several
+ * variables are wrong, one error lists them all (`problems`), so that a deployment is fixed in one round.
+ */
 export class ConfigError extends Error {
+  readonly problems: readonly ConfigError[];
+
   constructor(
     readonly variable: string,
     message: string,
+    problems: readonly ConfigError[] = [],
   ) {
-    super(`${variable}: ${message}`);
+    super(problems.length > 0 ? message : `${variable}: ${message}`);
     this.name = 'ConfigError';
+    this.problems = problems.length > 0 ? problems : [this];
   }
+}
+
+/** One error for every problem found: the problem itself when there is one, else a list of them. */
+function combined(problems: readonly ConfigError[]): ConfigError {
+  if (problems.length === 1) return problems[0]!;
+  const lines = problems.map((problem) => `  ${problem.message}`).join('\n');
+  return new ConfigError(
+    problems.map((problem) => problem.variable).join(', '),
+    `${problems.length} variables are invalid:\n${lines}`,
+    problems,
+  );
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -146,6 +166,16 @@ function operatorToken(env: Environment): string | undefined {
   // 22 base64url characters carry 132 bits; a shorter token is guessable.
   if (raw.length < 22 || !/^[\x21-\x7e]+$/.test(raw)) {
     throw new ConfigError('OPERATOR_TOKEN', 'must be at least 22 printable characters (128 bits or more)');
+  }
+  return raw;
+}
+
+function metricsToken(env: Environment): string | undefined {
+  const raw = env['METRICS_TOKEN'];
+  if (raw === undefined || raw === '') return undefined;
+  // The same strength as the operator token: a guessed one reads the platform's volumes.
+  if (raw.length < 22 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 22 printable characters (128 bits or more)');
   }
   return raw;
 }
@@ -285,6 +315,8 @@ function webauthnRpId(env: Environment, publicUrlValue: string): string | undefi
  * not hide the text). Plain http is for a gateway on the developer's own machine, and only when
  * `SMS_GATEWAY_ALLOW_HTTP` says so.
  */
+const noSmsGateway = { smsGatewayUrl: undefined, smsGatewaySecret: undefined, smsGatewayAllowHttp: false };
+
 function smsGateway(env: Environment): {
   smsGatewayUrl: string | undefined;
   smsGatewaySecret: string | undefined;
@@ -324,55 +356,74 @@ function smsGateway(env: Environment): {
   return { smsGatewayUrl: url, smsGatewaySecret: secret, smsGatewayAllowHttp: allowHttp };
 }
 
-/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+/**
+ * Reads and validates the environment. Every variable is checked even after one fails; the ConfigError
+ * thrown names each bad variable (see `combined`).
+ */
 export function loadConfig(env: Environment = process.env): Config {
+  const problems: ConfigError[] = [];
+  // Runs one reader; a ConfigError is noted and the fallback stands in, so the next reader still runs.
+  const check = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error);
+      return fallback;
+    }
+  };
   const host = env['HOST'] || '127.0.0.1';
-  const port = integer(env, 'PORT', 8080, 0, 65535);
-  const masterKeyHex = masterKey(env);
-  return Object.freeze({
+  const port = check(() => integer(env, 'PORT', 8080, 0, 65535), 8080);
+  const masterKeyHex = check(() => masterKey(env), undefined);
+  const publicUrlValue = check(() => publicUrl(env, host, port), 'http://127.0.0.1:8080');
+  const config: Config = {
     host,
     port,
-    publicUrl: publicUrl(env, host, port),
-    webauthnRpId: webauthnRpId(env, publicUrl(env, host, port)),
+    publicUrl: publicUrlValue,
+    webauthnRpId: check(() => webauthnRpId(env, publicUrlValue), undefined),
     dataDir: path.resolve(env['DATA_DIR'] || './data'),
-    databaseUrl: databaseUrl(env),
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, limits.databasePoolSizeMax),
-    operatorToken: operatorToken(env),
+    databaseUrl: check(() => databaseUrl(env), undefined),
+    databasePoolSize: check(() => integer(env, 'DATABASE_POOL_SIZE', 10, 1, limits.databasePoolSizeMax), 10),
+    operatorToken: check(() => operatorToken(env), undefined),
     masterKeyHex,
-    codeTtlSeconds: integer(env, 'CODE_TTL_SECONDS', 300, limits.codeTtlSecondsMin, limits.codeTtlSecondsMax),
-    ...lockSeconds(env),
-    logLevel: logLevel(env),
-    sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000),
-    trustProxy: trustProxy(env),
-    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
-    commitBatchSize: integer(
-      env,
-      'COMMIT_BATCH_SIZE',
-      limits.commitBatchSizeMax,
-      0,
+    codeTtlSeconds: check(
+      () => integer(env, 'CODE_TTL_SECONDS', 300, limits.codeTtlSecondsMin, limits.codeTtlSecondsMax),
+      300,
+    ),
+    ...check(() => lockSeconds(env), { lockSeconds: 900, lockSecondsMax: 86_400 }),
+    logLevel: check(() => logLevel(env), 'info'),
+    sweepIntervalMs: check(() => integer(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000), 1000),
+    trustProxy: check(() => trustProxy(env), false),
+    rateLimitPerMinute: check(() => integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000), 600),
+    commitBatchSize: check(
+      () => integer(env, 'COMMIT_BATCH_SIZE', limits.commitBatchSizeMax, 0, limits.commitBatchSizeMax),
       limits.commitBatchSizeMax,
     ),
-    commitBatchWaitMs: integer(
-      env,
-      'COMMIT_BATCH_WAIT_MS',
-      limits.commitBatchWaitMsMax,
-      0,
+    commitBatchWaitMs: check(
+      () => integer(env, 'COMMIT_BATCH_WAIT_MS', limits.commitBatchWaitMsMax, 0, limits.commitBatchWaitMsMax),
       limits.commitBatchWaitMsMax,
     ),
-    masterKeysRetiredHex: Object.freeze(masterKeysRetired(env, masterKeyHex)),
-    rateLimitPerPayer: integer(
-      env,
-      'RATE_LIMIT_PER_PAYER',
+    masterKeysRetiredHex: Object.freeze(check(() => masterKeysRetired(env, masterKeyHex), [])),
+    rateLimitPerPayer: check(
+      () =>
+        integer(
+          env,
+          'RATE_LIMIT_PER_PAYER',
+          limits.payerAttemptsPerWindowMax,
+          limits.rateLimitPerWindowMin,
+          limits.rateLimitPerWindowMax,
+        ),
       limits.payerAttemptsPerWindowMax,
-      limits.rateLimitPerWindowMin,
-      limits.rateLimitPerWindowMax,
     ),
-    ...tlsFiles(env),
-    ...smsGateway(env),
-    developmentOutbox: boolean(env, 'DEVELOPMENT_OUTBOX'),
-    webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'),
-    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1_000, 30_000),
-  });
+    ...check(() => tlsFiles(env), { tlsCertPath: undefined, tlsKeyPath: undefined }),
+    ...check(() => smsGateway(env), noSmsGateway),
+    developmentOutbox: check(() => boolean(env, 'DEVELOPMENT_OUTBOX'), false),
+    webhookAllowPrivateTargets: check(() => boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'), false),
+    webhookTimeoutMs: check(() => integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1_000, 30_000), 10_000),
+    metricsToken: check(() => metricsToken(env), undefined),
+  };
+  if (problems.length > 0) throw combined(problems);
+  return Object.freeze(config);
 }
 
 /** `LOCK_SECONDS` and its escalation's cap `LOCK_SECONDS_MAX`, which may not be shorter. */

@@ -10,12 +10,13 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { type BackupManifest, BackupRefused, checkBackup, parseBackup } from './domain/backup.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
+import type { MetricsSources } from './http/metrics.js';
 import { hashOperatorToken } from './http/operator-auth.js';
 import { platformRoutes } from './http/routes/index.js';
 import type { HttpServices } from './http/services.js';
@@ -39,8 +40,10 @@ import { sqlBackupStore } from './store/backup-repository.js';
 import { sqlChallengeNotifications } from './store/challenge-notifications.js';
 import { DataDirectoryInUseError, dataDirectoryLockFileName } from './store/data-directory-lock.js';
 import type { Database } from './store/database.js';
+import { type TrackedDatabase, trackDatabaseUse } from './store/database-use.js';
 import { sqlLedgerStore } from './store/ledger-repository.js';
-import { migrate, readMigrations } from './store/migrate.js';
+import { readPlatformStateCounts } from './store/metrics-repository.js';
+import { migrate, pendingMigrationCount, readMigrations } from './store/migrate.js';
 import { openDatabase } from './store/open-database.js';
 import { openPglite } from './store/pglite-database.js';
 import { preparePrivateDataDirectory } from './store/private-data-directory.js';
@@ -98,8 +101,40 @@ export async function openPlatform(config: Config, clock: Clock = systemClock): 
 /** The certificate and key files named by TLS_CERT and TLS_KEY, read once at start. */
 async function tlsFiles(config: Config): Promise<{ tls?: { cert: Buffer; key: Buffer } }> {
   if (config.tlsCertPath === undefined || config.tlsKeyPath === undefined) return {};
-  const [cert, key] = await Promise.all([readFile(config.tlsCertPath), readFile(config.tlsKeyPath)]);
+  // Node's own message ("ENOENT: no such file or directory, open …") does not say which setting is wrong.
+  const read = (variable: string, file: string) =>
+    readFile(file).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(variable, `cannot read ${file}: ${reason}`);
+    });
+  const [cert, key] = await Promise.all([
+    read('TLS_CERT', config.tlsCertPath),
+    read('TLS_KEY', config.tlsKeyPath),
+  ]);
   return { tls: { cert, key } };
+}
+
+/**
+ * What `/metrics` reads: the platform-wide state counts, the payment batches, the database's connections
+ * in use; and who may read it: the operator token and, when set, METRICS_TOKEN.
+ */
+export function platformMetrics(
+  config: Config,
+  services: PlatformServices,
+  tracked: TrackedDatabase,
+  operatorTokenHash: Uint8Array,
+  clock: Clock,
+): MetricsSources {
+  return {
+    tokenHashes: [
+      operatorTokenHash,
+      ...(config.metricsToken === undefined ? [] : [hashOperatorToken(config.metricsToken)]),
+    ],
+    stateCounts: () => readPlatformStateCounts(tracked.database, clock.nowMs()),
+    batchCounters: () => services.payments.batchStats(),
+    databaseConnectionsInUse: tracked.inUse,
+    ...(config.databaseUrl === undefined ? {} : { databasePoolSize: config.databasePoolSize }),
+  };
 }
 
 /** A listening server. */
@@ -115,23 +150,31 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   // Computed before the first request, so that the first login with an unknown payer id costs what any
   // other costs: its timing tells nothing about whether the id exists.
   await prepareDummyPasswordHash();
+  // Before the platform opens: a missing certificate must not leave a data directory behind.
+  const tls = await tlsFiles(config);
   const platform = await openPlatform(config, clock);
   const logger = pino(httpLoggerOptions(config.logLevel));
   platform.services.payments.reportBatchFailuresTo(logger);
+  platform.services.webhooks.reportFailedAttemptsTo(logger);
+  platform.services.deliveries.reportFailedAttemptsTo(logger);
   const services: HttpServices = {
     ...platform.services,
     operatorTokenHash: hashOperatorToken(platform.operatorToken.token),
   };
+  const tracked = trackDatabaseUse(platform.database);
+  const known = (await readMigrations()).map((migration) => migration.name);
   const app = await buildApp({
     config,
-    database: platform.database,
+    database: tracked.database,
     clock,
     logger,
+    metrics: platformMetrics(config, platform.services, tracked, services.operatorTokenHash, clock),
+    migrationsPending: () => pendingMigrationCount(tracked.database, known),
     routes: platformRoutes(services),
     idempotencyStore: services.idempotencyStore,
     // The window stays one minute, so the configured count is exactly the per-minute rate.
     httpLimits: { requestsPerWindowPerAddressMax: config.rateLimitPerMinute, rateLimitWindowMs: 60_000 },
-    ...(await tlsFiles(config)),
+    ...tls,
   });
   const jobs = new BackgroundJobs(services.jobs, logger);
   try {

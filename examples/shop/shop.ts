@@ -1,6 +1,6 @@
 /**
  * A tiny shop that takes payments with Countersign, written the way a merchant would write it: only the
- * public client (`countersign/client`) and Node's http module.
+ * public client (`@countersign/client`) and Node's http module.
  *
  * - `/` sells a product: "Buy" creates an order and a payment request, and sends the customer to the hosted
  *   checkout, which sends them back to the order's page.
@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Countersign, CountersignApiError, verifyWebhook } from 'countersign/client';
+import { Countersign, CountersignApiError, verifyWebhook } from '@countersign/client';
 
 /** What the shop needs to run. */
 export interface ShopOptions {
@@ -57,6 +57,8 @@ function page(title: string, body: string): string {
 <body><h1>${escapeHtml(title)}</h1>${body}<p><a href="/">Shop</a> · <a href="/till">Till</a></p></body></html>`;
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const euros = (cents: number) => `${(cents / 100).toFixed(2)}`;
 
 async function readBody(request: http.IncomingMessage, limitBytes = 64 * 1024): Promise<string> {
@@ -87,9 +89,20 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const redirect = (response: http.ServerResponse, location: string) =>
     response.writeHead(303, { location }).end();
 
-  async function createOrder(description: string, amount: number, returnToOrder: boolean): Promise<Order> {
-    const id = randomUUID();
-    // The order id is the idempotency key: a retried "Buy" never asks to be paid twice.
+  /**
+   * Creates order `id` with its payment request, or returns it if it exists. The id comes with the form
+   * (a new one each time the product page is shown), so a "Buy" submitted twice — a double click, a reload
+   * that re-posts — names the same order; and it is the request's idempotency key, so even two submissions
+   * racing each other get one payment request from the platform.
+   */
+  async function createOrder(
+    id: string,
+    description: string,
+    amount: number,
+    returnToOrder: boolean,
+  ): Promise<Order> {
+    const existing = orders.get(id);
+    if (existing !== undefined) return existing;
     const request = await countersign.paymentRequests.create(
       {
         amount,
@@ -108,16 +121,18 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       checkoutUrl: request.checkoutUrl,
       status: 'awaiting_payment',
     };
-    orders.set(id, order);
-    byRequest.set(request.id, order);
-    return order;
+    // A racing twin may have stored the same order meanwhile; the first one stored stays.
+    const stored = orders.get(id) ?? order;
+    orders.set(id, stored);
+    byRequest.set(request.id, stored);
+    return stored;
   }
 
   function productPage(response: http.ServerResponse) {
     const items = products
       .map(
         (product) => `<li>${escapeHtml(product.name)}, ${euros(product.amount)} ${currency}
-<form method="post" action="/orders"><input type="hidden" name="product" value="${product.id}"><button>Buy</button></form></li>`,
+<form method="post" action="/orders"><input type="hidden" name="product" value="${product.id}"><input type="hidden" name="order" value="${randomUUID()}"><button>Buy</button></form></li>`,
       )
       .join('');
     send(response, 200, page('Example Shop', `<ul>${items}</ul>`));
@@ -210,10 +225,12 @@ ${message}${open ? redeem : '<p><a href="/till">Next customer</a></p>'}`;
     const form = async () => new URLSearchParams(await readBody(request));
     if (request.method === 'GET' && url.pathname === '/') return productPage(response);
     if (request.method === 'POST' && url.pathname === '/orders') {
-      const wanted = (await form()).get('product');
-      const product = products.find((item) => item.id === wanted);
+      const fields = await form();
+      const product = products.find((item) => item.id === fields.get('product'));
       if (product === undefined) return send(response, 400, page('Unknown product', ''));
-      const order = await createOrder(product.name, product.amount, true);
+      const orderId = fields.get('order') ?? '';
+      if (!uuidPattern.test(orderId)) return send(response, 400, page('Reload the shop and buy again', ''));
+      const order = await createOrder(orderId, product.name, product.amount, true);
       return redirect(response, order.checkoutUrl);
     }
     if (request.method === 'GET' && parts[0] === 'orders' && parts.length === 2) {
@@ -230,7 +247,9 @@ ${message}${open ? redeem : '<p><a href="/till">Next customer</a></p>'}`;
         : 0;
       if (amount <= 0)
         return tillPage(response, undefined, '<p role="alert">Enter an amount such as 4.50</p>', 400);
+      // The till is the shopkeeper's own screen: each sale is a new order.
       const sale = await createOrder(
+        randomUUID(),
         (fields.get('description') ?? 'Sale').slice(0, 100) || 'Sale',
         amount,
         false,

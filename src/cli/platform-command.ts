@@ -30,10 +30,22 @@ export function restrictNewFilesToUser(): void {
   process.umask(0o077);
 }
 
-/** Opens the platform, runs `work`, and closes it whatever happens. */
-export async function withPlatform(work: (platform: OpenPlatform) => Promise<void>): Promise<void> {
+/**
+ * Opens the platform, runs `work`, and closes it whatever happens. `refusal`, when given, looks at the
+ * configuration first: a reason it returns is printed (exit code 2) and nothing is opened or created.
+ */
+export async function withPlatform(
+  work: (platform: OpenPlatform) => Promise<void>,
+  refusal?: (config: Config) => string | undefined,
+): Promise<void> {
   const config = configOrExit();
   if (config === undefined) return;
+  const refused = refusal?.(config);
+  if (refused !== undefined) {
+    process.stderr.write(`countersign: ${refused}\n`);
+    process.exitCode = exitCodes.badInput;
+    return;
+  }
   restrictNewFilesToUser();
   // Loaded here rather than at the top: the platform's modules (database engines, HTTP, services) take a
   // second or two to load, which `--help`, `ocra` and a usage error should not have to wait for.

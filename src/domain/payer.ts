@@ -40,3 +40,8 @@ export function isAcceptablePassword(password: string): boolean {
 export function sessionTouchIntervalMs(idleMs: number): number {
   return Math.max(0, Math.min(limits.sessionTouchIntervalMsMax, Math.floor(idleMs / 10)));
 }
+
+/** A payee's or merchant's display name, as stored: trimmed, 1 to `payeeNameLengthMax` characters. */
+export function isPayeeName(trimmedName: string): boolean {
+  return trimmedName.length > 0 && trimmedName.length <= payeeNameLengthMax;
+}

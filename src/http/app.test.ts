@@ -218,6 +218,7 @@ describe('errors in the catalog shape', () => {
         type: 'conflict_error',
         code: 'payment_not_approvable',
         message: errorCatalog.payment_not_approvable.message,
+        requestId: response.headers['request-id'],
       },
     });
   });
@@ -236,7 +237,12 @@ describe('an unexpected exception', () => {
     const response = await app.inject({ method: 'GET', url: '/v1/boom' });
     expectError(response, 'internal_error');
     expect(response.json()).toEqual({
-      error: { type: 'api_error', code: 'internal_error', message: errorCatalog.internal_error.message },
+      error: {
+        type: 'api_error',
+        code: 'internal_error',
+        message: errorCatalog.internal_error.message,
+        requestId: response.headers['request-id'],
+      },
     });
     expect(response.body).not.toContain('secret');
     expect(response.body).not.toContain('10.0.0.7');

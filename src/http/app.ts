@@ -35,6 +35,7 @@ import {
   serializeReply,
   serializeRequest,
 } from './logger.js';
+import { registerMetrics } from './metrics.js';
 import { queryCoercingValidators } from './query-coercion.js';
 import { strictJsonRefusal } from './strict-json.js';
 
@@ -51,6 +52,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   refuseAmbiguousJson(app);
   app.setErrorHandler(handleError);
   addSecurityHeaders(app, deps.config);
+  registerMetrics(app, deps.metrics ?? { tokenHashes: [] });
 
   await app.register(rateLimit, {
     global: true,
@@ -104,7 +106,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     leaseMs: effectiveLimits.idempotencyLeaseMs,
     keyLengthMax: effectiveLimits.idempotencyKeyLengthMax,
   });
-  registerHealth(app, deps.database, effectiveLimits.healthCheckTimeoutMs);
+  registerHealth(app, deps, effectiveLimits.healthCheckTimeoutMs);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   for (const routes of deps.routes ?? []) {
@@ -164,17 +166,40 @@ function serverOptions(deps: AppDependencies, effectiveLimits: HttpLimits): Fast
     // repeats the URL: a reflection of the caller's input outside the catalog's shape.
     // Such an answer skips the app's hooks, so it gets the security headers here.
     frameworkErrors: (error, request, reply) =>
-      handleError(error, request, reply.headers(securityHeaders(deps.config))),
+      handleError(
+        error,
+        request,
+        reply.headers({ ...securityHeaders(deps.config), [requestIdHeader]: request.id }),
+      ),
     // A prototype-poisoning body is refused, not silently cleaned: it is an attack, not a typo.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    // Ids unique across processes, so that log lines of one request can be found among many servers.
-    genReqId: () => randomUUID(),
+    genReqId: (request) => requestIdOf(request.headers['x-request-id'], effectiveLimits.requestIdLengthMax),
     schemaController: { compilersFactory: { buildValidator: queryCoercingValidators() } },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, useDefaults: true },
     },
   };
+}
+
+/** The response header that carries the request's id, which is also the `reqId` of its log lines. */
+const requestIdHeader = 'request-id';
+
+/**
+ * The id of a request: the caller's `X-Request-Id` when it is well-formed (a proxy or a shop can then
+ * follow one request through its own logs and ours), else a new UUID, unique across processes so that the
+ * log lines of one request can be found among many servers. Well-formed means short and made of
+ * characters that cannot break a log line or a header.
+ */
+function requestIdOf(incoming: string | string[] | undefined, lengthMax: number): string {
+  if (
+    typeof incoming === 'string' &&
+    incoming.length <= lengthMax &&
+    /^[A-Za-z0-9._:@+=/-]+$/.test(incoming)
+  ) {
+    return incoming;
+  }
+  return randomUUID();
 }
 
 function isLoggerInstance(logger: LoggerOptions | FastifyBaseLogger): logger is FastifyBaseLogger {
@@ -207,10 +232,11 @@ const strictContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
 function addSecurityHeaders(app: FastifyTypebox, config: Config): void {
   const headers = securityHeaders(config);
   const defaults = new Set(['content-security-policy', 'cache-control']);
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(headers)) {
       if (!defaults.has(name) || !reply.hasHeader(name)) reply.header(name, value);
     }
+    reply.header(requestIdHeader, request.id);
     return payload;
   });
 }
@@ -229,29 +255,47 @@ function securityHeaders(config: Config): Record<string, string> {
   };
 }
 
-/** `GET /healthz`: 200 when the database answers within the timeout, else 503 service_unavailable. */
-function registerHealth(app: FastifyTypebox, database: Database, timeoutMs: number): void {
+/**
+ * Health for orchestrators. `/livez`: the process answers (a restart is the cure when it does not).
+ * `/readyz`: the database answers within the timeout and every migration this build knows is applied
+ * (send traffic only then). `/healthz` keeps its meaning of before: the database answers. A failed check
+ * is 503 service_unavailable.
+ */
+function registerHealth(app: FastifyTypebox, deps: AppDependencies, timeoutMs: number): void {
   const schema = {
     hide: true,
     response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) },
   };
+  app.get('/livez', { schema }, async () => ({ status: 'ok' as const }));
   app.get('/healthz', { schema }, async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`database did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([database.query('SELECT 1'), timeout]);
-    } catch (error) {
-      throw new CountersignError('service_unavailable', { cause: error });
-    } finally {
-      clearTimeout(timer);
+    await withinTimeout(() => deps.database.query('SELECT 1'), timeoutMs);
+    return { status: 'ok' as const };
+  });
+  app.get('/readyz', { schema }, async () => {
+    const pending = await withinTimeout(() => (deps.migrationsPending ?? (async () => 0))(), timeoutMs);
+    if (pending > 0) {
+      throw new CountersignError('service_unavailable', {
+        message: `${pending} database migration(s) not yet applied.`,
+      });
     }
     return { status: 'ok' as const };
   });
+}
+
+/** Runs `check`; a failure or no answer within `timeoutMs` is 503 service_unavailable. */
+async function withinTimeout<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([check(), timeout]);
+  } catch (error) {
+    if (error instanceof CountersignError) throw error;
+    throw new CountersignError('service_unavailable', { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Sends `error` in the catalog's shape: `{"error":{type,code,message,param?,…details}}`. */
@@ -264,13 +308,15 @@ function sendError(reply: FastifyReply, error: CountersignError): FastifyReply {
   body['code'] = error.code;
   body['message'] = error.message;
   if (error.param !== undefined) body['param'] = error.param;
+  // The same id as the Request-Id header and the log's reqId, for a support request to quote.
+  body['requestId'] = reply.request.id;
   // A service-level throttle (e.g. per payer) says when to come back, like the per-address limiter does.
   const retryAfterSeconds = error.details?.['retryAfterSeconds'];
   if (typeof retryAfterSeconds === 'number') reply.header('retry-after', String(retryAfterSeconds));
   return reply.code(error.status).type('application/json; charset=utf-8').send({ error: body });
 }
 
-const reservedErrorFields: ReadonlySet<string> = new Set(['type', 'code', 'message', 'param']);
+const reservedErrorFields: ReadonlySet<string> = new Set(['type', 'code', 'message', 'param', 'requestId']);
 
 /**
  * The one error handler. An expected failure keeps its code; Fastify's own failures (parsing, validation,

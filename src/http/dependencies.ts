@@ -16,6 +16,7 @@ import type { Clock } from '../domain/clock.js';
 import type { IdempotencyStore } from '../services/idempotency.js';
 import type { Database } from '../store/database.js';
 import type { HttpLimits } from './http-limits.js';
+import type { MetricsSources } from './metrics.js';
 
 /** A Fastify instance whose route schemas are TypeBox schemas, so handlers get typed bodies and params. */
 export type FastifyTypebox = FastifyInstance<
@@ -49,6 +50,13 @@ export interface AppDependencies {
   readonly idempotencyStore?: IdempotencyStore;
   /** Overrides of HTTP limits, for tests (e.g. a rate limit of three requests). */
   readonly httpLimits?: Partial<HttpLimits>;
+  /** What `/metrics` reads and who may scrape it; default: request metrics only, no `/metrics` route. */
+  readonly metrics?: MetricsSources;
+  /**
+   * Migrations this build knows that the database has not applied; `/readyz` answers 503 while any are.
+   * Default: none (the caller migrated before building the app).
+   */
+  readonly migrationsPending?: () => Promise<number>;
   /** PEM certificate chain and private key: the server then listens with HTTPS. */
   readonly tls?: { readonly cert: Buffer | string; readonly key: Buffer | string };
 }

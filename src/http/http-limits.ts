@@ -27,6 +27,11 @@ export const httpLimits = Object.freeze({
   bearerTokenLengthMax: 512,
   /** Time the health check waits for the database before answering 503. */
   healthCheckTimeoutMs: 2_000,
+  /**
+   * Length of an incoming X-Request-Id kept as the request's id, in characters: room for a UUID with a
+   * prefix, short enough that a client cannot fill log lines with it.
+   */
+  requestIdLengthMax: 128,
   /** Length of a URL path parameter, in characters. */
   pathParameterLengthMax: 200,
 });

@@ -16,6 +16,14 @@ export interface JobReporter {
   error(details: { job: string; err: unknown }, message: string): void;
 }
 
+/**
+ * Where a failed outbound attempt (a webhook, a second-terminal message) is reported: the server's log.
+ * Details never carry a message body or a response body: they may hold codes and a merchant's data.
+ */
+export interface AttemptFailureReporter {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
 /** Runs jobs on their intervals until stopped. A pass that handled a full batch runs again at once. */
 export class BackgroundJobs {
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -10,11 +10,13 @@
  * not sent it again. After the last attempt, or when the payment closed while a channel was still failing,
  * the row is `failed` — visible to the operator, recorded in the audit log, never dropped silently.
  */
+
 import type { Clock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import type { Database } from '../store/database.js';
+import type { AttemptFailureReporter } from './background-jobs.js';
 import {
   type DeliveryChannel,
   DeliveryChannelError,
@@ -96,7 +98,14 @@ interface ChannelResult {
 
 /** Use cases of the delivery outbox. */
 export class DeliveryService {
+  private readonly reporters: AttemptFailureReporter[] = [];
+
   constructor(private readonly deps: DeliveryDependencies) {}
+
+  /** Reports every failed attempt to `reporter` (the server's log; wired once, at start). */
+  reportFailedAttemptsTo(reporter: AttemptFailureReporter): void {
+    this.reporters.push(reporter);
+  }
 
   /** One pass of the outbox job: claims due messages and attempts them; returns how many were claimed. */
   async processDue(limit: number = limits.deliveryBatchSizeMax): Promise<number> {
@@ -192,6 +201,7 @@ export class DeliveryService {
       error: result.error,
       createdAtMs: nowMs,
     }));
+    this.reportFailures(row, status, attempts, records);
     await database.transaction(async (tx) => {
       await deliveryStore.insertAttempts(tx, records);
       if (!(await deliveryStore.completeDelivery(tx, row.id, outcome))) return;
@@ -209,6 +219,34 @@ export class DeliveryService {
         );
       }
     });
+  }
+
+  /** Logs each failed channel attempt, and a delivery that failed for good; never the message itself. */
+  private reportFailures(
+    row: DeliveryRecord,
+    status: DeliveryStatus,
+    attempts: number,
+    records: readonly DeliveryAttemptRecord[],
+  ): void {
+    const failed = records.filter((record) => !record.succeeded);
+    if (failed.length === 0 && status !== 'failed') return;
+    for (const reporter of this.reporters) {
+      for (const record of failed) {
+        reporter.warn(
+          {
+            deliveryId: row.id,
+            channel: record.channel,
+            attempt: attempts,
+            error: record.error,
+            next: status,
+          },
+          'delivery attempt failed',
+        );
+      }
+      if (failed.length === 0) {
+        reporter.warn({ deliveryId: row.id, attempt: attempts, next: status }, 'delivery failed for good');
+      }
+    }
   }
 
   /** The outbox, newest first, for the operator. */

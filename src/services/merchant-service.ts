@@ -18,7 +18,7 @@ import {
   webhookSecretRandomBytes,
 } from '../domain/merchant.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
-import { isPartyId, payeeNameLengthMax } from '../domain/payer.js';
+import { isPartyId, isPayeeName, payeeNameLengthMax } from '../domain/payer.js';
 import type { SqlExecutor } from '../store/database.js';
 import { newId } from './ids.js';
 import { type MerchantDependencies, webhookSecretLabel } from './merchant-dependencies.js';
@@ -65,7 +65,7 @@ export class MerchantService {
     const { database, clock, secrets, partyStore, merchantStore, audit, merchantSettings } = this.deps;
     if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
     const name = creation.name.trim();
-    if (name.length === 0 || name.length > payeeNameLengthMax) {
+    if (!isPayeeName(name)) {
       throw invalid('name', `name must be 1–${payeeNameLengthMax} characters`);
     }
     const webhookUrl =
@@ -180,6 +180,15 @@ export class MerchantService {
     return { id: merchantId, name: payee.name, webhookUrl: merchant.webhookUrl };
   }
 
+  /**
+   * Merchants by id, at most `limit` (bounded by the merchant page size) after `afterId`: a page of the
+   * operator's list; the caller pages on with the last id.
+   */
+  async list(afterId: string | undefined, limit: number): Promise<MerchantView[]> {
+    const bounded = Math.max(1, Math.min(limit, merchantLimits.pageSizeMax));
+    return this.deps.merchantStore.listMerchants(this.deps.database, afterId, bounded);
+  }
+
   /** Sets or clears the webhook URL. Deliveries already queued keep the URL they were queued for. */
   async setWebhookUrl(merchantId: string, webhookUrl: string | null): Promise<MerchantView> {
     const { database, clock, merchantStore, audit, merchantSettings } = this.deps;
@@ -243,6 +252,20 @@ export class MerchantService {
       throw new CountersignError('merchant_not_found');
     }
     return merchantStore.listApiKeys(database, merchantId, 1000);
+  }
+
+  /**
+   * The id of the merchant's one usable key, for a rotation that does not name the key; `invalid_request`
+   * (param `key`) when there are several or none, since guessing which one to replace could stop the wrong
+   * server's key.
+   */
+  async onlyUsableApiKeyId(merchantId: string): Promise<string> {
+    const nowMs = this.deps.clock.nowMs();
+    const usable = (await this.listApiKeys(merchantId)).filter((key) => isApiKeyUsable(key, nowMs));
+    if (usable.length !== 1) {
+      throw invalid('key', `the merchant has ${usable.length} usable API keys; name the one to replace`);
+    }
+    return usable[0]!.id;
   }
 
   /** Issues another API key for the merchant (e.g. one per server), shown once. */

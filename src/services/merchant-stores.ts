@@ -19,6 +19,12 @@ export interface MerchantStore {
   /** Inserts a merchant's settings; false when a merchant with this id exists. */
   insertMerchant(tx: SqlExecutor, merchant: MerchantRecord): Promise<boolean>;
   selectMerchant(tx: SqlExecutor, id: string): Promise<MerchantRecord | undefined>;
+  /** Merchants with their display names, by id, the first `limit` after `afterId` (exclusive). */
+  listMerchants(
+    tx: SqlExecutor,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<{ id: string; name: string; webhookUrl: string | null }[]>;
   updateWebhookUrl(tx: SqlExecutor, id: string, webhookUrl: string | null, nowMs: number): Promise<void>;
   updateWebhookSecret(tx: SqlExecutor, id: string, secretSealed: string, nowMs: number): Promise<void>;
   insertApiKey(tx: SqlExecutor, key: ApiKeyRecord): Promise<void>;

@@ -8,7 +8,13 @@ import { bytesToHex } from '../domain/hex.js';
 import { limits } from '../domain/limits.js';
 import { isCurrency } from '../domain/money.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
-import { isAcceptablePassword, isPartyId, isVerificationCode, payeeNameLengthMax } from '../domain/payer.js';
+import {
+  isAcceptablePassword,
+  isPartyId,
+  isPayeeName,
+  isVerificationCode,
+  payeeNameLengthMax,
+} from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 import type { SqlExecutor } from '../store/database.js';
 import { accountId, fundingAccount, payeeAccount, payerWallet } from './accounts.js';
@@ -188,7 +194,7 @@ export class PartyService {
     const { database, clock, partyStore, audit } = this.deps;
     if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
     const name = creation.name.trim();
-    if (name.length === 0 || name.length > payeeNameLengthMax) {
+    if (!isPayeeName(name)) {
       throw invalid('name', `name must be 1–${payeeNameLengthMax} characters`);
     }
     const nowMs = clock.nowMs();

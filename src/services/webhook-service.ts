@@ -18,6 +18,7 @@ import {
   webhookLimits,
 } from '../domain/webhook.js';
 import type { SqlExecutor } from '../store/database.js';
+import type { AttemptFailureReporter } from './background-jobs.js';
 import { derivedId, newId } from './ids.js';
 import type { MerchantDependencies } from './merchant-dependencies.js';
 import type { MerchantService } from './merchant-service.js';
@@ -59,10 +60,17 @@ function jitterUnit(deliveryId: string, attempt: number): number {
 
 /** The webhook outbox, its delivery job, and what merchants see of it. */
 export class WebhookService {
+  private readonly reporters: AttemptFailureReporter[] = [];
+
   constructor(
     private readonly deps: MerchantDependencies,
     private readonly merchants: MerchantService,
   ) {}
+
+  /** Reports every failed attempt to `reporter` (the server's log; wired once, at start). */
+  reportFailedAttemptsTo(reporter: AttemptFailureReporter): void {
+    this.reporters.push(reporter);
+  }
 
   /**
    * Records an event about `objectId` inside `tx`, and queues its delivery when the merchant has a webhook
@@ -168,9 +176,24 @@ export class WebhookService {
     const durationMs = Math.max(0, Math.round(performance.now() - started));
     const record = attemptRecord(delivery, startedAtMs, durationMs, response);
     const endedAtMs = clock.nowMs();
-    await database.transaction((tx) =>
-      webhookStore.recordAttempt(tx, record, this.outcome(delivery, record, endedAtMs), endedAtMs),
-    );
+    const outcome = this.outcome(delivery, record, endedAtMs);
+    await database.transaction((tx) => webhookStore.recordAttempt(tx, record, outcome, endedAtMs));
+    if (outcome.status === 'succeeded') return;
+    // The target's URL and the bodies stay out of the log: a URL may carry a merchant's token.
+    for (const reporter of this.reporters) {
+      reporter.warn(
+        {
+          webhookDeliveryId: delivery.id,
+          merchantId: delivery.merchantId,
+          attempt: delivery.attempt,
+          responseStatus: record.responseStatus,
+          error: record.error,
+          durationMs: record.durationMs,
+          next: outcome.status,
+        },
+        outcome.status === 'failed' ? 'webhook delivery failed for good' : 'webhook attempt failed',
+      );
+    }
   }
 
   private outcome(delivery: ClaimedDelivery, record: WebhookAttemptRecord, nowMs: number): DeliveryUpdate {

@@ -68,6 +68,19 @@ async function selectMerchant(tx: SqlExecutor, id: string): Promise<MerchantReco
   };
 }
 
+async function listMerchants(
+  tx: SqlExecutor,
+  afterId: string | undefined,
+  limit: number,
+): Promise<{ id: string; name: string; webhookUrl: string | null }[]> {
+  const rows = await tx.query<{ id: string; name: string; webhook_url: string | null }>(
+    `SELECT m.id, p.name, m.webhook_url FROM merchants m JOIN payees p ON p.id = m.id
+      WHERE $1::text IS NULL OR m.id > $1 ORDER BY m.id LIMIT $2`,
+    [afterId ?? null, limit],
+  );
+  return rows.map((row) => ({ id: row.id, name: row.name, webhookUrl: row.webhook_url }));
+}
+
 async function updateWebhookUrl(
   tx: SqlExecutor,
   id: string,
@@ -162,6 +175,7 @@ async function setApiKeyExpiry(tx: SqlExecutor, id: string, expiresAtMs: number)
 export const sqlMerchantStore: MerchantStore = Object.freeze({
   insertMerchant,
   selectMerchant,
+  listMerchants,
   updateWebhookUrl,
   updateWebhookSecret,
   insertApiKey,

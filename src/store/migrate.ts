@@ -77,3 +77,14 @@ async function assertChecksums(database: Database, migrations: readonly Migratio
     }
   }
 }
+
+/**
+ * How many of `known` (the migrations this build ships) the database has not applied: what readiness
+ * checks. A database another process is still migrating, or that a newer build was rolled back from, is
+ * told apart from one that is ready.
+ */
+export async function pendingMigrationCount(database: Database, known: readonly string[]): Promise<number> {
+  const rows = await database.query<{ name: string }>('SELECT name FROM schema_migrations');
+  const applied = new Set(rows.map((row) => row.name));
+  return known.filter((name) => !applied.has(name)).length;
+}

@@ -1,4 +1,4 @@
-// Proves that the shipped merchant client's types (src/client/types.ts) agree with the OpenAPI document: types are generated from the document by the pinned openapi-typescript, and a file of type-level assertions over both is compiled by tsc, so that the two cannot drift apart unnoticed.
+// Proves that the shipped merchant client's types (packages/client/src/types.ts) agree with the OpenAPI document: types are generated from the document by the pinned openapi-typescript, and a file of type-level assertions over both is compiled by tsc, so that the two cannot drift apart unnoticed.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,7 +78,7 @@ describe('the merchant client types against the OpenAPI document', () => {
     });
     await writeFile(join(directory, 'package.json'), '{"type":"module"}\n');
     const checkPath = join(directory, 'check.ts');
-    await writeFile(checkPath, assertions(join(root, 'src', 'client', 'types.js')));
+    await writeFile(checkPath, assertions(join(root, 'packages', 'client', 'src', 'types.js')));
     const compiled = await run(
       process.execPath,
       [

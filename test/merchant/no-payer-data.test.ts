@@ -1,6 +1,7 @@
 // Proves on both engines that nothing merchant-facing — API answers, errors and webhooks, driven through the typed client — carries the payer's id, accounts or secrets: every string of every payload is walked.
+
+import { Countersign, CountersignApiError } from '@countersign/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Countersign, CountersignApiError } from '../../src/client/index.js';
 import { accountId } from '../../src/services/accounts.js';
 import { call, createFundedPayer, secondCodeFor, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';

@@ -60,10 +60,26 @@ describe.each(testEngines())('the example shop on %s', (engine) => {
     return { status: response.status, location: response.headers.get('location'), text };
   }
 
+  /** Shows the product page and submits its "Buy" form for `product`, order id included, as a browser does. */
+  async function buy(product: string) {
+    const shown = await visit('GET', '/');
+    const form = new RegExp(
+      `value="${product}"><input type="hidden" name="order" value="([0-9a-f-]{36})"`,
+    ).exec(shown.text);
+    expect(form, `no Buy form for ${product}`).not.toBeNull();
+    const fields = { product, order: form![1]! };
+    return { fields, bought: await visit('POST', '/orders', fields) };
+  }
+
   it('sells online: "Buy" goes to the hosted checkout, and the verified webhook marks the order paid', async () => {
     expect((await visit('GET', '/')).text).toContain('A bag of coffee beans');
-    const bought = await visit('POST', '/orders', { product: 'coffee' });
+    const { fields, bought } = await buy('coffee');
     expect(bought.status).toBe(303);
+    // The same form submitted again (a double click, a reload) is the same order and the same request.
+    const ordersBefore = shop.orders.size;
+    const again = await visit('POST', '/orders', fields);
+    expect(again.location).toBe(bought.location);
+    expect(shop.orders.size).toBe(ordersBefore);
     const requestId = /\/checkout\/([0-9a-f-]{36})$/.exec(bought.location ?? '')?.[1];
     expect(requestId).toBeDefined();
     const order = [...shop.orders.values()].find((candidate) => candidate.paymentRequestId === requestId)!;
@@ -110,7 +126,7 @@ describe.each(testEngines())('the example shop on %s', (engine) => {
   });
 
   it('ignores a webhook whose signature does not verify', async () => {
-    const bought = await visit('POST', '/orders', { product: 'mug' });
+    const { bought } = await buy('mug');
     const requestId = bought.location!.split('/').at(-1)!;
     const order = [...shop.orders.values()].find((candidate) => candidate.paymentRequestId === requestId)!;
     const forged = JSON.stringify({

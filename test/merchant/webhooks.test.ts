@@ -1,6 +1,7 @@
 // Proves signed webhooks from the outbox on both engines: the client verifies signatures and refuses tampering, a failed delivery is retried with backoff, a lapsed claim is resent, attempts are visible and replayable, and a delivery gives up after three days.
+
+import { verifyWebhook, type WebhookEvent, WebhookSignatureError } from '@countersign/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook, type WebhookEvent, WebhookSignatureError } from '../../src/client/index.js';
 import { webhookLimits } from '../../src/domain/webhook.js';
 import { sqlWebhookStore } from '../../src/store/webhook-repository.js';
 import { createFundedPayer, type TestPayer } from '../support/api.js';
@@ -145,6 +146,10 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
   it('retries a delivery after the receiver failed, with backoff, sending the same body', async () => {
     const failing = await startWebhookReceiver([500]);
     await merchantCall(platform.app, shop, 'POST', '/v1/merchant', { webhookUrl: failing.url });
+    const logged: { details: Record<string, unknown>; message: string }[] = [];
+    platform.services.webhooks.reportFailedAttemptsTo({
+      warn: (details, message) => logged.push({ details, message }),
+    });
     try {
       const request = await createRequest(platform.app, shop, 42);
       const canceled = await merchantCall(
@@ -164,6 +169,20 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
       expect(failed!.attempts).toEqual([
         expect.objectContaining({ responseStatus: 500, error: 'http_status' }),
       ]);
+      // The failed attempt is logged, with what an operator needs and without the body or the URL.
+      expect(logged).toEqual([
+        {
+          message: 'webhook attempt failed',
+          details: expect.objectContaining({
+            merchantId: shop.id,
+            attempt: 1,
+            responseStatus: 500,
+            next: 'pending',
+          }),
+        },
+      ]);
+      expect(JSON.stringify(logged)).not.toContain(request.id);
+      expect(JSON.stringify(logged)).not.toContain(failing.url);
       const waitMs = Date.parse(failed!.nextAttemptAt!) - platform.clock.nowMs();
       expect(waitMs).toBeGreaterThanOrEqual(webhookLimits.firstRetryDelayMs * 0.9 - 1000);
       expect(waitMs).toBeLessThanOrEqual(webhookLimits.firstRetryDelayMs * 1.1);

@@ -92,8 +92,14 @@ describe.each(testEngines())('HTTP hardening on %s', (engine: EngineName) => {
       expect(answer.statusCode).toBe(status);
       expect(answer.headers['content-type']).toMatch(/^application\/json/);
       expect(answer.json()).toEqual({
-        error: { type: 'invalid_request_error', code, message: expect.any(String) },
+        error: {
+          type: 'invalid_request_error',
+          code,
+          message: expect.any(String),
+          requestId: answer.headers['request-id'],
+        },
       });
+      expect(answer.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(answer.body).not.toContain(sent);
       expect(answer.body).not.toContain('/v1/pay');
       expect(answer.headers['x-content-type-options']).toBe('nosniff');

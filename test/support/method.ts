@@ -9,7 +9,9 @@ import type { HttpLimits } from '../../src/http/http-limits.js';
 import { hashOperatorToken } from '../../src/http/operator-auth.js';
 import { platformRoutes } from '../../src/http/routes/index.js';
 import type { HttpServices } from '../../src/http/services.js';
+import { platformMetrics } from '../../src/main.js';
 import { createPlatformServices, type PlatformServices } from '../../src/services/platform-services.js';
+import { trackDatabaseUse } from '../../src/store/database-use.js';
 import { sqlPlatformStores } from '../../src/store/stores.js';
 import { type ContractCheck, installContractCheck } from './contract-check.js';
 import { type EngineName, openTestDatabase, type TestDatabase } from './engines.js';
@@ -47,6 +49,8 @@ export interface TestPlatformOptions {
     readonly smsGatewaySecret?: string;
     readonly developmentOutbox?: boolean;
   };
+  /** Wires `/metrics` as the server does, with this METRICS_TOKEN too when given. */
+  readonly metrics?: { readonly metricsToken?: string };
 }
 
 /** Starts the platform over a fresh database on `engine`. */
@@ -62,6 +66,7 @@ export async function startTestPlatform(
     OPERATOR_TOKEN: operatorToken,
     LOG_LEVEL: 'silent',
     PUBLIC_URL: options.publicUrl ?? 'http://127.0.0.1:8080',
+    ...(options.metrics?.metricsToken === undefined ? {} : { METRICS_TOKEN: options.metrics.metricsToken }),
   });
   const services = createPlatformServices({
     database: test.database,
@@ -88,6 +93,17 @@ export async function startTestPlatform(
     routes: [...platformRoutes(httpServices), ...(options.extraRoutes?.(httpServices) ?? [])],
     idempotencyStore: services.idempotencyStore,
     httpLimits: { requestsPerWindowPerAddressMax: 1_000_000, ...options.httpLimits },
+    ...(options.metrics === undefined
+      ? {}
+      : {
+          metrics: platformMetrics(
+            config,
+            services,
+            trackDatabaseUse(test.database),
+            httpServices.operatorTokenHash,
+            clock,
+          ),
+        }),
   });
   const contract = installContractCheck(app);
   await app.ready();

@@ -132,6 +132,10 @@ describe.each(testEngines())('delivery outbox on %s', (engine) => {
 
   it('retries a failing channel with backoff, and only that channel', async () => {
     receiver.status = 503;
+    const logged: { details: Record<string, unknown>; message: string }[] = [];
+    platform.services.deliveries.reportFailedAttemptsTo({
+      warn: (details, message) => logged.push({ details, message }),
+    });
     const paymentId = await pay(500);
     const sentBefore = receiver.received.length;
     await platform.services.deliveries.processDue();
@@ -141,6 +145,19 @@ describe.each(testEngines())('delivery outbox on %s', (engine) => {
       attempts: 1,
       lastError: 'sms: the SMS gateway answered HTTP 503',
     });
+    // The failed attempt is logged by channel and error, never with the message (it holds the first code).
+    expect(logged).toEqual([
+      {
+        message: 'delivery attempt failed',
+        details: {
+          deliveryId: shown.id,
+          channel: 'sms',
+          attempt: 1,
+          error: 'the SMS gateway answered HTTP 503',
+          next: 'pending',
+        },
+      },
+    ]);
     const wait = Date.parse(shown.nextAttemptAt) - now();
     expect(wait).toBeGreaterThanOrEqual(deliveryBackoffMs(1, 0.75));
     expect(wait).toBeLessThanOrEqual(deliveryBackoffMs(1));

@@ -3,30 +3,18 @@
  * services directly over the configured database.
  */
 
-import { type Command, InvalidArgumentError } from 'commander';
-import { limits } from '../../domain/limits.js';
-import { isCurrency } from '../../domain/money.js';
+import type { Command } from 'commander';
 import { cliActor } from '../../domain/operator.js';
+import {
+  amountOption,
+  currencyOption,
+  nameOption,
+  partyIdOption,
+  passwordOption,
+  suiteOption,
+  verificationCodeOption,
+} from '../options.js';
 import { printJson, withPlatform } from '../platform-command.js';
-
-/**
- * `--amount`, checked as commander parses it, so that a typo is refused before the database is opened:
- * a whole number of minor units within the API's bound.
- */
-function amountOption(value: string): bigint {
-  if (!/^[0-9]{1,19}$/.test(value) || BigInt(value) < 1n || BigInt(value) > BigInt(limits.apiAmountMax)) {
-    throw new InvalidArgumentError(
-      `Expected a whole number of minor units from 1 to ${limits.apiAmountMax}.`,
-    );
-  }
-  return BigInt(value);
-}
-
-/** `--currency`, checked as commander parses it: an ISO 4217 code such as EUR. */
-function currencyOption(value: string): string {
-  if (!isCurrency(value)) throw new InvalidArgumentError('Expected an ISO 4217 currency code such as EUR.');
-  return value;
-}
 
 /** Registers `payer create`, `payee create` and `deposit`. */
 export function registerPartyCommands(program: Command): void {
@@ -34,10 +22,18 @@ export function registerPartyCommands(program: Command): void {
   payer
     .command('create')
     .description('create a payer; prints its id and its first terminal (suite, key, enrollment URI) once')
-    .requiredOption('--id <id>', 'payer identification code (3–64 of A-Z a-z 0-9 . _ @ + -)')
-    .requiredOption('--password <password>', 'password, 8–128 characters')
-    .requiredOption('--verification-code <digits>', 'verification code (PIN), 4–12 digits')
-    .option('--suite <suite>', 'OCRA suite of the terminal (default OCRA-1:HOTP-SHA256-8:QN08-PSHA1)')
+    .requiredOption('--id <id>', 'payer identification code (3–64 of A-Z a-z 0-9 . _ @ + -)', partyIdOption)
+    .requiredOption('--password <password>', 'password, 8–128 characters', passwordOption)
+    .requiredOption(
+      '--verification-code <digits>',
+      'verification code (PIN), 4–12 digits',
+      verificationCodeOption,
+    )
+    .option(
+      '--suite <suite>',
+      'OCRA suite of the terminal (default OCRA-1:HOTP-SHA256-8:QN08-PSHA1)',
+      suiteOption,
+    )
     .action(async (options: { id: string; password: string; verificationCode: string; suite?: string }) => {
       await withPlatform(async (platform) => {
         printJson(await platform.services.parties.createPayer(options, cliActor));
@@ -48,8 +44,8 @@ export function registerPartyCommands(program: Command): void {
   payee
     .command('create')
     .description('create a payee')
-    .requiredOption('--id <id>', 'payee id (3–64 of A-Z a-z 0-9 . _ @ + -)')
-    .requiredOption('--name <name>', 'display name shown to payers')
+    .requiredOption('--id <id>', 'payee id (3–64 of A-Z a-z 0-9 . _ @ + -)', partyIdOption)
+    .requiredOption('--name <name>', 'display name shown to payers', nameOption)
     .action(async (options: { id: string; name: string }) => {
       await withPlatform(async (platform) => {
         printJson(await platform.services.parties.createPayee(options, cliActor));
@@ -59,7 +55,7 @@ export function registerPartyCommands(program: Command): void {
   program
     .command('deposit')
     .description("credit a payer's wallet from the platform's funding account")
-    .requiredOption('--payer <id>', 'payer id')
+    .requiredOption('--payer <id>', 'payer id', partyIdOption)
     .requiredOption('--amount <minor-units>', 'amount in minor units (cents for EUR)', amountOption)
     .requiredOption('--currency <code>', 'ISO 4217 currency code', currencyOption)
     .option('--idempotency-key <key>', 'makes a retried deposit land once')

@@ -2,8 +2,10 @@
  * `countersign serve`: starts the platform and keeps it running until SIGTERM or SIGINT, then drains
  * requests, stops background work and closes the database.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { cliActor } from '../../domain/operator.js';
+import { operatorTokenFileName } from '../../services/key-files.js';
 import { configOrExit, restrictNewFilesToUser } from '../platform-command.js';
 
 /** Registers `serve`. */
@@ -20,20 +22,24 @@ export function registerServeCommand(program: Command): void {
       // Loaded on use, so that `--help` stays quick (see platform-command.ts).
       const { startServer } = await import('../../main.js');
       const server = await startServer(config);
-      const storage =
-        config.databaseUrl === undefined ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL';
-      process.stdout.write(`Countersign listening on ${server.url} (${storage})\n`);
+      // Everything the server says goes through its JSON log, so every line on stdout parses as JSON.
+      const log = server.app.log;
+      log.info(
+        { url: server.url, storage: config.databaseUrl === undefined ? 'pglite' : 'postgres' },
+        `Countersign listening on ${server.url}`,
+      );
       if (server.platform.operatorToken.created) {
-        // Printed once, at the first start; afterwards it is only in DATA_DIR/operator.token (mode 0600).
-        process.stdout.write(
-          `Operator token (shown once, stored in ${config.dataDir}): ${server.platform.operatorToken.token}\n`,
+        // The token itself is never printed (logs are shipped and kept): the file that holds it is named.
+        log.info(
+          { operatorTokenFile: path.join(config.dataDir, operatorTokenFileName) },
+          'operator token created; read it from the file (mode 0600)',
         );
       }
       if ((await server.platform.services.operators.list(cliActor)).length === 0) {
         // The console has no token sign-in: without an account nobody can use it.
-        process.stdout.write(
+        log.info(
           'No operator account yet: create one with POST /v1/operators (operator token) while the server runs, ' +
-            'or `npx countersign operator create <name> --role admin` while it is stopped; then open /operator/setup.\n',
+            'or `npx countersign operator create <name> --role admin` while it is stopped; then open /operator/setup.',
         );
       }
       let closing = false;

@@ -12,6 +12,8 @@ export class CountersignApiError extends Error {
   readonly type: string;
   readonly code: string;
   readonly param: string | undefined;
+  /** The platform's id of the request (its `Request-Id` header and log key): quote it to the operator. */
+  readonly requestId: string | undefined;
   /** Extra public fields of the error, such as a request's current `status` or a refund's `remaining`. */
   readonly details: Readonly<Record<string, unknown>>;
 
@@ -22,7 +24,8 @@ export class CountersignApiError extends Error {
     this.type = typeof body['type'] === 'string' ? body['type'] : 'api_error';
     this.code = typeof body['code'] === 'string' ? body['code'] : 'unknown_error';
     this.param = typeof body['param'] === 'string' ? body['param'] : undefined;
-    const { type: _t, code: _c, message: _m, param: _p, ...details } = body;
+    this.requestId = typeof body['requestId'] === 'string' ? body['requestId'] : undefined;
+    const { type: _t, code: _c, message: _m, param: _p, requestId: _r, ...details } = body;
     this.details = details;
   }
 }
