@@ -4,7 +4,7 @@
  * it, sampling process.memoryUsage() while it runs. Bounded memory shows as heap growth that does not grow
  * with the row count, so each engine runs every size in `--rows`.
  *
- *   npm run bench:export -- [--rows 100000,1000000] [--database-url URL] [--format csv|jsonl]
+ *   npm run bench:export -- [--rows 100000,1000000] [--database-url URL] [--format csv|jsonl] [--skip-pglite]
  *
  * PGlite runs in a fresh temporary directory; PostgreSQL (when a URL is given, or DATABASE_URL) in a fresh
  * database created on that server and dropped at the end. Prints the figures and writes
@@ -152,6 +152,7 @@ async function main(): Promise<void> {
       rows: { type: 'string', default: '100000,1000000' },
       'database-url': { type: 'string' },
       format: { type: 'string', default: 'csv' },
+      'skip-pglite': { type: 'boolean', default: false },
     },
   });
   const sizes = (values.rows ?? '').split(',').map(Number);
@@ -162,8 +163,10 @@ async function main(): Promise<void> {
   const url = values['database-url'] ?? process.env['DATABASE_URL'];
   const figures: Figures[] = [];
   for (const rows of sizes) {
-    figures.push(await measure('pglite', pgliteTemporary, rows, format));
-    console.log(JSON.stringify(figures.at(-1)));
+    if (values['skip-pglite'] !== true) {
+      figures.push(await measure('pglite', pgliteTemporary, rows, format));
+      console.log(JSON.stringify(figures.at(-1)));
+    }
     if (url !== undefined) {
       figures.push(await measure('postgres', postgresTemporary(url), rows, format));
       console.log(JSON.stringify(figures.at(-1)));
