@@ -21,6 +21,9 @@ export const ErrorBody = Type.Object(
         code: Type.String({ description: 'A stable code from the catalog (docs/errors.md)' }),
         message: Type.String({ description: 'A sentence for people; may change' }),
         param: Type.Optional(Type.String({ description: 'The request field at fault' })),
+        requestId: Type.Optional(
+          Type.String({ description: 'The Request-Id header of the answer, as logged' }),
+        ),
       },
       // Some codes carry details next to the four common fields (e.g. retryAfterSeconds).
       { additionalProperties: true },
@@ -64,6 +67,20 @@ const pageResponses = {
 export function fileOf(mediaType: string, description: string) {
   return { 200: { description, content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } } } };
 }
+
+/** A 200 answer that is a file in one of `mediaTypes` (an export as CSV or JSON Lines, say). */
+export function filesOf(mediaTypes: readonly string[], description: string) {
+  const binary = { schema: { type: 'string', format: 'binary' } };
+  return { 200: { description, content: Object.fromEntries(mediaTypes.map((type) => [type, binary])) } };
+}
+
+/** A page route that answers a file, or, like every page, a redirect or an HTML page saying what was refused. */
+export function pageFilesOf(mediaTypes: readonly string[], description: string) {
+  return { ...pageResponses, ...filesOf(mediaTypes, description) };
+}
+
+/** A page route that answers JSON for its script (a WebAuthn ceremony's options, say), or a page like any. */
+export const pageJsonResponses = { ...pageResponses, 200: AnyObject };
 
 /**
  * The answers of a page's keepalive call (JSON for the idle-timeout script): the seconds left of the

@@ -12,7 +12,7 @@ import {
   parseExportRequest,
 } from '../../domain/export-format.js';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
-import { created } from '../contract.js';
+import { created, filesOf } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
 import {
@@ -37,7 +37,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/backups',
       {
         schema: {
-          response: created(),
+          response: { 201: filesOf(['application/octet-stream'], 'The backup file')[200] },
           tags: ['operator'],
           summary:
             'A consistent backup of the embedded database (never the master key), as a file: a manifest line, then the data',
@@ -65,6 +65,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           summary:
             'Exports for the books: every transfer, payment or refund created in [from, to), streamed as CSV or JSON Lines',
           security: operatorSecurity,
+          response: filesOf(['text/csv', 'application/x-ndjson'], 'The export, streamed'),
           params: Type.Object({ kind: Type.String({ maxLength: 32, examples: [...exportKinds] }) }),
           querystring: Type.Object(
             {

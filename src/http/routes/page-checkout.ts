@@ -5,6 +5,7 @@
  * Plain forms, no script: the page context gives the strict CSP, CSRF checks and `__Host-` cookies. The
  * approval step is the answer to the sign-in form, because the first code exists only in that answer.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { acceptsNewPayment, type PaymentRequest } from '../../domain/merchant.js';
@@ -24,6 +25,7 @@ import {
 import { pageContentSecurityPolicy } from '../../web/csp.js';
 import { errorPageMessage, pageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
+import { pageJsonResponses } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
 import { ceremonyResponseField } from './page-payer-passkeys.js';
@@ -265,12 +267,15 @@ export function checkoutPageRoutes(services: HttpServices): RoutePlugin {
     app.post(
       '/checkout/:id/passkey-options',
       {
-        schema: pageSchema({
-          tag: 'checkout pages',
-          summary: "Options to approve this page's payment with a passkey (JSON)",
-          params: ['id'],
-          form: ['paymentId', 'cancelToken'],
-        }),
+        schema: {
+          ...pageSchema({
+            tag: 'checkout pages',
+            summary: "Options to approve this page's payment with a passkey (JSON)",
+            params: ['id'],
+            form: ['paymentId', 'cancelToken'],
+          }),
+          response: pageJsonResponses,
+        },
       },
       async (request, reply) => {
         const payment = await paymentOfRequest(request.body, idOf(request));

@@ -2,6 +2,7 @@
  * The console's ledger: accounts and transfers with filters (keyset pages), and "verify ledger", which
  * runs every invariant check and shows each result with the totals per currency.
  */
+
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
@@ -18,6 +19,7 @@ import {
 import { operatorPage, operatorPaths } from '../../web/operator/operator-frame.js';
 import { sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
+import { pageFilesOf } from '../contract.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import { type OperatorPageKit, queryOf } from './page-operator.js';
 import { pageSchema } from './page-schemas.js';
@@ -113,11 +115,14 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
   app.get(
     operatorPaths.exports,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Exports for the books, downloaded with the console session',
-        query: ['kind', 'from', 'to', 'format'],
-      }),
+      schema: {
+        ...pageSchema({
+          tag: 'operator pages',
+          summary: 'Exports for the books, downloaded with the console session',
+          query: ['kind', 'from', 'to', 'format'],
+        }),
+        response: pageFilesOf(['text/csv', 'application/x-ndjson'], 'The export, streamed'),
+      },
     },
     async (request, reply) => {
       const session = await kit.session(request, reply);

@@ -3,11 +3,13 @@
  * (JSON, asked for by the page script with the form's CSRF token), and the registration's answer. The
  * approval's answer goes to the payment's approve form like any second code (`page-payer-payments.ts`).
  */
+
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { formField, redirectSeeOther } from '../../web/page-context.js';
 import { payerPaths } from '../../web/payer/payer-frame.js';
+import { pageJsonResponses } from '../contract.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import type { PayerPageKit } from './page-payer.js';
 import { pageSchema } from './page-schemas.js';
@@ -37,7 +39,12 @@ export function payerPasskeyPages(app: FastifyTypebox, kit: PayerPageKit): void 
 
   app.post(
     payerPaths.passkeyRegistrationOptions,
-    { schema: pageSchema({ tag: 'payer pages', summary: 'Options to create a passkey (JSON)', form: [] }) },
+    {
+      schema: {
+        ...pageSchema({ tag: 'payer pages', summary: 'Options to create a passkey (JSON)', form: [] }),
+        response: pageJsonResponses,
+      },
+    },
     async (request, reply) => {
       const session = await kit.session(request);
       reply.header('cache-control', 'no-store');
@@ -74,12 +81,15 @@ export function payerPasskeyPages(app: FastifyTypebox, kit: PayerPageKit): void 
   app.post(
     '/payments/:id/passkey-options',
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Options to approve a payment with a passkey: the challenge binds the payment (JSON)',
-        params: ['id'],
-        form: [],
-      }),
+      schema: {
+        ...pageSchema({
+          tag: 'payer pages',
+          summary: 'Options to approve a payment with a passkey: the challenge binds the payment (JSON)',
+          params: ['id'],
+          form: [],
+        }),
+        response: pageJsonResponses,
+      },
     },
     async (request, reply) => {
       const session = await kit.session(request);
