@@ -103,7 +103,11 @@ async function pay(
  * Pays in the background with two workers while `during` runs, then stops; returns every acknowledged
  * payment. Amounts differ so that sums tell payments apart.
  */
-async function payWhile<T>(server: ServerProcess, payer: Payer, during: () => Promise<T>) {
+async function payWhile<T>(
+  server: ServerProcess,
+  payer: Payer,
+  during: (acknowledged: readonly { id: string; ackedAtMs: number }[]) => Promise<T>,
+) {
   const acknowledged: { id: string; ackedAtMs: number }[] = [];
   let stop = false;
   let amount = 100;
@@ -122,13 +126,26 @@ async function payWhile<T>(server: ServerProcess, payer: Payer, during: () => Pr
   );
   let result: T;
   try {
-    result = await during();
+    result = await during(acknowledged);
   } finally {
     stop = true;
     await Promise.all(workers);
   }
   if (failure !== undefined) throw failure;
   return { result, acknowledged };
+}
+
+/**
+ * Waits until the load has acknowledged `count` payments, however slow the machine: a backup started after a
+ * fixed pause could start before the first one, and the drill would prove nothing about a backup under load.
+ */
+async function untilAcknowledged(acknowledged: readonly unknown[], count: number): Promise<void> {
+  const giveUpAtMs = Date.now() + 30_000;
+  while (acknowledged.length < count) {
+    if (Date.now() > giveUpAtMs)
+      throw new Error(`the load acknowledged ${acknowledged.length} payments in 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** What the restored platform must show. */
@@ -199,8 +216,8 @@ describe('restore drill on the embedded database', { timeout: drillMs }, () => {
 
     const file = path.join(root, 'drill.backup');
     let backupStartedAtMs = 0;
-    const { result: backup, acknowledged } = await payWhile(server, payer, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    const { result: backup, acknowledged } = await payWhile(server, payer, async (acknowledgedSoFar) => {
+      await untilAcknowledged(acknowledgedSoFar, 3);
       backupStartedAtMs = Date.now();
       return runCli(['backup', '--output', file, '--url', server.url], env);
     });
@@ -270,8 +287,8 @@ describe.runIf(testEngines().includes('postgres'))(
 
         const dump = path.join(root, 'drill.dump');
         let dumpStartedAtMs = 0;
-        const { acknowledged } = await payWhile(server, payer, async () => {
-          await new Promise((resolve) => setTimeout(resolve, 200));
+        const { acknowledged } = await payWhile(server, payer, async (acknowledgedSoFar) => {
+          await untilAcknowledged(acknowledgedSoFar, 3);
           dumpStartedAtMs = Date.now();
           await run('pg_dump', ['--format=custom', `--file=${dump}`, `--dbname=${urlOf(names[0]!)}`]);
         });
