@@ -1,14 +1,14 @@
 // Proves `countersign demo` as a separate process: on a development data directory it creates a funded payer, a payee and a merchant and prints working credentials and commands; it refuses PostgreSQL and an https PUBLIC_URL without --force, creating nothing.
-import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { hexToBytes } from '../src/domain/hex.js';
 import { computeOcra } from '../src/domain/ocra.js';
 import { openPlatform } from '../src/main.js';
-import { openPglite } from '../src/store/pglite-database.js';
 import { type CliResult, runCli } from './support/processes.js';
+import { seedDataDirectory } from './support/seeded-data-directory.js';
 
 const describeResult = (result: CliResult) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`;
 const exists = (file: string) =>
@@ -25,12 +25,7 @@ describe('countersign demo', { timeout: 600_000 }, () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'countersign-demo-'));
     dataDir = path.join(root, 'data');
     await mkdir(dataDir, { mode: 0o700 });
-    const template = await readFile(inject('pgliteTemplatePath'));
-    const seeded = await openPglite({
-      dataDir: path.join(dataDir, 'pglite'),
-      loadDataDir: new Blob([new Uint8Array(template)]),
-    });
-    await seeded.close();
+    await seedDataDirectory(dataDir);
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });

@@ -1,10 +1,10 @@
 // Proves the merchant commands of the command line as separate processes over the embedded database (create, list, rotate-key with the old key stopped or kept for a grace period), and that a command with a bad flag exits 2 without creating the data directory or a master key.
-import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openPglite } from '../src/store/pglite-database.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from './support/processes.js';
+import { seedDataDirectory } from './support/seeded-data-directory.js';
 
 const describeResult = (result: CliResult) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`;
 const exists = (file: string) =>
@@ -22,12 +22,7 @@ describe('countersign merchant', { timeout: 600_000 }, () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'countersign-merchant-cli-'));
     dataDir = path.join(root, 'data');
     await mkdir(dataDir, { mode: 0o700 });
-    const template = await readFile(inject('pgliteTemplatePath'));
-    const seeded = await openPglite({
-      dataDir: path.join(dataDir, 'pglite'),
-      loadDataDir: new Blob([new Uint8Array(template)]),
-    });
-    await seeded.close();
+    await seedDataDirectory(dataDir);
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });

@@ -2,11 +2,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/store/database.js';
 import { openDatabase } from '../src/store/open-database.js';
 import { openPglite } from '../src/store/pglite-database.js';
 import { type CliResult, runCli } from './support/processes.js';
+import { seedDataDirectory } from './support/seeded-data-directory.js';
 
 /** The subcommands listed in the "Commands:" section of a help text, without `help` itself. */
 function commandsIn(help: string): string[] {
@@ -46,14 +47,7 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'countersign-cli-'));
     env = { DATA_DIR: dataDir };
-    // Start from the run's migrated template rather than an empty directory: creating a PostgreSQL
-    // cluster costs the first command many seconds and proves nothing about the commands.
-    const template = await readFile(inject('pgliteTemplatePath'));
-    const seeded = await openPglite({
-      dataDir: path.join(dataDir, 'pglite'),
-      loadDataDir: new Blob([new Uint8Array(template)]),
-    });
-    await seeded.close();
+    await seedDataDirectory(dataDir);
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });

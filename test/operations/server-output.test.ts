@@ -2,9 +2,9 @@
 import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openPglite } from '../../src/store/pglite-database.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type ServerProcess, startServerProcess } from '../support/processes.js';
+import { seedDataDirectory } from '../support/seeded-data-directory.js';
 
 describe('the server process', { timeout: 600_000 }, () => {
   let root: string;
@@ -15,12 +15,7 @@ describe('the server process', { timeout: 600_000 }, () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'countersign-output-'));
     dataDir = path.join(root, 'data');
     await mkdir(dataDir, { mode: 0o700 });
-    const template = await readFile(inject('pgliteTemplatePath'));
-    const seeded = await openPglite({
-      dataDir: path.join(dataDir, 'pglite'),
-      loadDataDir: new Blob([new Uint8Array(template)]),
-    });
-    await seeded.close();
+    await seedDataDirectory(dataDir);
   });
   afterAll(async () => {
     await server?.stop();
