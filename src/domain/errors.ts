@@ -266,6 +266,16 @@ export const errorCatalog = Object.freeze({
     type: 'api_error',
     message: 'The service is temporarily unavailable; retry later.',
   },
+  api_version_unknown: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'Countersign-Version names no version of the API.',
+  },
+  metadata_invalid: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'metadata must be an object of at most 20 keys with string values within the limits.',
+  },
 } as const satisfies Record<string, ErrorCatalogEntry>);
 
 /** A stable error code. */

@@ -24,6 +24,7 @@ import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Database, retryableSqlStates, sqlState } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
+import { registerApiVersion } from './api-version.js';
 import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
 import { type HttpLimits, httpLimits } from './http-limits.js';
@@ -100,6 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   registerContract(app, { idempotencyKeyLengthMax: effectiveLimits.idempotencyKeyLengthMax });
+  registerApiVersion(app);
   registerIdempotency(app, {
     store: deps.idempotencyStore ?? new IdempotencyRepository(deps.database),
     clock: deps.clock,

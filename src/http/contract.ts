@@ -1,12 +1,14 @@
 /**
  * What the OpenAPI document promises about every operation, added in one place rather than restated by each
  * route: an operationId, the one error shape for every 4xx and 5xx answer, the headers the platform reads
- * and writes (Idempotency-Key, Idempotent-Replayed, Retry-After), a success response for routes that do not
- * name their own, an explicit `security` for operations that take no scheme, and query strings that refuse
- * unknown parameters. The schemas also serialise responses, so a response schema must list every field.
+ * and writes (Idempotency-Key, Idempotent-Replayed, Retry-After, Request-Id, Countersign-Version), an
+ * explicit `security` for operations that take no scheme, and query strings that refuse unknown parameters.
+ * Every API route names its success answer field by field: a route without one cannot be registered. The
+ * schemas also serialise responses, so a response schema must list every field.
  */
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { RouteOptions } from 'fastify';
+import { apiVersions } from '../domain/api-version.js';
 import type { FastifyTypebox } from './dependencies.js';
 
 /** The id under which the error schema is registered; it becomes `components.schemas.Error`. */
@@ -36,13 +38,25 @@ const retryAfterHeader = {
   type: 'string',
   description: 'Seconds to wait before trying again (429, 409 idempotency_key_in_use, 503)',
 };
+const requestIdHeader = {
+  type: 'string',
+  description: 'The id under which the request was logged; the X-Request-Id sent, when well-formed',
+};
+const apiVersionHeader = {
+  type: 'string',
+  enum: [...apiVersions],
+  description: 'The API version the answer was made under (docs/api.md, "Versions and changelog")',
+};
 const idempotentReplayedHeader = {
   type: 'string',
   enum: ['true'],
   description: 'Present when this is the stored answer of an earlier request with the same Idempotency-Key',
 };
 
-/** Any JSON object, for a route whose answer is not (yet) described field by field. */
+/**
+ * Any JSON object: only for the WebAuthn options a page hands its own script, whose fields are those of
+ * the WebAuthn library's types (PublicKeyCredentialCreationOptionsJSON), not an API of ours.
+ */
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
 /** A 200 answer with `schema` as its body. */
@@ -51,8 +65,13 @@ export function ok<T extends TSchema>(schema: T): { 200: T } {
 }
 
 /** A 201 answer with `schema` as its body: what every create returns. */
-export function created<T extends TSchema>(schema: T = AnyObject as unknown as T): { 201: T } {
+export function created<T extends TSchema>(schema: T): { 201: T } {
   return { 201: schema };
+}
+
+/** A 200 answer that is a stream of Server-Sent Events (`text/event-stream`), whose events `description` names. */
+export function eventStreamOf(description: string) {
+  return { 200: { description, content: { 'text/event-stream': { schema: { type: 'string' } } } } };
 }
 
 const html = { 'text/html': { schema: { type: 'string' } } };
@@ -122,35 +141,66 @@ function methodsOf(route: RouteOptions): string[] {
   return [route.method].flat().filter((method) => method !== 'HEAD');
 }
 
-/** The success and error responses of a JSON API route, with the headers each may carry. */
-function responsesOf(schema: RouteSchema, post: boolean): Record<string, unknown> {
+/** `response` with `headers` added to each of its answers (copies: a shared response object stays as it is). */
+function withHeaders(
+  response: Record<string, unknown>,
+  headers: (status: string) => Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(response).map(([status, answer]) => {
+      const declared = answer as { headers?: Record<string, unknown> };
+      return [status, { ...declared, headers: { ...declared.headers, ...headers(status) } }];
+    }),
+  );
+}
+
+/**
+ * The success and error responses of a JSON API route, with the headers each may carry: every answer has
+ * Request-Id and Countersign-Version; a POST's successes Idempotent-Replayed; 429 and 503 Retry-After (as does
+ * 409 idempotency_key_in_use, inside 4XX).
+ */
+function responsesOf(route: string, schema: RouteSchema, post: boolean): Record<string, unknown> {
   const response: Record<string, unknown> = { ...schema.response };
-  const successes = Object.keys(response).filter((status) => status.startsWith('2'));
-  if (successes.length === 0) {
-    response['200'] = AnyObject;
-    successes.push('200');
-  }
-  if (post) {
-    for (const status of successes) {
-      const body = response[status] as Record<string, unknown>;
-      response[status] = {
-        ...body,
-        headers: { 'Idempotent-Replayed': idempotentReplayedHeader },
-      };
-    }
+  if (!Object.keys(response).some((status) => status.startsWith('2'))) {
+    // An answer serialised without a schema could carry any field; the document would not say which.
+    throw new Error(`${route}: an API route must declare its success answer (contract.ts: ok, created)`);
   }
   const error = Type.Ref(errorSchemaId) as unknown as Record<string, unknown>;
-  response['4xx'] ??= {
-    ...error,
-    description: 'Refused: the body says why, with a stable code',
-    headers: { 'Retry-After': retryAfterHeader },
-  };
+  response['429'] ??= { ...error, description: 'Too many requests: wait for Retry-After seconds' };
+  response['4xx'] ??= { ...error, description: 'Refused: the body says why, with a stable code' };
+  response['503'] ??= { ...error, description: 'Unavailable: retry after Retry-After seconds, same key' };
   response['5xx'] ??= {
     ...error,
-    description: 'Failed or unavailable: retry later with the same Idempotency-Key',
-    headers: { 'Retry-After': retryAfterHeader },
+    description: 'Failed: retry later with the same Idempotency-Key',
   };
-  return response;
+  return withHeaders(response, (status) => ({
+    'Request-Id': requestIdHeader,
+    'Countersign-Version': apiVersionHeader,
+    ...(post && status.startsWith('2') && { 'Idempotent-Replayed': idempotentReplayedHeader }),
+    ...((status === '429' || status === '503' || status === '4xx') && { 'Retry-After': retryAfterHeader }),
+  }));
+}
+
+/** The request headers an API route reads: Countersign-Version, and Idempotency-Key on a POST. */
+function requestHeadersOf(post: boolean, idempotencyKeyLengthMax: number) {
+  return Type.Object({
+    // Checked before validation (api-version.ts), so that an unknown version has its own code.
+    'countersign-version': Type.Optional(
+      Type.String({
+        enum: [...apiVersions],
+        description: 'The dated API version the client was written against; the current one when absent',
+      }),
+    ),
+    ...(post && {
+      // Read by the idempotency hooks before validation (idempotency.ts), so the schema only documents it.
+      'idempotency-key': Type.Optional(
+        Type.String({
+          maxLength: idempotencyKeyLengthMax,
+          description: 'Makes the request safe to retry: a repeat gets the first answer (docs/api.md)',
+        }),
+      ),
+    }),
+  });
 }
 
 /**
@@ -159,32 +209,30 @@ function responsesOf(schema: RouteSchema, post: boolean): Record<string, unknown
  */
 export function registerContract(app: FastifyTypebox, options: { idempotencyKeyLengthMax: number }): void {
   app.addSchema(ErrorBody);
+  // A GET's automatic HEAD route shares its schema object: each schema is completed once.
+  const completed = new WeakSet<object>();
   app.addHook('onRoute', (route) => {
     const schema = route.schema as RouteSchema | undefined;
-    if (schema === undefined || schema.hide === true) return;
+    if (schema === undefined || schema.hide === true || completed.has(schema)) return;
+    completed.add(schema);
     const methods = methodsOf(route);
     schema.operationId ??= operationIdOf(methods[0] ?? 'get', route.url);
     // An operation that names no scheme authenticates by its body (a password) or not at all: said explicitly.
     schema.security ??= [];
     if (!route.url.startsWith('/v1/')) {
-      schema.response ??= pageResponses;
+      schema.response = withHeaders(schema.response ?? pageResponses, () => ({
+        'Request-Id': requestIdHeader,
+      }));
       return;
     }
     const post = methods.includes('POST');
-    schema.response = responsesOf(schema, post);
-    if (post) {
-      // Read by the idempotency hooks before validation (idempotency.ts), so the schema only documents it.
-      schema.headers ??= Type.Object({
-        'idempotency-key': Type.Optional(
-          Type.String({
-            maxLength: options.idempotencyKeyLengthMax,
-            description: 'Makes the request safe to retry: a repeat gets the first answer (docs/api.md)',
-          }),
-        ),
-      });
-    }
-    // An unknown query parameter is refused like an unknown body field (invalid_request, param named).
-    if (schema.querystring !== undefined) schema.querystring.additionalProperties ??= false;
+    schema.response = responsesOf(`${methods.join(',')} ${route.url}`, schema, post);
+    if (schema.headers !== undefined) throw new Error(`${route.url}: request headers are declared here`);
+    schema.headers = requestHeadersOf(post, options.idempotencyKeyLengthMax);
+    // An unknown query parameter is refused like an unknown body field (invalid_request, param named); a
+    // route that reads no query refuses every parameter.
+    schema.querystring ??= { type: 'object', properties: {} };
+    schema.querystring.additionalProperties ??= false;
   });
 }
 

@@ -7,9 +7,12 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
 import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
+import { webhookEventTypes } from '../domain/webhook.js';
 import type { WebhookEventRecord } from '../services/merchant-stores.js';
-import type { DeliveryWithAttempts } from '../services/webhook-service.js';
-import { Amount, Currency, displayName, Uuid } from './schemas.js';
+import { type DeliveryWithAttempts, publicEventBody } from '../services/webhook-service.js';
+import { Amount, Currency, displayName, nullable, objectOf, Timestamp, Uuid } from './schemas.js';
+
+export { listOf } from './schemas.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -50,26 +53,88 @@ export function listJson<T, U>(
  * An API key as listed: its prefix and state at `nowMs`, never the key. A rotated key whose grace period
  * has ended shows as `expired`.
  */
-export function apiKeyJson(key: ApiKeyRecord, nowMs: number): Record<string, unknown> {
+export function apiKeyJson(key: ApiKeyRecord, nowMs: number): Static<typeof ApiKeyJson> {
   const expired = key.status === 'active' && key.expiresAtMs !== null && nowMs >= key.expiresAtMs;
   return {
     id: key.id,
     object: 'api_key',
     prefix: key.prefix,
     status: expired ? 'expired' : key.status,
-    createdAt: iso(key.createdAtMs),
+    createdAt: new Date(key.createdAtMs).toISOString(),
     expiresAt: iso(key.expiresAtMs),
     revokedAt: iso(key.revokedAtMs),
   };
 }
 
-/** An event exactly as it is delivered. */
-export function eventJson(event: WebhookEventRecord): unknown {
-  return JSON.parse(event.body);
+/** An API key as listed (`apiKeyJson`): never the key itself. */
+export const ApiKeyJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('api_key'),
+    prefix: Type.String({ description: 'The first characters of the key, to recognise it by' }),
+    status: Type.Union(['active', 'expired', 'revoked'].map((status) => Type.Literal(status))),
+    createdAt: Timestamp,
+    expiresAt: nullable(Timestamp),
+    revokedAt: nullable(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+/** A newly issued API key: the key itself is in this answer only. */
+export const IssuedApiKeyJson = Type.Object(
+  { ...ApiKeyJson.properties, apiKey: Type.String({ description: 'The key; shown once' }) },
+  { additionalProperties: false },
+);
+
+/** A merchant as shown to itself and to the operator. */
+export const MerchantJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('merchant'),
+    name: Type.String(),
+    webhookUrl: nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** A created merchant: its first API key and its webhook secret are in this answer only. */
+export const CreatedMerchantJson = Type.Object(
+  {
+    ...MerchantJson.properties,
+    apiKey: Type.String({ description: 'The first API key; shown once' }),
+    apiKeyId: Type.String(),
+    webhookSecret: Type.String({ description: 'The webhook signing secret; shown once' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A new webhook signing secret, shown once. */
+export const WebhookSecretJson = Type.Object(
+  { object: objectOf('webhook_secret'), webhookSecret: Type.String() },
+  { additionalProperties: false },
+);
+
+/** A merchant's balance in one currency. */
+export const MerchantBalanceJson = Type.Object(
+  {
+    object: objectOf('balance'),
+    currency: Type.String(),
+    available: Type.Integer({ description: 'What the merchant holds now, in minor units' }),
+    incoming: Type.Integer({ description: 'What payments awaiting approval will bring if approved' }),
+  },
+  { additionalProperties: false },
+);
+
+/** An event exactly as it is delivered (`publicEventBody`: one form, whenever it was recorded). */
+export function eventJson(event: WebhookEventRecord): Static<typeof EventJson> {
+  return JSON.parse(publicEventBody(event.body)) as Static<typeof EventJson>;
 }
 
 /** A delivery with every attempt. */
-export function deliveryJson({ delivery, attempts }: DeliveryWithAttempts): Record<string, unknown> {
+export function deliveryJson({
+  delivery,
+  attempts,
+}: DeliveryWithAttempts): Static<typeof WebhookDeliveryJson> {
   return {
     id: delivery.id,
     object: 'webhook_delivery',
@@ -80,11 +145,11 @@ export function deliveryJson({ delivery, attempts }: DeliveryWithAttempts): Reco
     attemptCount: delivery.attempts,
     nextAttemptAt: delivery.status === 'pending' ? iso(delivery.nextAttemptAtMs) : null,
     replayOf: delivery.replayOf,
-    createdAt: iso(delivery.createdAtMs),
+    createdAt: new Date(delivery.createdAtMs).toISOString(),
     completedAt: iso(delivery.completedAtMs),
     attempts: attempts.map((attempt) => ({
       attempt: attempt.attempt,
-      startedAt: iso(attempt.startedAtMs),
+      startedAt: new Date(attempt.startedAtMs).toISOString(),
       durationMs: attempt.durationMs,
       responseStatus: attempt.responseStatus,
       error: attempt.error,
@@ -92,9 +157,6 @@ export function deliveryJson({ delivery, attempts }: DeliveryWithAttempts): Reco
     })),
   };
 }
-
-const Timestamp = Type.String({ format: 'date-time' });
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** A payment request as a merchant sees it (`paymentRequestObject`); it never names the payer. */
 export const PaymentRequestJson = Type.Object(
@@ -130,13 +192,54 @@ export const RefundJson = Type.Object(
   { additionalProperties: false },
 );
 
-/** A page of a list (`listJson`): `{object: "list", data, hasMore}`. */
-export function listOf<T extends TSchema>(item: T) {
-  return Type.Object(
-    { object: Type.Literal('list'), data: Type.Array(item), hasMore: Type.Boolean() },
-    { additionalProperties: false },
-  );
-}
+/** The event types a merchant receives. */
+const WebhookEventType = Type.Union(webhookEventTypes.map((type) => Type.Literal(type)));
+
+/** An event, as delivered to the webhook and listed by the API. */
+export const EventJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('event'),
+    type: WebhookEventType,
+    createdAt: Timestamp,
+    data: Type.Object(
+      { object: Type.Union([PaymentRequestJson, RefundJson]) },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A delivery of an event to the merchant's webhook URL, with every attempt (`deliveryJson`). */
+export const WebhookDeliveryJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('webhook_delivery'),
+    eventId: Type.String(),
+    eventType: WebhookEventType,
+    url: Type.String(),
+    status: Type.Union(['pending', 'succeeded', 'failed'].map((status) => Type.Literal(status))),
+    attemptCount: Type.Integer({ minimum: 0 }),
+    nextAttemptAt: nullable(Timestamp),
+    replayOf: nullable(Type.String()),
+    createdAt: Timestamp,
+    completedAt: nullable(Timestamp),
+    attempts: Type.Array(
+      Type.Object(
+        {
+          attempt: Type.Integer({ minimum: 1 }),
+          startedAt: Timestamp,
+          durationMs: Type.Integer({ minimum: 0 }),
+          responseStatus: nullable(Type.Integer()),
+          error: nullable(Type.String()),
+          responseExcerpt: nullable(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * The services build these objects as plain records; the response schemas above declare their fields, and

@@ -2,7 +2,7 @@
  * Request and response schemas of the API (TypeBox = JSON Schema). The same objects validate requests
  * and generate `/openapi.json`, so the document cannot drift from what the server accepts.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { limits } from '../domain/limits.js';
 import type { Payment } from '../domain/payment.js';
 
@@ -58,9 +58,26 @@ export const PaymentStatus = Type.Union(
   ['requires_approval', 'succeeded', 'canceled', 'expired', 'failed'].map((s) => Type.Literal(s)),
 );
 
+/** Every time the API answers with: ISO 8601 in UTC, milliseconds included (docs/api.md, "Times"). */
+export const Timestamp = Type.String({ format: 'date-time' });
+/** `schema`, or null. */
+export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** The `object` field every JSON object of the API carries: what kind of object it is. */
+export const objectOf = <T extends string>(name: T) =>
+  Type.Literal(name, { description: 'What kind of object this is' });
+
+/** A page of a list: `{object: "list", data, hasMore}`. */
+export function listOf<T extends TSchema>(item: T) {
+  return Type.Object(
+    { object: objectOf('list'), data: Type.Array(item), hasMore: Type.Boolean() },
+    { additionalProperties: false },
+  );
+}
+
 export const PaymentResponse = Type.Object(
   {
     id: Type.String(),
+    object: objectOf('payment'),
     status: PaymentStatus,
     payerId: Type.String(),
     payeeId: Type.String(),
@@ -78,10 +95,17 @@ export const PaymentResponse = Type.Object(
 );
 export type PaymentResponse = Static<typeof PaymentResponse>;
 
+/** The short answer of an approval to a caller who holds only the codes: the outcome, nothing more. */
+export const PaymentOutcomeJson = Type.Object(
+  { id: Type.String(), object: objectOf('payment'), status: PaymentStatus },
+  { additionalProperties: false },
+);
+
 /** A payment as the API shows it. Amounts within the API's bound are exact as JSON numbers. */
 export function paymentJson(payment: Payment, firstCode?: string): PaymentResponse {
   return {
     id: payment.id,
+    object: 'payment',
     status: payment.status,
     payerId: payment.payerId,
     payeeId: payment.payeeId,
@@ -96,12 +120,3 @@ export function paymentJson(payment: Payment, firstCode?: string): PaymentRespon
     ...(firstCode === undefined ? {} : { firstCode }),
   };
 }
-
-export const ErrorResponse = Type.Object({
-  error: Type.Object({
-    type: Type.String(),
-    code: Type.String(),
-    message: Type.String(),
-    param: Type.Optional(Type.String()),
-  }),
-});

@@ -37,14 +37,42 @@ export interface DeliveryWithAttempts {
   readonly attempts: readonly WebhookAttemptRecord[];
 }
 
-/** The public JSON of an event: `{id, type, created, data: {object}}`. */
+/**
+ * The public JSON of an event: `{id, object: "event", type, createdAt, data: {object}}`, its time an ISO 8601
+ * string like every other time of the API (API version 2026-12-01; docs/api.md, "Changelog").
+ */
 export function eventBody(
   id: string,
   type: WebhookEventType,
   createdAtMs: number,
   object: Readonly<Record<string, unknown>>,
 ): string {
-  return JSON.stringify({ id, type, created: Math.floor(createdAtMs / 1000), data: { object } });
+  return JSON.stringify({
+    id,
+    object: 'event',
+    type,
+    createdAt: new Date(createdAtMs).toISOString(),
+    data: { object },
+  });
+}
+
+/**
+ * An event's stored body as it is delivered and listed today. Events recorded before version 2026-12-01
+ * were stored as `{id, type, created: <Unix seconds>, data}`; they are rewritten to today's form when read,
+ * so that a merchant never meets two forms (a replayed old event included). The ledger-like event table
+ * is never updated for this: the rewrite is a pure function of the stored text.
+ */
+export function publicEventBody(stored: string): string {
+  const event = JSON.parse(stored) as { object?: unknown; created?: unknown };
+  if (event.object === 'event' || typeof event.created !== 'number') return stored;
+  const { id, type, created, data } = event as { id: string; type: string; created: number; data: unknown };
+  return JSON.stringify({
+    id,
+    object: 'event',
+    type,
+    createdAt: new Date(created * 1000).toISOString(),
+    data,
+  });
 }
 
 /** HMAC-SHA256 of `"<t>.<body>"` under the secret (its UTF-8 bytes), as hex. */
@@ -161,11 +189,13 @@ export class WebhookService {
     const { database, clock, webhookStore, webhookTransport, merchantSettings } = this.deps;
     const startedAtMs = clock.nowMs();
     const timestampSeconds = Math.floor(startedAtMs / 1000);
-    const signature = webhookSignatureHex(secret, timestampSeconds, delivery.body);
+    // The body signed is the body sent: an event stored in the old form is signed as it is sent today.
+    const body = publicEventBody(delivery.body);
+    const signature = webhookSignatureHex(secret, timestampSeconds, body);
     const started = performance.now();
     const response = await webhookTransport.send({
       url: delivery.url,
-      body: delivery.body,
+      body,
       timeoutMs: merchantSettings.webhookTimeoutMs,
       headers: {
         'content-type': 'application/json; charset=utf-8',

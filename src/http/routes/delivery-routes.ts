@@ -9,11 +9,19 @@ import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
 import type { DeliveryStatus } from '../../services/delivery-store.js';
+import { ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
-import { PartyId, Uuid } from '../schemas.js';
+import { listOf, PartyId, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
-import { deliveryAttemptJson, deliveryJson, developmentMessageJson } from './terminal-json.js';
+import {
+  DeliveryJson,
+  DeliveryWithAttemptsJson,
+  DevelopmentMessageJson,
+  deliveryAttemptJson,
+  deliveryJson,
+  developmentMessageJson,
+} from './terminal-json.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
 // A query value is read as its declared type (query-coercion.ts): the page size is an integer.
@@ -48,6 +56,7 @@ export function deliveryRoutes(services: HttpServices): RoutePlugin {
             },
             { additionalProperties: false },
           ),
+          response: ok(listOf(DeliveryJson)),
         },
       },
       async (request) => {
@@ -64,7 +73,11 @@ export function deliveryRoutes(services: HttpServices): RoutePlugin {
           ...(cursor === undefined ? {} : { startingAfter: cursor }),
           limit: limit + 1,
         });
-        return { data: page.slice(0, limit).map(deliveryJson), hasMore: page.length > limit };
+        return {
+          object: 'list' as const,
+          data: page.slice(0, limit).map(deliveryJson),
+          hasMore: page.length > limit,
+        };
       },
     );
 
@@ -76,6 +89,7 @@ export function deliveryRoutes(services: HttpServices): RoutePlugin {
           summary: 'One delivery with every attempt of every channel',
           security: operatorSecurity,
           params: Type.Object({ id: Uuid }),
+          response: ok(DeliveryWithAttemptsJson),
         },
       },
       async (request) => {
@@ -92,6 +106,7 @@ export function deliveryRoutes(services: HttpServices): RoutePlugin {
           summary: 'Make a failed delivery pending again',
           security: operatorSecurity,
           params: Type.Object({ id: Uuid }),
+          response: ok(DeliveryJson),
         },
       },
       async (request) => deliveryJson(await services.deliveries.retry(request.params.id, tokenActor)),
@@ -105,12 +120,14 @@ export function deliveryRoutes(services: HttpServices): RoutePlugin {
           summary: 'Development outbox: second-terminal messages with their first codes (DEVELOPMENT_OUTBOX)',
           security: operatorSecurity,
           querystring: Type.Object({ limit: Type.Optional(Limit) }, { additionalProperties: false }),
+          response: ok(listOf(DevelopmentMessageJson)),
         },
       },
       async (request) => {
         if (!services.deliveries.developmentOutboxEnabled) throw new CountersignError('route_not_found');
         const messages = await services.deliveries.developmentMessages(limitOf(request.query.limit));
-        return { data: messages.map(developmentMessageJson) };
+        // The newest `limit` messages; older ones are not paged to (the outbox keeps a day of them).
+        return { object: 'list' as const, data: messages.map(developmentMessageJson), hasMore: false };
       },
     );
   };

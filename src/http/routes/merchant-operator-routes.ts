@@ -6,9 +6,19 @@
 
 import { Type } from '@sinclair/typebox';
 import { tokenActor } from '../../domain/operator.js';
-import { created } from '../contract.js';
+import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
-import { apiKeyJson, EmptyBody, emptyBodyAsObject } from '../merchant-json.js';
+import {
+  ApiKeyJson,
+  apiKeyJson,
+  CreatedMerchantJson,
+  EmptyBody,
+  emptyBodyAsObject,
+  IssuedApiKeyJson,
+  listOf,
+  MerchantJson,
+  WebhookSecretJson,
+} from '../merchant-json.js';
 import { requireOperator } from '../operator-auth.js';
 import { displayName, PartyId, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
@@ -35,7 +45,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       '/v1/merchants',
       {
         schema: schema('Create a merchant: its API key and webhook secret are shown once', {
-          response: created(),
+          response: created(CreatedMerchantJson),
           body: Type.Object(
             {
               id: PartyId,
@@ -48,24 +58,29 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       },
       async (request, reply) => {
         const created = await merchants.create(request.body, tokenActor);
-        return reply.code(201).send({ object: 'merchant', ...created });
+        return reply.code(201).send({ object: 'merchant' as const, ...created });
       },
     );
 
     app.get(
       '/v1/merchants/:id',
-      { schema: schema('A merchant', { params: MerchantParams }) },
+      { schema: schema('A merchant', { params: MerchantParams, response: ok(MerchantJson) }) },
       async (request) => ({
-        object: 'merchant',
+        object: 'merchant' as const,
         ...(await merchants.get(request.params.id)),
       }),
     );
 
     app.get(
       '/v1/merchants/:id/api-keys',
-      { schema: schema("A merchant's API keys, by prefix (never the keys)", { params: MerchantParams }) },
+      {
+        schema: schema("A merchant's API keys, by prefix (never the keys)", {
+          params: MerchantParams,
+          response: ok(listOf(ApiKeyJson)),
+        }),
+      },
       async (request) => ({
-        object: 'list',
+        object: 'list' as const,
         data: (await merchants.listApiKeys(request.params.id)).map((key) => apiKeyJson(key, now())),
         hasMore: false,
       }),
@@ -77,7 +92,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
         schema: schema('Issue another API key (shown once)', {
           params: MerchantParams,
           body: EmptyBody,
-          response: created(),
+          response: created(IssuedApiKeyJson),
         }),
       },
       async (request, reply) => {
@@ -90,7 +105,7 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
       '/v1/merchants/:id/api-keys/:keyId/rotate',
       {
         schema: schema('Rotate a key: a new key now, the old one stops after graceSeconds (default 0)', {
-          response: created(),
+          response: created(IssuedApiKeyJson),
           params: KeyParams,
           body: Type.Object(
             { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 })) },
@@ -112,7 +127,13 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
 
     app.post(
       '/v1/merchants/:id/api-keys/:keyId/revoke',
-      { schema: schema('Revoke a key at once', { params: KeyParams, body: EmptyBody }) },
+      {
+        schema: schema('Revoke a key at once', {
+          params: KeyParams,
+          body: EmptyBody,
+          response: ok(ApiKeyJson),
+        }),
+      },
       async (request) =>
         apiKeyJson(await merchants.revokeApiKey(request.params.id, request.params.keyId, tokenActor), now()),
     );
@@ -123,9 +144,13 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
         schema: schema('Replace the webhook signing secret (shown once)', {
           params: MerchantParams,
           body: EmptyBody,
+          response: ok(WebhookSecretJson),
         }),
       },
-      async (request) => merchants.rotateWebhookSecret(request.params.id, tokenActor),
+      async (request) => ({
+        object: 'webhook_secret' as const,
+        ...(await merchants.rotateWebhookSecret(request.params.id, tokenActor)),
+      }),
     );
   };
 }

@@ -15,17 +15,21 @@ import {
   asDeclared,
   deliveryJson,
   EmptyBody,
+  EventJson,
   emptyBodyAsObject,
   eventJson,
   ListQuery,
   limitOf,
   listJson,
   listOf,
+  MerchantBalanceJson,
+  MerchantJson,
   PaymentRequestCreate,
   PaymentRequestIdParams,
   PaymentRequestJson,
   RefundCreate,
   RefundJson,
+  WebhookDeliveryJson,
 } from '../merchant-json.js';
 import { CurrencyQuery, SecondCode, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
@@ -179,11 +183,16 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.get(
       '/v1/balance',
-      { schema: schema("The merchant's balance in one currency", { querystring: CurrencyQuery }) },
+      {
+        schema: schema("The merchant's balance in one currency", {
+          querystring: CurrencyQuery,
+          response: ok(MerchantBalanceJson),
+        }),
+      },
       async (request) => {
         const balance = await refunds.balance(merchantOf(request), request.query.currency);
         return {
-          object: 'balance',
+          object: 'balance' as const,
           currency: request.query.currency,
           available: Number(balance.available),
           incoming: Number(balance.incoming),
@@ -193,7 +202,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.get(
       '/v1/events',
-      { schema: schema('The events, newest first, as delivered to the webhook', { querystring: ListQuery }) },
+      {
+        schema: schema('The events, newest first, as delivered to the webhook', {
+          querystring: ListQuery,
+          response: ok(listOf(EventJson)),
+        }),
+      },
       async (request) =>
         listJson(
           await webhooks.listEvents(
@@ -205,13 +219,20 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         ),
     );
 
-    app.get('/v1/events/:id', { schema: schema('An event', { params: IdParams }) }, async (request) =>
-      eventJson(await webhooks.getEvent(merchantOf(request), request.params.id)),
+    app.get(
+      '/v1/events/:id',
+      { schema: schema('An event', { params: IdParams, response: ok(EventJson) }) },
+      async (request) => eventJson(await webhooks.getEvent(merchantOf(request), request.params.id)),
     );
 
     app.get(
       '/v1/webhook-deliveries',
-      { schema: schema('Webhook deliveries with every attempt, newest first', { querystring: ListQuery }) },
+      {
+        schema: schema('Webhook deliveries with every attempt, newest first', {
+          querystring: ListQuery,
+          response: ok(listOf(WebhookDeliveryJson)),
+        }),
+      },
       async (request) =>
         listJson(
           await webhooks.listDeliveries(
@@ -225,7 +246,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
 
     app.get(
       '/v1/webhook-deliveries/:id',
-      { schema: schema('A webhook delivery with every attempt', { params: IdParams }) },
+      {
+        schema: schema('A webhook delivery with every attempt', {
+          params: IdParams,
+          response: ok(WebhookDeliveryJson),
+        }),
+      },
       async (request) => deliveryJson(await webhooks.getDelivery(merchantOf(request), request.params.id)),
     );
 
@@ -233,7 +259,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       '/v1/webhook-deliveries/:id/replay',
       {
         schema: schema("Send a delivery's event again, now, to the current webhook URL", {
-          response: created(),
+          response: created(WebhookDeliveryJson),
           params: IdParams,
           body: EmptyBody,
         }),
@@ -245,8 +271,14 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       },
     );
 
-    app.get('/v1/merchant', { schema: schema("The merchant's own settings", {}) }, async (request) =>
-      merchants.get(merchantOf(request)),
+    const merchantJson = async (view: Promise<{ id: string; name: string; webhookUrl: string | null }>) => ({
+      object: 'merchant' as const,
+      ...(await view),
+    });
+    app.get(
+      '/v1/merchant',
+      { schema: schema("The merchant's own settings", { response: ok(MerchantJson) }) },
+      async (request) => merchantJson(merchants.get(merchantOf(request))),
     );
 
     app.post(
@@ -257,9 +289,10 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
             { webhookUrl: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]) },
             { additionalProperties: false },
           ),
+          response: ok(MerchantJson),
         }),
       },
-      async (request) => merchants.setWebhookUrl(merchantOf(request), request.body.webhookUrl),
+      async (request) => merchantJson(merchants.setWebhookUrl(merchantOf(request), request.body.webhookUrl)),
     );
   };
 }

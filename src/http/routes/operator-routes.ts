@@ -12,7 +12,7 @@ import {
   parseExportRequest,
 } from '../../domain/export-format.js';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
-import { created, filesOf } from '../contract.js';
+import { created, filesOf, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';
 import {
@@ -25,6 +25,17 @@ import {
   VerificationCode,
 } from '../schemas.js';
 import type { MethodServices } from '../services.js';
+import {
+  CreatedOperatorJson,
+  CreatedPayerJson,
+  DepositJson,
+  EndedSessionsJson,
+  OperatorListJson,
+  PayeeBalanceJson,
+  PayeeJson,
+  PayerBalanceJson,
+  PayerLockChangeJson,
+} from './operator-json.js';
 
 const operatorSecurity = [{ operatorToken: [] }];
 
@@ -94,7 +105,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/operators',
       {
         schema: {
-          response: created(),
+          response: created(CreatedOperatorJson),
           tags: ['operator'],
           summary: 'Create an operator account: its one-time set-up code is shown once',
           security: operatorSecurity,
@@ -107,7 +118,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       async (request, reply) => {
         const created = await services.operators.create(request.body, tokenActor);
         return reply.code(201).send({
-          object: 'operator',
+          object: 'operator' as const,
           id: created.id,
           name: created.name,
           role: created.role,
@@ -124,12 +135,13 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           tags: ['operator'],
           summary: 'Operator accounts with their roles and open console sessions',
           security: operatorSecurity,
+          response: ok(OperatorListJson),
         },
       },
       async () => ({
-        object: 'list',
+        object: 'list' as const,
         data: (await services.operators.list(tokenActor)).map((operator) => ({
-          object: 'operator',
+          object: 'operator' as const,
           id: operator.id,
           name: operator.name,
           role: operator.role,
@@ -150,9 +162,11 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           summary: 'End every console session of an operator at once',
           security: operatorSecurity,
           params: Type.Object({ name: OperatorName }),
+          response: ok(EndedSessionsJson),
         },
       },
       async (request) => ({
+        object: 'operator_sessions' as const,
         name: request.params.name,
         ended: await services.operators.endSessions(request.params.name, tokenActor),
       }),
@@ -162,7 +176,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/payers',
       {
         schema: {
-          response: created(),
+          response: created(CreatedPayerJson),
           tags: ['operator'],
           summary: 'Create a payer with its first second-terminal key',
           security: operatorSecurity,
@@ -179,7 +193,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       },
       async (request, reply) => {
         const payer = await services.parties.createPayer(request.body, tokenActor);
-        return reply.code(201).send(payer);
+        return reply.code(201).send({ object: 'payer' as const, ...payer });
       },
     );
 
@@ -187,7 +201,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       '/v1/payees',
       {
         schema: {
-          response: created(),
+          response: created(PayeeJson),
           tags: ['operator'],
           summary: 'Create a payee',
           security: operatorSecurity,
@@ -195,14 +209,17 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await services.parties.createPayee(request.body, tokenActor)),
+        reply.code(201).send({
+          object: 'payee' as const,
+          ...(await services.parties.createPayee(request.body, tokenActor)),
+        }),
     );
 
     app.post(
       '/v1/deposits',
       {
         schema: {
-          response: created(),
+          response: created(DepositJson),
           tags: ['operator'],
           summary: "Credit a payer's wallet",
           security: operatorSecurity,
@@ -224,7 +241,9 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           },
           tokenActor,
         );
-        return reply.code(201).send({ ...deposit, amount: Number(deposit.amount) });
+        return reply
+          .code(201)
+          .send({ object: 'deposit' as const, ...deposit, amount: Number(deposit.amount) });
       },
     );
 
@@ -237,11 +256,13 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           security: operatorSecurity,
           params: IdParams,
           querystring: CurrencyQuery,
+          response: ok(PayerBalanceJson),
         },
       },
       async (request) => {
         const balance = await services.parties.payerBalance(request.params.id, request.query.currency);
         return {
+          object: 'balance' as const,
           payerId: request.params.id,
           currency: request.query.currency,
           available: Number(balance.available),
@@ -259,11 +280,13 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           security: operatorSecurity,
           params: IdParams,
           querystring: CurrencyQuery,
+          response: ok(PayeeBalanceJson),
         },
       },
       async (request) => {
         const balance = await services.parties.payeeBalance(request.params.id, request.query.currency);
         return {
+          object: 'balance' as const,
           payeeId: request.params.id,
           currency: request.query.currency,
           available: Number(balance.available),
@@ -280,11 +303,12 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           summary: 'Lift the lock of a payer',
           security: operatorSecurity,
           params: IdParams,
+          response: ok(PayerLockChangeJson),
         },
       },
       async (request) => {
         await services.authentication.unlock(request.params.id, tokenActor);
-        return { id: request.params.id, locked: false };
+        return { object: 'payer' as const, id: request.params.id, locked: false };
       },
     );
 
@@ -296,11 +320,12 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           summary: 'Block a payer until the operator unlocks it: every authentication answers payer_locked',
           security: operatorSecurity,
           params: IdParams,
+          response: ok(PayerLockChangeJson),
         },
       },
       async (request) => {
         await services.authentication.block(request.params.id, tokenActor);
-        return { id: request.params.id, locked: true };
+        return { object: 'payer' as const, id: request.params.id, locked: true };
       },
     );
   };

@@ -24,13 +24,16 @@ import {
   Currency,
   DeliverTo,
   FirstCode,
+  listOf,
+  objectOf,
   PartyId,
   Password,
   PaymentIdParams,
+  PaymentOutcomeJson,
   PaymentResponse,
-  PaymentStatus,
   paymentJson,
   SecondCode,
+  Timestamp,
   Uuid,
   VerificationCode,
 } from '../schemas.js';
@@ -140,9 +143,10 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           response: created(
             Type.Object(
               {
+                object: objectOf('session'),
                 token: Type.String(),
                 payerId: Type.String(),
-                expiresAt: Type.String({ format: 'date-time' }),
+                expiresAt: Timestamp,
               },
               { additionalProperties: false },
             ),
@@ -153,6 +157,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
       async (request, reply) => {
         const session = await services.authentication.openSession(authenticatedPayer(request));
         return reply.code(201).send({
+          object: 'session' as const,
           token: session.token,
           payerId: session.payerId,
           expiresAt: new Date(session.expiresAtMs).toISOString(),
@@ -219,12 +224,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
             'Approve with the second code (embodiment 1) or first code and verification code (embodiment 2)',
           params: PaymentIdParams,
           // Only the operator and the payer's own session learn more than the outcome (see below).
-          response: ok(
-            Type.Union([
-              PaymentResponse,
-              Type.Object({ id: Type.String(), status: PaymentStatus }, { additionalProperties: false }),
-            ]),
-          ),
+          response: ok(Type.Union([PaymentResponse, PaymentOutcomeJson])),
           body: Type.Object(
             {
               secondCode: Type.Optional(SecondCode),
@@ -241,7 +241,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         // operator and the payer's own session learn more than the outcome.
         return (await mayReadPayment(request, payment.payerId))
           ? paymentJson(payment)
-          : { id: payment.id, status: payment.status };
+          : { id: payment.id, object: 'payment' as const, status: payment.status };
       },
     );
 
@@ -281,12 +281,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           summary: 'The payer’s own payments, newest first (session)',
           security: sessionSecurity,
           querystring: PaymentListQuery,
-          response: ok(
-            Type.Object(
-              { data: Type.Array(PaymentResponse), hasMore: Type.Boolean() },
-              { additionalProperties: false },
-            ),
-          ),
+          response: ok(listOf(PaymentResponse)),
         },
       },
       async (request) => {
@@ -298,7 +293,11 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
             ? {}
             : { startingAfter: request.query.starting_after }),
         });
-        return { data: page.payments.map((payment) => paymentJson(payment)), hasMore: page.hasMore };
+        return {
+          object: 'list' as const,
+          data: page.payments.map((payment) => paymentJson(payment)),
+          hasMore: page.hasMore,
+        };
       },
     );
 
@@ -309,7 +308,12 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           tags: ['payer'],
           summary: 'Sign out: end the session of the bearer token at once',
           security: sessionSecurity,
-          response: ok(Type.Object({ revoked: Type.Literal(true) }, { additionalProperties: false })),
+          response: ok(
+            Type.Object(
+              { object: objectOf('session'), revoked: Type.Literal(true) },
+              { additionalProperties: false },
+            ),
+          ),
         },
       },
       async (request) => {
@@ -318,7 +322,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         // Only a live session can end itself: an unknown or dead token is refused like anywhere else.
         await services.authentication.authenticateSession(token);
         await services.authentication.revokeSession(token);
-        return { revoked: true as const };
+        return { object: 'session' as const, revoked: true as const };
       },
     );
 

@@ -2,12 +2,14 @@
  * How terminals, enrollments, challenges and deliveries look in the API: request schemas and the mapping
  * from service results to JSON (times as ISO 8601, amounts as integer minor units).
  */
+
+import { Type } from '@sinclair/typebox';
 import type { SecondTerminalMessage } from '../../services/delivery-message.js';
 import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery-service.js';
 import type { DeliveryAttemptRecord } from '../../services/delivery-store.js';
 import type { EnrollmentView, IssuedEnrollment } from '../../services/terminal-enrollment-service.js';
 import type { TerminalView } from '../../services/terminal-service.js';
-import { displayName } from '../schemas.js';
+import { Amount, displayName, nullable, objectOf, Timestamp } from '../schemas.js';
 
 /** A terminal's label: what the payer calls the device. */
 export const TerminalLabel = displayName(64);
@@ -25,6 +27,7 @@ export function issuedEnrollmentJson(enrollment: IssuedEnrollment, publicUrl: st
   const base = `${publicUrl}/v1/enrollments/${enrollment.id}`;
   return {
     id: enrollment.id,
+    object: 'enrollment' as const,
     payerId: enrollment.payerId,
     terminalId: enrollment.terminalId,
     suite: enrollment.suite,
@@ -41,6 +44,7 @@ export function issuedEnrollmentJson(enrollment: IssuedEnrollment, publicUrl: st
 export function enrollmentJson(enrollment: EnrollmentView) {
   return {
     id: enrollment.id,
+    object: 'enrollment' as const,
     payerId: enrollment.payerId,
     terminalId: enrollment.terminalId,
     status: enrollment.status,
@@ -55,6 +59,7 @@ export function enrollmentJson(enrollment: EnrollmentView) {
 export function terminalJson(terminal: TerminalView) {
   return {
     id: terminal.id,
+    object: 'terminal' as const,
     kind: terminal.kind,
     payerId: terminal.payerId,
     label: terminal.label,
@@ -73,6 +78,7 @@ export function terminalJson(terminal: TerminalView) {
 export function challengeJson(challenge: SecondTerminalMessage) {
   return {
     id: challenge.deliveryId,
+    object: 'challenge' as const,
     paymentId: challenge.paymentId,
     firstCode: challenge.firstCode,
     amount: Number(challenge.amount),
@@ -87,6 +93,7 @@ export function challengeJson(challenge: SecondTerminalMessage) {
 export function deliveryJson(delivery: DeliveryView) {
   return {
     id: delivery.id,
+    object: 'delivery' as const,
     payerId: delivery.payerId,
     paymentId: delivery.paymentId,
     channel: delivery.channel,
@@ -122,6 +129,7 @@ export function deliveryAttemptJson(attempt: DeliveryAttemptRecord) {
 /** A development-outbox message (first code included: the development outbox exists to show it). */
 export function developmentMessageJson(entry: DevelopmentOutboxEntry) {
   return {
+    object: 'development_message' as const,
     deliveryId: entry.deliveryId,
     payerId: entry.payerId,
     paymentId: entry.paymentId,
@@ -134,3 +142,157 @@ export function developmentMessageJson(entry: DevelopmentOutboxEntry) {
     createdAt: iso(entry.createdAtMs),
   };
 }
+
+/** The schemas of the answers above, field by field; they also serialise the answers. */
+const EnrollmentStatus = Type.Union(
+  ['open', 'redeemed', 'expired', 'canceled'].map((status) => Type.Literal(status)),
+);
+
+/** `issuedEnrollmentJson`. */
+export const IssuedEnrollmentJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('enrollment'),
+    payerId: Type.String(),
+    terminalId: nullable(Type.String()),
+    suite: Type.String(),
+    label: nullable(Type.String()),
+    status: Type.Literal('open'),
+    enrollmentUri: Type.String({ description: 'Holds the key and the secret; shown once' }),
+    expiresAt: Timestamp,
+    qrCodeSvgUrl: Type.String(),
+    qrCodePngUrl: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+/** `enrollmentJson`. */
+export const EnrollmentJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('enrollment'),
+    payerId: Type.String(),
+    terminalId: nullable(Type.String()),
+    status: EnrollmentStatus,
+    label: nullable(Type.String()),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    redeemedAt: nullable(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+/** `terminalJson`. */
+export const TerminalJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('terminal'),
+    kind: Type.Union([Type.Literal('ocra'), Type.Literal('passkey')]),
+    payerId: Type.String(),
+    label: nullable(Type.String()),
+    suite: Type.String(),
+    aaguid: nullable(Type.String()),
+    status: Type.Union([Type.Literal('active'), Type.Literal('revoked')]),
+    enrolled: Type.Boolean(),
+    createdAt: Timestamp,
+    enrolledAt: nullable(Timestamp),
+    lastSeenAt: nullable(Timestamp),
+    revokedAt: nullable(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+/** What `POST /v1/terminals/enroll` answers: the terminal the device now is. */
+export const EnrolledTerminalJson = Type.Object(
+  {
+    object: objectOf('enrollment_redemption'),
+    terminal: Type.Object(
+      {
+        id: Type.String(),
+        payerId: Type.String(),
+        suite: Type.String(),
+        label: nullable(Type.String()),
+        enrolledAt: Timestamp,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `challengeJson`. */
+export const ChallengeJson = Type.Object(
+  {
+    id: Type.String(),
+    object: objectOf('challenge'),
+    paymentId: Type.String(),
+    firstCode: Type.String(),
+    amount: Amount,
+    currency: Type.String(),
+    payeeId: Type.String(),
+    payeeName: Type.String(),
+    expiresAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+const deliveryProperties = {
+  id: Type.String(),
+  object: objectOf('delivery'),
+  payerId: Type.String(),
+  paymentId: nullable(Type.String()),
+  channel: Type.String(),
+  status: Type.Union(['pending', 'delivered', 'failed', 'skipped'].map((status) => Type.Literal(status))),
+  attempts: Type.Integer({ minimum: 0 }),
+  nextAttemptAt: nullable(Timestamp),
+  lastError: nullable(Type.String()),
+  createdAt: Timestamp,
+  deliveredAt: nullable(Timestamp),
+  message: nullable(
+    Type.Object(
+      { amount: Amount, currency: Type.String(), payeeName: Type.String(), expiresAt: Timestamp },
+      { additionalProperties: false },
+    ),
+  ),
+};
+
+/** `deliveryJson`: never the first code. */
+export const DeliveryJson = Type.Object(deliveryProperties, { additionalProperties: false });
+
+/** A delivery with every attempt of every channel. */
+export const DeliveryWithAttemptsJson = Type.Object(
+  {
+    ...deliveryProperties,
+    attemptLog: Type.Array(
+      Type.Object(
+        {
+          attempt: Type.Integer({ minimum: 1 }),
+          channel: Type.String(),
+          succeeded: Type.Boolean(),
+          error: nullable(Type.String()),
+          createdAt: Timestamp,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `developmentMessageJson`: the first code included. */
+export const DevelopmentMessageJson = Type.Object(
+  {
+    object: objectOf('development_message'),
+    deliveryId: Type.String(),
+    payerId: Type.String(),
+    paymentId: nullable(Type.String()),
+    text: Type.String(),
+    firstCode: Type.String(),
+    amount: Amount,
+    currency: Type.String(),
+    payeeName: Type.String(),
+    expiresAt: Timestamp,
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);

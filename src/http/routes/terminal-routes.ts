@@ -15,16 +15,30 @@ import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
-import { created, fileOf } from '../contract.js';
+import { created, eventStreamOf, fileOf, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';
-import { PartyId, paymentJson, SecondCode, Uuid, VerificationCode } from '../schemas.js';
+import {
+  listOf,
+  PartyId,
+  PaymentResponse,
+  paymentJson,
+  SecondCode,
+  Uuid,
+  VerificationCode,
+} from '../schemas.js';
 import type { HttpServices } from '../services.js';
+import { PayerLockJson } from './operator-json.js';
 import { type StreamTimings, streamTerminalEvents, streamTimings } from './terminal-events.js';
 import {
+  ChallengeJson,
   challengeJson,
+  EnrolledTerminalJson,
+  EnrollmentJson,
   enrollmentJson,
+  IssuedEnrollmentJson,
   issuedEnrollmentJson,
+  TerminalJson,
   TerminalLabel,
   terminalJson,
 } from './terminal-json.js';
@@ -70,7 +84,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       '/v1/payers/:id/terminals',
       {
         schema: {
-          response: created(),
+          response: created(IssuedEnrollmentJson),
           tags: ['terminal'],
           summary: 'Issue an enrollment for a new second terminal of a payer',
           security: managementSecurity,
@@ -102,11 +116,14 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: "A payer's terminals, revoked ones included",
           security: managementSecurity,
           params: PayerParams,
+          response: ok(listOf(TerminalJson)),
         },
       },
       async (request) => {
         await viewerOf(request, request.params.id);
-        return { data: (await services.terminals.list(request.params.id)).map(terminalJson) };
+        // Every terminal of a payer fits one page (a payer has a handful), so there is never a next page.
+        const data = (await services.terminals.list(request.params.id)).map(terminalJson);
+        return { object: 'list' as const, data, hasMore: false };
       },
     );
 
@@ -118,6 +135,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: 'Revoke a terminal at once',
           security: managementSecurity,
           params: IdParams,
+          response: ok(TerminalJson),
         },
       },
       async (request) => {
@@ -136,6 +154,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           summary: "An enrollment's state (open, redeemed, expired, canceled)",
           security: managementSecurity,
           params: IdParams,
+          response: ok(EnrollmentJson),
         },
       },
       async (request) => {
@@ -184,7 +203,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
       '/v1/terminals/enroll',
       {
         schema: {
-          response: created(),
+          response: created(EnrolledTerminalJson),
           tags: ['terminal'],
           summary: 'Redeem an enrollment: register the device key (signed with it) and confirm the code',
           security: terminalSecurity,
@@ -206,6 +225,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           ...request.body,
         });
         return reply.code(201).send({
+          object: 'enrollment_redemption' as const,
           terminal: {
             id: terminal.id,
             payerId: terminal.payerId,
@@ -237,6 +257,7 @@ function registerSignedRoutes(
         tags: ['terminal'],
         summary: 'The terminal that signed the request',
         security: terminalSecurity,
+        response: ok(TerminalJson),
       },
     },
     async (request) => {
@@ -252,11 +273,14 @@ function registerSignedRoutes(
         tags: ['terminal'],
         summary: 'Open challenges of the terminal: first code, amount, currency, payee, expiry',
         security: terminalSecurity,
+        response: ok(listOf(ChallengeJson)),
       },
     },
     async (request) => {
       const terminal = await terminalOf(request);
-      return { data: (await services.terminals.challenges(terminal)).map(challengeJson) };
+      // The challenges are bounded (limits.terminalChallengesMax) and all open ones are answered at once.
+      const data = (await services.terminals.challenges(terminal)).map(challengeJson);
+      return { object: 'list' as const, data, hasMore: false };
     },
   );
 
@@ -267,6 +291,7 @@ function registerSignedRoutes(
         tags: ['terminal'],
         summary: 'Server-Sent Events: challenges as they come, closed payments, revocation',
         security: terminalSecurity,
+        response: eventStreamOf('challenge, closed and revoked events (docs/terminal.md, "Push")'),
       },
     },
     async (request, reply) => {
@@ -284,6 +309,7 @@ function registerSignedRoutes(
         security: terminalSecurity,
         params: PaymentParams,
         body: Type.Object({ secondCode: SecondCode }, { additionalProperties: false }),
+        response: ok(PaymentResponse),
       },
     },
     async (request) => {
@@ -302,6 +328,7 @@ function registerSignedRoutes(
         summary: 'Decline (cancel) a payment the payer does not recognise',
         security: terminalSecurity,
         params: PaymentParams,
+        response: ok(PaymentResponse),
       },
     },
     async (request) => {
@@ -317,6 +344,7 @@ function registerSignedRoutes(
         tags: ['terminal'],
         summary: "The lock state of the terminal's payer: locked, until when, blocked by the operator",
         security: terminalSecurity,
+        response: ok(PayerLockJson),
       },
     },
     async (request) => {
@@ -333,6 +361,7 @@ function registerSignedRoutes(
         summary: "Unlock the terminal's payer with the verification code (one attempt; never while blocked)",
         security: terminalSecurity,
         body: Type.Object({ verificationCode: VerificationCode }, { additionalProperties: false }),
+        response: ok(PayerLockJson),
       },
     },
     async (request) => {
@@ -350,6 +379,7 @@ function registerSignedRoutes(
         tags: ['terminal'],
         summary: 'Revoke the terminal that signs this request (the device is being reset or given away)',
         security: terminalSecurity,
+        response: ok(TerminalJson),
       },
     },
     async (request) => {
@@ -362,6 +392,7 @@ function registerSignedRoutes(
 /** A payer's lock state as JSON: ISO time of the lock's end, or null. */
 function lockJson(state: PayerLockState) {
   return {
+    object: 'payer_lock' as const,
     locked: state.locked,
     lockedUntil: state.lockedUntilMs === null ? null : new Date(state.lockedUntilMs).toISOString(),
     blocked: state.blocked,
