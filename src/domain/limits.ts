@@ -128,4 +128,12 @@ export const limits = Object.freeze({
   exportRangeDaysMax: 366,
   /** Rows an export reads from the database per page; the file is streamed, a page at a time. */
   exportPageRowsMax: 1000,
+  /**
+   * Metadata of a payment, payment request or refund: at most this many keys, each key and value a string of
+   * at most this many characters (Stripe's bounds but fewer keys: metadata is a merchant's cross-reference,
+   * not a store). Stored with the object and repeated in every answer and event about it.
+   */
+  metadataKeysMax: 20,
+  metadataKeyLengthMax: 40,
+  metadataValueLengthMax: 500,
 });

@@ -2,6 +2,7 @@
  * Merchants as pure rules: the shape of their credentials, of a payment request and its life, and of list
  * pages. A merchant is a payee that integrates over the API; it never learns who paid it (embodiment 3).
  */
+import type { Metadata } from './metadata.js';
 
 /** Prefix of merchant API keys, so that a leaked key is recognisable to secret scanners and to people. */
 export const apiKeyPrefix = 'cs_live_';
@@ -36,6 +37,8 @@ export interface PaymentRequest {
   readonly returnUrl: string | null;
   readonly status: PaymentRequestStatus;
   readonly paymentId: string | null;
+  /** The merchant's own key/value strings (metadata.ts). */
+  readonly metadata: Metadata;
   readonly createdAtMs: number;
   readonly expiresAtMs: number;
   readonly updatedAtMs: number;

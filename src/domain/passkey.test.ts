@@ -13,6 +13,7 @@ import type { Payment } from './payment.js';
 const nowMs = 1_767_261_600_000;
 const payment: Payment = {
   id: '0f8b2d6e-5c1a-4c3e-9a7b-2d4e6f8a0b1c',
+  metadata: {},
   payerId: 'alice',
   payeeId: 'shop',
   amount: 1250n,

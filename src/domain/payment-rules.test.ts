@@ -33,6 +33,7 @@ function payment(id: string, overrides: Partial<Payment> = {}): Payment {
   return {
     ...newPayment({
       id,
+      metadata: {},
       holdTransferId: `hold:${id}`,
       payerId: 'alice',
       payeeId: 'shop',

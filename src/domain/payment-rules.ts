@@ -15,6 +15,7 @@
  *
  * The executor (`services/payments/payment-executor.ts`) loads, locks and writes; it never decides.
  */
+import type { Metadata } from './metadata.js';
 import {
   type AttemptPolicy,
   type AttemptState,
@@ -165,6 +166,7 @@ export function newPayment(input: {
   readonly currency: string;
   readonly deliverTo: DeliverTo;
   readonly paymentRequestId: string | null;
+  readonly metadata: Metadata;
   readonly nowMs: number;
   readonly codeTtlSeconds: number;
 }): Payment {
@@ -179,6 +181,7 @@ export function newPayment(input: {
     holdTransferId: input.holdTransferId,
     failedApprovals: 0,
     paymentRequestId: input.paymentRequestId,
+    metadata: input.metadata,
     createdAtMs: input.nowMs,
     expiresAtMs: input.nowMs + input.codeTtlSeconds * 1000,
     updatedAtMs: input.nowMs,

@@ -3,6 +3,8 @@
  * posted), `canceled`, `expired` or `failed` (hold voided). Terminal states never change again.
  */
 
+import type { Metadata } from './metadata.js';
+
 export type PaymentStatus = 'requires_approval' | 'succeeded' | 'canceled' | 'expired' | 'failed';
 export type DeliverTo = 'first_terminal' | 'second_terminal';
 
@@ -18,6 +20,8 @@ export interface Payment {
   readonly holdTransferId: string;
   readonly failedApprovals: number;
   readonly paymentRequestId: string | null;
+  /** The payer's own key/value strings (metadata.ts); the platform never reads them. */
+  readonly metadata: Metadata;
   readonly createdAtMs: number;
   readonly expiresAtMs: number;
   readonly updatedAtMs: number;

@@ -3,6 +3,7 @@
  * never add up to more than it. The ledger moves the amount from the merchant's account to the payer's
  * wallet in one transfer, and the merchant's account may not go below zero.
  */
+import type { Metadata } from './metadata.js';
 
 /** A refund as services see it: always succeeded, because it is recorded only once the ledger moved it. */
 export interface Refund {
@@ -12,6 +13,8 @@ export interface Refund {
   readonly amount: bigint;
   readonly currency: string;
   readonly status: 'succeeded';
+  /** The merchant's own key/value strings (metadata.ts). */
+  readonly metadata: Metadata;
   readonly createdAtMs: number;
 }
 

@@ -39,7 +39,7 @@ const testRoutes: RoutePlugin = (app) => {
     },
     { additionalProperties: false },
   );
-  app.post('/v1/echo', { schema: { body } }, async (request) => {
+  app.post('/v1/echo', { schema: { body, response: { 200: body } } }, async (request) => {
     calls.echo += 1;
     return request.body;
   });

@@ -405,6 +405,10 @@ function validationError(issue: FastifySchemaValidationError, context: string | 
   else if (missing !== undefined) message = `${param} is required.`;
   else if (additional !== undefined) message = `${param} is not a known field.`;
   else message = `Invalid ${param}: ${issue.message ?? 'is invalid'}.`;
+  // Metadata has its own code, whichever layer finds the fault (domain/metadata.ts checks what no schema can).
+  if (context === 'body' && param !== undefined && /^metadata($|[.[])/.test(param)) {
+    return new CountersignError('metadata_invalid', { message, param });
+  }
   return param === undefined
     ? new CountersignError('invalid_request', { message })
     : new CountersignError('invalid_request', { message, param });

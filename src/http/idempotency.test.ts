@@ -22,14 +22,22 @@ const transferBody = Type.Object(
 );
 
 const testRoutes: RoutePlugin = (app) => {
-  app.post('/v1/transfers', { schema: { body: transferBody } }, async (request, reply) => {
-    runs.transfers += 1;
-    seenKeys.push(request.idempotencyKey);
-    if (request.body.amount > 1000) throw new CountersignError('insufficient_funds');
-    return reply
-      .code(201)
-      .send({ run: runs.transfers, amount: request.body.amount, memo: request.body.memo });
-  });
+  const transferred = Type.Object(
+    { run: Type.Integer(), amount: Type.Integer(), memo: Type.Optional(Type.String()) },
+    { additionalProperties: false },
+  );
+  app.post(
+    '/v1/transfers',
+    { schema: { body: transferBody, response: { 201: transferred } } },
+    async (request, reply) => {
+      runs.transfers += 1;
+      seenKeys.push(request.idempotencyKey);
+      if (request.body.amount > 1000) throw new CountersignError('insufficient_funds');
+      return reply
+        .code(201)
+        .send({ run: runs.transfers, amount: request.body.amount, memo: request.body.memo });
+    },
+  );
   app.post('/v1/flaky', async () => {
     runs.flaky += 1;
     if (flakyFailuresLeft > 0) {

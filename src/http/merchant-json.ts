@@ -10,7 +10,16 @@ import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant
 import { webhookEventTypes } from '../domain/webhook.js';
 import type { WebhookEventRecord } from '../services/merchant-stores.js';
 import { type DeliveryWithAttempts, publicEventBody } from '../services/webhook-service.js';
-import { Amount, Currency, displayName, nullable, objectOf, Timestamp, Uuid } from './schemas.js';
+import {
+  Amount,
+  Currency,
+  displayName,
+  MetadataJson,
+  nullable,
+  objectOf,
+  Timestamp,
+  Uuid,
+} from './schemas.js';
 
 export { listOf } from './schemas.js';
 
@@ -171,6 +180,7 @@ export const PaymentRequestJson = Type.Object(
     returnUrl: nullable(Type.String()),
     checkoutUrl: Type.String({ description: 'The hosted checkout page where the payer pays' }),
     paymentId: nullable(Type.String()),
+    metadata: MetadataJson,
     createdAt: Timestamp,
     expiresAt: Timestamp,
     updatedAt: Timestamp,
@@ -187,6 +197,7 @@ export const RefundJson = Type.Object(
     amount: Type.Integer({ description: 'Integer minor units' }),
     currency: Type.String(),
     status: Type.Literal('succeeded'),
+    metadata: MetadataJson,
     createdAt: Timestamp,
   },
   { additionalProperties: false },
@@ -269,6 +280,7 @@ export const PaymentRequestCreate = Type.Object(
         maximum: merchantLimits.paymentRequestTtlSecondsMax,
       }),
     ),
+    metadata: Type.Optional(MetadataJson),
   },
   { additionalProperties: false },
 );
@@ -277,6 +289,7 @@ export const RefundCreate = Type.Object(
   {
     paymentId: Uuid,
     amount: Type.Optional(Amount),
+    metadata: Type.Optional(MetadataJson),
   },
   { additionalProperties: false },
 );

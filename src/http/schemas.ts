@@ -74,6 +74,19 @@ export function listOf<T extends TSchema>(item: T) {
   );
 }
 
+/**
+ * Metadata as a request sends it and an answer returns it (domain/metadata.ts holds the rule; the bounds
+ * here are the same limits, so that the document says them). A request's metadata that breaks them is
+ * `metadata_invalid` (app.ts maps this schema's violations to it), and creates nothing.
+ */
+export const MetadataJson = Type.Unsafe<Record<string, string>>({
+  // Written out: TypeBox's Record becomes patternProperties, which OpenAPI 3.0 does not have.
+  type: 'object',
+  additionalProperties: { type: 'string', maxLength: limits.metadataValueLengthMax },
+  maxProperties: limits.metadataKeysMax,
+  description: `Your own key/value strings: at most ${limits.metadataKeysMax} keys of 1 to ${limits.metadataKeyLengthMax} characters, values of at most ${limits.metadataValueLengthMax} characters`,
+});
+
 export const PaymentResponse = Type.Object(
   {
     id: Type.String(),
@@ -86,6 +99,7 @@ export const PaymentResponse = Type.Object(
     deliverTo: DeliverTo,
     failedApprovals: Type.Integer(),
     paymentRequestId: Type.Union([Type.String(), Type.Null()]),
+    metadata: MetadataJson,
     createdAt: Type.String({ format: 'date-time' }),
     expiresAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
@@ -114,6 +128,7 @@ export function paymentJson(payment: Payment, firstCode?: string): PaymentRespon
     deliverTo: payment.deliverTo,
     failedApprovals: payment.failedApprovals,
     paymentRequestId: payment.paymentRequestId,
+    metadata: payment.metadata,
     createdAt: new Date(payment.createdAtMs).toISOString(),
     expiresAt: new Date(payment.expiresAtMs).toISOString(),
     updatedAt: new Date(payment.updatedAtMs).toISOString(),

@@ -18,6 +18,7 @@
  *    with the audit head's lock, then the audit entries and the observers.
  * A batch that throws is split by the batcher (`commit-batcher.ts`); an `invariant:` failure stops the process.
  */
+import { emptyMetadata, type Metadata } from '../domain/metadata.js';
 import type { AttemptState } from '../domain/attempts.js';
 import { auditLimits } from '../domain/audit.js';
 import { CountersignError } from '../domain/errors.js';
@@ -151,6 +152,8 @@ export interface PaymentCreation {
   readonly currency: string;
   readonly deliverTo: Payment['deliverTo'];
   readonly paymentRequestId?: string;
+  /** Checked by `checkMetadata` before the payment is submitted. */
+  readonly metadata?: Metadata;
   /** Scoped idempotency key of the request; the payment's id is derived from it. */
   readonly idempotencyKey?: string;
 }
@@ -315,6 +318,7 @@ export class PaymentExecutor {
       id,
       holdTransferId: derivedId(this.deps.secrets.keyedHash, 'hold', id),
       paymentRequestId: creation.paymentRequestId ?? null,
+      metadata: creation.metadata ?? emptyMetadata,
       nowMs,
       codeTtlSeconds: this.deps.settings.codeTtlSeconds,
     });

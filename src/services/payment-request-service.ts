@@ -11,6 +11,7 @@
  * off; it expires as soon as that payment ends unpaid. The merchant may redeem a second code (embodiment 3):
  * it approves the pending payment exactly as the payer's own approval would, attempt limits included.
  */
+import { checkMetadata, type Metadata } from '../domain/metadata.js';
 import { CountersignError } from '../domain/errors.js';
 import {
   acceptsNewPayment,
@@ -38,6 +39,7 @@ export interface PaymentRequestCreation {
   readonly description?: string | undefined;
   readonly returnUrl?: string | undefined;
   readonly expiresInSeconds?: number | undefined;
+  readonly metadata?: Metadata | undefined;
 }
 
 /** A payment for a request, as an authenticated payer starts it. */
@@ -45,6 +47,8 @@ export interface RequestPaymentCreation {
   readonly payerId: string;
   readonly paymentRequestId: string;
   readonly deliverTo: DeliverTo;
+  /** The payer's metadata of the payment (the request's own stays the merchant's). */
+  readonly metadata?: Metadata;
   /** Scoped idempotency key; the payment's id is derived from it. */
   readonly idempotencyKey?: string;
 }
@@ -62,6 +66,7 @@ export function paymentRequestObject(request: PaymentRequest, publicUrl: string)
     returnUrl: request.returnUrl,
     checkoutUrl: checkoutUrl(publicUrl, request.id),
     paymentId: request.paymentId,
+    metadata: request.metadata,
     createdAt: new Date(request.createdAtMs).toISOString(),
     expiresAt: new Date(request.expiresAtMs).toISOString(),
     updatedAt: new Date(request.updatedAtMs).toISOString(),
@@ -147,6 +152,7 @@ export class PaymentRequestService implements PaymentObserver {
       returnUrl,
       status: 'open',
       paymentId: null,
+      metadata: checkMetadata(creation.metadata),
       createdAtMs: nowMs,
       expiresAtMs: nowMs + ttlSeconds * 1000,
       updatedAtMs: nowMs,
@@ -200,6 +206,7 @@ export class PaymentRequestService implements PaymentObserver {
       currency: request.currency,
       deliverTo: creation.deliverTo,
       paymentRequestId: request.id,
+      ...(creation.metadata === undefined ? {} : { metadata: creation.metadata }),
       ...(creation.idempotencyKey === undefined ? {} : { idempotencyKey: creation.idempotencyKey }),
     });
   }

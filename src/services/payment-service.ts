@@ -8,6 +8,7 @@
  * on success, and counts a failure against the payment (3 fail it) and against the payer (5 in a row lock
  * the payer). The rules live in `domain/payment-rules.ts`; `payment-executor.ts` applies them in batches.
  */
+import { checkMetadata } from '../domain/metadata.js';
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import type { Payment } from '../domain/payment.js';
@@ -66,7 +67,8 @@ export class PaymentService {
   /** Holds the amount and issues the first code. The payer is authenticated by the caller. */
   async create(creation: PaymentCreation): Promise<CreatedPayment> {
     assertMoney(creation.amount, creation.currency);
-    return (await this.submit({ kind: 'create', creation })) as CreatedPayment;
+    const metadata = checkMetadata(creation.metadata);
+    return (await this.submit({ kind: 'create', creation: { ...creation, metadata } })) as CreatedPayment;
   }
 
   /**

@@ -5,6 +5,7 @@
  * to the payer's wallet; the account may not go below zero, so a merchant cannot refund what it no longer
  * holds. The refund row, the transfer, the audit entry and the `refund.succeeded` event commit together.
  */
+import { checkMetadata, emptyMetadata, type Metadata } from '../domain/metadata.js';
 import { CountersignError } from '../domain/errors.js';
 import { type ListCursor, type Page, pageOf } from '../domain/merchant.js';
 import { type Refund, refundAmount } from '../domain/refund.js';
@@ -18,6 +19,7 @@ import type { WebhookService } from './webhook-service.js';
 export interface RefundCreation {
   readonly paymentId: string;
   readonly amount?: bigint | undefined;
+  readonly metadata?: Metadata | undefined;
 }
 
 /** The merchant-facing JSON of a refund. It never names the payer. */
@@ -29,6 +31,7 @@ export function refundObject(refund: Refund): Record<string, unknown> {
     amount: Number(refund.amount),
     currency: refund.currency,
     status: refund.status,
+    metadata: refund.metadata,
     createdAt: new Date(refund.createdAtMs).toISOString(),
   };
 }
@@ -49,7 +52,11 @@ export class RefundService {
       idempotencyKey === undefined
         ? newId()
         : derivedId(this.deps.secrets.keyedHash, 'refund', merchantId, idempotencyKey);
-    return this.deps.database.transaction((tx) => this.refundIn(tx, id, merchantId, creation));
+    // Checked before the transaction: bad metadata refunds nothing and locks nothing.
+    const metadata = checkMetadata(creation.metadata);
+    return this.deps.database.transaction((tx) =>
+      this.refundIn(tx, id, merchantId, { ...creation, metadata }),
+    );
   }
 
   private async refundIn(
@@ -108,6 +115,7 @@ export class RefundService {
       amount: decided.amount,
       currency: payment.currency,
       status: 'succeeded',
+      metadata: creation.metadata ?? emptyMetadata,
       createdAtMs: nowMs,
     };
     if ((await refundStore.insertRefund(tx, refund)) === 'exists') {

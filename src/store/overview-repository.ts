@@ -78,7 +78,7 @@ async function payments(
   }
   const rows = await executor.query<Parameters<typeof paymentFromRow>[0] & { payee_name: string }>(
     `SELECT p.id, p.payer_id, p.payee_id, p.amount, p.currency, p.status, p.deliver_to, p.hold_transfer_id,
-       p.failed_approvals, p.payment_request_id, p.created_at_ms, p.expires_at_ms, p.updated_at_ms,
+       p.failed_approvals, p.payment_request_id, p.metadata, p.created_at_ms, p.expires_at_ms, p.updated_at_ms,
        e.name AS payee_name
      FROM payments p JOIN payees e ON e.id = p.payee_id
      ${conditions.where()}

@@ -7,6 +7,7 @@ import { sessionTouchIntervalMs } from '../domain/payer.js';
 import type { Payment } from '../domain/payment.js';
 import type { LockedPayment } from '../domain/payment-rules.js';
 import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
+import { metadataText } from './metadata-text.js';
 import type {
   PayerCodeMaterial,
   PaymentBatchStore,
@@ -78,9 +79,11 @@ async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]
   const rows = await tx.query<{ id: string }>(
     `WITH inserted AS (
        INSERT INTO payments (id, payer_id, payee_id, amount, currency, status, deliver_to, hold_transfer_id,
-         failed_approvals, payment_request_id, created_at_ms, expires_at_ms, updated_at_ms, first_code_hash)
+         failed_approvals, payment_request_id, created_at_ms, expires_at_ms, updated_at_ms, first_code_hash,
+         metadata)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-         $7::text[], $8::uuid[], $9::int[], $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
+         $7::text[], $8::uuid[], $9::int[], $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],
+         $18::text[])
        ON CONFLICT DO NOTHING RETURNING id
      ), codes AS (
        INSERT INTO payment_second_codes (payment_id, terminal_id, second_code_hash)
@@ -107,6 +110,7 @@ async function insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]
       codes.map((c) => c.paymentId),
       codes.map((c) => c.terminalId),
       codes.map((c) => c.hash),
+      p.map((x) => metadataText(x.metadata)),
     ],
   );
   return new Set(rows.map((row) => row.id));

@@ -4,6 +4,7 @@
 import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
 import type { DeliveryInsert, PaymentStore } from '../services/party-store.js';
 import type { SqlExecutor } from './database.js';
+import { metadataFromText } from './metadata-text.js';
 
 interface PaymentRow {
   [column: string]: unknown;
@@ -17,13 +18,14 @@ interface PaymentRow {
   hold_transfer_id: string;
   failed_approvals: number;
   payment_request_id: string | null;
+  metadata: string;
   created_at_ms: bigint;
   expires_at_ms: bigint;
   updated_at_ms: bigint;
 }
 
 const paymentColumns = `id, payer_id, payee_id, amount, currency, status, deliver_to, hold_transfer_id,
-  failed_approvals, payment_request_id, created_at_ms, expires_at_ms, updated_at_ms`;
+  failed_approvals, payment_request_id, metadata, created_at_ms, expires_at_ms, updated_at_ms`;
 
 /** Maps a payments row to the domain's Payment. */
 export function paymentFromRow(row: PaymentRow): Payment {
@@ -38,6 +40,7 @@ export function paymentFromRow(row: PaymentRow): Payment {
     holdTransferId: row.hold_transfer_id,
     failedApprovals: row.failed_approvals,
     paymentRequestId: row.payment_request_id,
+    metadata: metadataFromText(row.metadata),
     createdAtMs: Number(row.created_at_ms),
     expiresAtMs: Number(row.expires_at_ms),
     updatedAtMs: Number(row.updated_at_ms),

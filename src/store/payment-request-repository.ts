@@ -5,6 +5,7 @@ import type { ListCursor, PaymentRequest, PaymentRequestStatus } from '../domain
 import type { Payment } from '../domain/payment.js';
 import type { PaymentRequestStore } from '../services/merchant-stores.js';
 import type { SqlExecutor } from './database.js';
+import { metadataFromText, metadataText } from './metadata-text.js';
 import { paymentFromRow } from './payment-repository.js';
 
 interface RequestRow {
@@ -18,13 +19,14 @@ interface RequestRow {
   return_url: string | null;
   status: PaymentRequestStatus;
   payment_id: string | null;
+  metadata: string;
   created_at_ms: bigint;
   expires_at_ms: bigint;
   updated_at_ms: bigint;
 }
 
 const requestColumns = `id, merchant_id, amount, currency, reference, description, return_url, status,
-  payment_id, created_at_ms, expires_at_ms, updated_at_ms`;
+  payment_id, created_at_ms, expires_at_ms, updated_at_ms, metadata`;
 
 function requestFromRow(row: RequestRow): PaymentRequest {
   return {
@@ -37,6 +39,7 @@ function requestFromRow(row: RequestRow): PaymentRequest {
     returnUrl: row.return_url,
     status: row.status,
     paymentId: row.payment_id,
+    metadata: metadataFromText(row.metadata),
     createdAtMs: Number(row.created_at_ms),
     expiresAtMs: Number(row.expires_at_ms),
     updatedAtMs: Number(row.updated_at_ms),
@@ -46,7 +49,7 @@ function requestFromRow(row: RequestRow): PaymentRequest {
 async function insertRequest(tx: SqlExecutor, request: PaymentRequest): Promise<'inserted' | 'exists'> {
   const rows = await tx.query(
     `INSERT INTO payment_requests (${requestColumns})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING RETURNING id`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING RETURNING id`,
     [
       request.id,
       request.merchantId,
@@ -60,6 +63,7 @@ async function insertRequest(tx: SqlExecutor, request: PaymentRequest): Promise<
       request.createdAtMs,
       request.expiresAtMs,
       request.updatedAtMs,
+      metadataText(request.metadata),
     ],
   );
   return rows.length === 1 ? 'inserted' : 'exists';
@@ -118,7 +122,7 @@ async function selectPendingPayments(
 ): Promise<Payment[]> {
   const rows = await tx.query(
     `SELECT id, payer_id, payee_id, amount, currency, status, deliver_to, hold_transfer_id, failed_approvals,
-       payment_request_id, created_at_ms, expires_at_ms, updated_at_ms
+       payment_request_id, metadata, created_at_ms, expires_at_ms, updated_at_ms
      FROM payments
      WHERE payment_request_id = $1 AND status = 'requires_approval' AND expires_at_ms > $2
        AND id <> $3::uuid

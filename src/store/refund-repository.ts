@@ -5,6 +5,7 @@ import type { ListCursor } from '../domain/merchant.js';
 import type { Refund } from '../domain/refund.js';
 import type { RefundStore } from '../services/merchant-stores.js';
 import type { SqlExecutor } from './database.js';
+import { metadataFromText, metadataText } from './metadata-text.js';
 
 interface RefundRow {
   [column: string]: unknown;
@@ -14,6 +15,7 @@ interface RefundRow {
   amount: bigint;
   currency: string;
   status: 'succeeded';
+  metadata: string;
   created_at_ms: bigint;
 }
 
@@ -25,14 +27,15 @@ function refundFromRow(row: RefundRow): Refund {
     amount: row.amount,
     currency: row.currency,
     status: row.status,
+    metadata: metadataFromText(row.metadata),
     createdAtMs: Number(row.created_at_ms),
   };
 }
 
 async function insertRefund(tx: SqlExecutor, refund: Refund): Promise<'inserted' | 'exists'> {
   const rows = await tx.query(
-    `INSERT INTO refunds (id, merchant_id, payment_id, amount, currency, status, created_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
+    `INSERT INTO refunds (id, merchant_id, payment_id, amount, currency, status, created_at_ms, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id`,
     [
       refund.id,
       refund.merchantId,
@@ -41,6 +44,7 @@ async function insertRefund(tx: SqlExecutor, refund: Refund): Promise<'inserted'
       refund.currency,
       refund.status,
       refund.createdAtMs,
+      metadataText(refund.metadata),
     ],
   );
   return rows.length === 1 ? 'inserted' : 'exists';

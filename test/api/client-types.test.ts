@@ -16,9 +16,10 @@ const tscCli = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
  * The assertions. `Same` holds when both types have the same keys and each is assignable to the other; the
  * `@ts-expect-error` lines prove that a drift (a page size as text, a missing field) would be caught.
  */
-function assertions(clientTypes: string): string {
+function assertions(clientTypes: string, clientHttp: string): string {
   return `import type { paths } from './openapi.js';
-import type { List, ListParams, PaymentRequest, PaymentRequestCreateParams, Refund, RefundCreateParams } from '${clientTypes}';
+import type { Balance, List, ListParams, Merchant, PaymentRequest, PaymentRequestCreateParams, Refund, RefundCreateParams, WebhookDelivery, WebhookEvent } from '${clientTypes}';
+import type { apiVersion } from '${clientHttp}';
 
 type Same<A, B> = [keyof A] extends [keyof B]
   ? [keyof B] extends [keyof A]
@@ -41,15 +42,24 @@ export const pageSizeOfEvents: Same<ListParams['limit'], Query<'/v1/events'>['li
 export const pageSizeOfDeliveries: Same<ListParams['limit'], Query<'/v1/webhook-deliveries'>['limit']> = true;
 type Answer<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { 'application/json': infer R } } } } } ? R : never;
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type DeepWritable<T> = T extends readonly (infer U)[] ? DeepWritable<U>[] : T extends object ? { -readonly [K in keyof T]: DeepWritable<T[K]> } : T;
+type Header<P extends keyof paths> = paths[P] extends { get: { parameters: { header?: infer H } } } ? NonNullable<H> : never;
 export const paymentRequestCreated: Same<Writable<PaymentRequest>, Created<'/v1/payment-requests'>> = true;
 export const paymentRequestRead: Same<Writable<PaymentRequest>, Answer<'/v1/payment-requests/{id}'>> = true;
 export const refundCreated: Same<Writable<Refund>, Created<'/v1/refunds'>> = true;
 export const refundRead: Same<Writable<Refund>, Answer<'/v1/refunds/{id}'>> = true;
 export const refundList: Answer<'/v1/refunds'> extends Writable<List<Refund>> ? true : false = true;
 export const paymentRequestList: Answer<'/v1/payment-requests'> extends Writable<List<PaymentRequest>> ? true : false = true;
+export const balance: Same<Writable<Balance>, Answer<'/v1/balance'>> = true;
+export const merchant: Same<Writable<Merchant>, Answer<'/v1/merchant'>> = true;
+export const event: Same<DeepWritable<WebhookEvent>, DeepWritable<Answer<'/v1/events/{id}'>>> = true;
+export const delivery: Same<DeepWritable<WebhookDelivery>, DeepWritable<Answer<'/v1/webhook-deliveries/{id}'>>> = true;
+export const version: typeof apiVersion extends NonNullable<Header<'/v1/balance'>['countersign-version']> ? true : false = true;
 
 // @ts-expect-error a page size given as text is not what the document declares
 export const textPageSize: Same<string | undefined, Query<'/v1/payment-requests'>['limit']> = true;
+// @ts-expect-error an event whose time is Unix seconds is not what the document declares
+export const unixEvent: Same<Omit<DeepWritable<WebhookEvent>, 'createdAt'> & { createdAt: number }, DeepWritable<Answer<'/v1/events/{id}'>>> = true;
 // @ts-expect-error a create without its reference is not what the document declares
 export const partialCreate: Same<Omit<PaymentRequestCreateParams, 'reference'>, Body<'/v1/payment-requests'>> = true;
 `;
@@ -78,7 +88,13 @@ describe('the merchant client types against the OpenAPI document', () => {
     });
     await writeFile(join(directory, 'package.json'), '{"type":"module"}\n');
     const checkPath = join(directory, 'check.ts');
-    await writeFile(checkPath, assertions(join(root, 'packages', 'client', 'src', 'types.js')));
+    await writeFile(
+      checkPath,
+      assertions(
+        join(root, 'packages', 'client', 'src', 'types.js'),
+        join(root, 'packages', 'client', 'src', 'http.js'),
+      ),
+    );
     const compiled = await run(
       process.execPath,
       [

@@ -209,7 +209,7 @@ describe.each(testEngines())('locks on %s', (engine) => {
     expectError(await login(erin.id, erin.password), 423, 'payer_locked');
     const unlocked = await unlock(erin.id);
     expect(unlocked.statusCode, unlocked.body).toBe(200);
-    expect(unlocked.json()).toEqual({ id: erin.id, locked: false });
+    expect(unlocked.json()).toEqual({ object: 'payer', id: erin.id, locked: false });
     expect(await login(erin.id, erin.password).then((r) => r.statusCode)).toBe(201);
     expectError(await unlock('nobody-by-this-id'), 404, 'payer_not_found');
     const events = await platform.test.database.query<{ event: string }>(

@@ -75,6 +75,20 @@ interface Operation {
     content?: Record<string, { schema?: { type?: string; properties?: Record<string, unknown> } }>;
   };
   security?: Record<string, string[]>[];
+  responses?: Record<
+    string,
+    { headers?: Record<string, unknown>; content?: Record<string, { schema?: JsonSchema }> }
+  >;
+}
+
+interface JsonSchema {
+  $ref?: string;
+  type?: string;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
 }
 
 describe('the OpenAPI document', () => {
@@ -224,6 +238,61 @@ describe('the OpenAPI document', () => {
     expect(faults).toEqual([]);
     expect(document.paths['/v1/payments']?.['post']).toHaveProperty('responses.201');
     expect(document.paths['/v1/payments']?.['post']).not.toHaveProperty('responses.200');
+  });
+
+  it('declares every success answer of the API field by field, each object with its `object`', () => {
+    const schemas = (document as { components?: { schemas?: Record<string, JsonSchema> } }).components
+      ?.schemas;
+    const resolve = (schema: JsonSchema): JsonSchema =>
+      schema.$ref === undefined ? schema : resolve(schemas?.[schema.$ref.split('/').at(-1) ?? ''] ?? {});
+    /** The objects an answer may be: each member of a union, each item of a list. */
+    const objectsOf = (schema: JsonSchema): JsonSchema[] => {
+      const resolved = resolve(schema);
+      const members = resolved.anyOf ?? resolved.oneOf;
+      if (members !== undefined) return members.flatMap(objectsOf);
+      const items = resolved.properties?.['data']?.items;
+      return items === undefined ? [resolved] : [resolved, ...objectsOf(items)];
+    };
+    const faults: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        for (const [status, answer] of Object.entries(operation.responses ?? {})) {
+          const headers = Object.keys(answer.headers ?? {});
+          if (!headers.includes('Request-Id')) faults.push(`${route} ${status}: no Request-Id`);
+          if (!headers.includes('Countersign-Version'))
+            faults.push(`${route} ${status}: no Countersign-Version`);
+          if (['429', '503'].includes(status) && !headers.includes('Retry-After'))
+            faults.push(`${route} ${status}: no Retry-After`);
+          const json = answer.content?.['application/json']?.schema;
+          if (!status.startsWith('2') || json === undefined) continue;
+          for (const object of objectsOf(json)) {
+            if (object.type !== 'object' || object.additionalProperties !== false)
+              faults.push(`${route} ${status}: not declared field by field`);
+            if (object.properties?.['object'] === undefined)
+              faults.push(`${route} ${status}: no object field`);
+          }
+        }
+        for (const status of ['429', '503']) {
+          if (operation.responses?.[status] === undefined) faults.push(`${route}: ${status} not declared`);
+        }
+      }
+    }
+    expect(faults).toEqual([]);
+  });
+
+  it('declares Request-Id on the answers of every page too', () => {
+    const faults = Object.entries(document.paths)
+      .filter(([path]) => !path.startsWith('/v1/'))
+      .flatMap(([path, operations]) =>
+        Object.entries(operations).flatMap(([method, operation]) =>
+          Object.entries(operation.responses ?? {})
+            .filter(([, answer]) => answer.headers?.['Request-Id'] === undefined)
+            .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
+        ),
+      );
+    expect(faults).toEqual([]);
   });
 
   it('declares page sizes as integers, and the API reads them so', async () => {

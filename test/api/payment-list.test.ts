@@ -92,7 +92,7 @@ describe.each(testEngines())('listing payments on %s', (engine) => {
 
   it('answers an empty last page after the oldest payment', async () => {
     const response = await list(`?starting_after=${newestFirst.at(-1)}`);
-    expect(response.json()).toEqual({ data: [], hasMore: false });
+    expect(response.json()).toEqual({ object: 'list', data: [], hasMore: false });
   });
 
   it('ends the session at once on sign-out', async () => {
@@ -104,7 +104,7 @@ describe.each(testEngines())('listing payments on %s', (engine) => {
       token: session,
     });
     expect(revoked.statusCode, revoked.body).toBe(200);
-    expect(revoked.json()).toEqual({ revoked: true });
+    expect(revoked.json()).toEqual({ object: 'session', revoked: true });
     const after = await list('?limit=1', session);
     expect(after.statusCode).toBe(401);
     expect(after.json().error.code).toBe('authentication_required');

@@ -56,7 +56,7 @@ describe.each(testEngines())('payments on %s', (engine) => {
       secondCode: await secondCodeFor(alice, anonymous.firstCode!),
     });
     expect(anonymousAnswer.statusCode).toBe(200);
-    expect(anonymousAnswer.json()).toEqual({ id: anonymous.id, status: 'succeeded' });
+    expect(anonymousAnswer.json()).toEqual({ id: anonymous.id, object: 'payment', status: 'succeeded' });
     expect(anonymousAnswer.body).not.toContain(alice.id);
 
     const session = (

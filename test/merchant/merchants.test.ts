@@ -31,6 +31,7 @@ describe.each(testEngines())('merchants and API keys on %s', (engine) => {
     const me = await whoAmI(shop.apiKey);
     expect(me.statusCode).toBe(200);
     expect(me.json()).toEqual({
+      object: 'merchant',
       id: 'keys-shop',
       name: 'Shop keys-shop',
       webhookUrl: 'https://shop.example/webhooks',

@@ -131,8 +131,9 @@ describe.each(testEngines())('the example shop on %s', (engine) => {
     const order = [...shop.orders.values()].find((candidate) => candidate.paymentRequestId === requestId)!;
     const forged = JSON.stringify({
       id: 'evt',
+      object: 'event',
       type: 'payment_request.paid',
-      created: Math.floor(Date.now() / 1000),
+      createdAt: new Date().toISOString(),
       data: { object: { id: requestId, status: 'paid' } },
     });
     const response = await fetch(`${shop.url}/webhooks`, {

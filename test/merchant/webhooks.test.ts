@@ -92,7 +92,9 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
       300,
       nowSeconds(),
     );
-    expect(Object.keys(event)).toEqual(['id', 'type', 'created', 'data']);
+    expect(Object.keys(event)).toEqual(['id', 'object', 'type', 'createdAt', 'data']);
+    // One form of time everywhere: an ISO 8601 UTC string, like every object's (API version 2026-12-01).
+    expect(event.createdAt).toBe(new Date(event.createdAt).toISOString());
     expect(event.type).toBe('payment_request.paid');
     expect(event.data.object).toMatchObject({ id: requestId, status: 'paid', paymentId, amount: 1500 });
     const listed = await merchantCall(platform.app, shop, 'GET', `/v1/events/${event.id}`);
@@ -290,7 +292,7 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
   it('lists events with cursor pagination, newest first, and refuses a foreign cursor', async () => {
     const first = await merchantCall(platform.app, shop, 'GET', '/v1/events?limit=2');
     expect(first.statusCode).toBe(200);
-    const page = first.json() as { data: { id: string; created: number }[]; hasMore: boolean };
+    const page = first.json() as { data: { id: string; createdAt: string }[]; hasMore: boolean };
     expect(page.data).toHaveLength(2);
     expect(page.hasMore).toBe(true);
     const next = await merchantCall(

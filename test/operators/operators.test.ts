@@ -256,7 +256,7 @@ describe.each(testEngines())('operator accounts over the API on %s', (engine) =>
     const ended = await call(platform.app, 'POST', '/v1/operators/cid/end-sessions', undefined, {
       token: platform.operatorToken,
     });
-    expect(ended.json()).toEqual({ name: 'cid', ended: 1 });
+    expect(ended.json()).toEqual({ object: 'operator_sessions', name: 'cid', ended: 1 });
     await expect(platform.services.operators.authenticate(token)).rejects.toMatchObject({
       code: 'authentication_required',
     });

@@ -56,6 +56,7 @@ describe.each(testEngines())('self-unlock from a second terminal on %s', (engine
     const shown = await phone.call('GET', '/v1/terminal/lock');
     expect(shown.status, shown.body).toBe(200);
     expect(shown.json()).toEqual({
+      object: 'payer_lock',
       locked: true,
       lockedUntil: new Date(now() + lockMs).toISOString(),
       blocked: false,
@@ -71,6 +72,7 @@ describe.each(testEngines())('self-unlock from a second terminal on %s', (engine
     });
     expect(right.status, right.body).toBe(200);
     expect(right.json()).toEqual({
+      object: 'payer_lock',
       locked: false,
       lockedUntil: null,
       blocked: false,

@@ -6,6 +6,9 @@
  * work twice.
  */
 
+/** The dated API version this client is written against (docs/api.md, "Versions and changelog"). */
+export const apiVersion = '2026-12-01';
+
 /** An error answered by the API, with its stable `code` (see the platform's docs/errors.md). */
 export class CountersignApiError extends Error {
   readonly status: number;
@@ -91,6 +94,8 @@ export async function callApi<T>(
   const headers: Record<string, string> = {
     authorization: `Bearer ${options.apiKey}`,
     accept: 'application/json',
+    // The version these types describe: a platform that moves on keeps answering this client as before.
+    'countersign-version': apiVersion,
   };
   if (method === 'POST') headers['idempotency-key'] = idempotencyKey ?? newIdempotencyKey();
   if (body !== undefined) headers['content-type'] = 'application/json';

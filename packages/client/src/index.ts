@@ -9,6 +9,6 @@
  *     await countersign.paymentRequests.redeem(request.id, { secondCode: '12345678' });
  */
 export { Countersign, type CountersignOptions } from './countersign.js';
-export { CountersignApiError, CountersignConnectionError } from './http.js';
+export { apiVersion, CountersignApiError, CountersignConnectionError } from './http.js';
 export type * from './types.js';
 export { verifyWebhook, WebhookSignatureError, type WebhookSignatureFailure } from './webhook.js';

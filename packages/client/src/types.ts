@@ -3,6 +3,12 @@
  * without learning who paid it.
  */
 
+/**
+ * Your own key/value strings on a payment request or a refund: at most 20 keys of 1 to 40 characters,
+ * values of at most 500 characters. Returned as sent, and in every event about the object.
+ */
+export type Metadata = { readonly [key: string]: string };
+
 /** A payment request's life: `open`, then exactly one of `paid`, `expired` or `canceled`. */
 export type PaymentRequestStatus = 'open' | 'paid' | 'expired' | 'canceled';
 
@@ -20,6 +26,7 @@ export interface PaymentRequest {
   readonly checkoutUrl: string;
   /** The payment that paid the request, once it is paid. */
   readonly paymentId: string | null;
+  readonly metadata: Metadata;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly updatedAt: string;
@@ -34,6 +41,7 @@ export interface PaymentRequestCreateParams {
   readonly returnUrl?: string;
   /** 60 to 86400; one hour when absent. */
   readonly expiresInSeconds?: number;
+  readonly metadata?: Metadata;
 }
 
 /** A refund: recorded only once the money has moved back, so always `succeeded`. */
@@ -44,6 +52,7 @@ export interface Refund {
   readonly amount: number;
   readonly currency: string;
   readonly status: 'succeeded';
+  readonly metadata: Metadata;
   readonly createdAt: string;
 }
 
@@ -51,6 +60,7 @@ export interface Refund {
 export interface RefundCreateParams {
   readonly paymentId: string;
   readonly amount?: number;
+  readonly metadata?: Metadata;
 }
 
 /** The merchant's balance in one currency. */
@@ -70,11 +80,12 @@ export type WebhookEventType =
   | 'payment_request.canceled'
   | 'refund.succeeded';
 
-/** An event, as delivered to the webhook and listed by the API. `created` is in Unix seconds. */
+/** An event, as delivered to the webhook and listed by the API. `createdAt` is ISO 8601 in UTC. */
 export interface WebhookEvent {
   readonly id: string;
+  readonly object: 'event';
   readonly type: WebhookEventType;
-  readonly created: number;
+  readonly createdAt: string;
   readonly data: { readonly object: PaymentRequest | Refund };
 }
 
@@ -108,6 +119,7 @@ export interface WebhookDelivery {
 /** The merchant's own settings. */
 export interface Merchant {
   readonly id: string;
+  readonly object: 'merchant';
   readonly name: string;
   readonly webhookUrl: string | null;
 }

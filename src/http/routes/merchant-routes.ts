@@ -153,6 +153,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
           {
             paymentId: request.body.paymentId,
             amount: request.body.amount === undefined ? undefined : BigInt(request.body.amount),
+            metadata: request.body.metadata,
           },
           scopedKey(request, merchantId),
         );

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
+import { checkMetadata } from '../../domain/metadata.js';
 import type { Approval } from '../../services/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
@@ -25,6 +26,7 @@ import {
   DeliverTo,
   FirstCode,
   listOf,
+  MetadataJson,
   objectOf,
   PartyId,
   Password,
@@ -168,10 +170,13 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
     app.post(
       '/v1/payments',
       {
-        // The target is checked before the password, so that a malformed request counts no attempt.
+        // The target and the metadata are checked before the password, so that a malformed request counts
+        // no attempt and writes nothing (the service checks the metadata again, with the same rule).
         preHandler: [
           async (request) => {
-            paymentTargetOf(request.body as Parameters<typeof paymentTargetOf>[0]);
+            const body = request.body as Parameters<typeof paymentTargetOf>[0] & { metadata?: unknown };
+            paymentTargetOf(body);
+            checkMetadata(body.metadata);
           },
           payerAuthentication(services.authentication),
         ],
@@ -193,6 +198,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
                 }),
               ),
               deliverTo: DeliverTo,
+              metadata: Type.Optional(MetadataJson),
             },
             { additionalProperties: false },
           ),
@@ -205,12 +211,12 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           request.idempotencyKey === undefined
             ? {}
             : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` };
-        const { deliverTo } = request.body;
+        const { deliverTo, metadata } = request.body;
         // For a payment request, payee, amount and currency come from the request and cannot be changed.
         const created =
           'paymentRequestId' in target
-            ? await services.paymentRequests.pay({ payerId, deliverTo, ...target, ...idempotency })
-            : await services.payments.create({ payerId, deliverTo, ...target, ...idempotency });
+            ? await services.paymentRequests.pay({ payerId, deliverTo, metadata, ...target, ...idempotency })
+            : await services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency });
         return reply.code(201).send(paymentJson(created.payment, created.firstCode));
       },
     );
