@@ -26,8 +26,10 @@ export interface SmsGatewayOptions {
 /** The body the gateway receives. */
 export interface SmsGatewayMessage {
   readonly id: string;
+  readonly object: 'event';
   readonly type: 'second_terminal.challenge';
-  readonly created: number;
+  /** ISO 8601 in UTC, like every time the platform sends; the signature header keeps Unix seconds. */
+  readonly createdAt: string;
   /** The payer id; the gateway maps it to a phone number (or it is one). */
   readonly recipient: { readonly payerId: string };
   readonly text: string;
@@ -60,8 +62,9 @@ export class SmsGatewayChannel implements DeliveryChannel {
     const timestampSeconds = Math.floor(this.options.clock.nowMs() / 1000);
     const body: SmsGatewayMessage = {
       id: message.deliveryId,
+      object: 'event',
       type: 'second_terminal.challenge',
-      created: timestampSeconds,
+      createdAt: new Date(timestampSeconds * 1000).toISOString(),
       recipient: { payerId: message.payerId },
       text: secondTerminalText(message),
       firstCode: message.firstCode,
