@@ -1,5 +1,5 @@
-// Proves the merchant commands of the command line as separate processes over the embedded database (create, list, rotate-key with the old key stopped or kept for a grace period), and that a command with a bad flag exits 2 without creating the data directory or a master key.
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+// Proves the merchant commands of the command line as separate processes over the embedded database (create, list, rotate-key with the old key stopped or kept for a grace period), and that a command that fails, on a bad flag or in the service, leaves no data directory and no master key behind, while one that succeeds on a new directory leaves a working platform.
+import { access, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,31 @@ describe('countersign merchant', { timeout: 600_000 }, () => {
     expect(result.stderr).toContain(named);
     expect(await exists(fresh)).toBe(false);
     expect(await exists(path.join(fresh, 'master.key'))).toBe(false);
+  });
+
+  it('leaves no data directory, parent or master key behind when the service refuses the command', async () => {
+    const parent = path.join(root, `absent-${Math.random().toString(36).slice(2)}`);
+    const fresh = path.join(parent, 'data');
+    const refused = await runCli(['merchant', 'rotate-key', '--id', 'no-such-shop'], { DATA_DIR: fresh });
+    expect(refused.code, describeResult(refused)).toBe(2);
+    expect(refused.stderr).toContain('merchant_not_found');
+    expect(await exists(path.join(fresh, 'master.key'))).toBe(false);
+    expect(await exists(fresh)).toBe(false);
+    expect(await exists(parent)).toBe(false);
+  });
+
+  it('makes a new data directory a platform once the command succeeded there', async () => {
+    const fresh = path.join(root, `new-${Math.random().toString(36).slice(2)}`);
+    const created = await runCli(['merchant', 'create', '--id', 'new-shop', '--name', 'New Shop'], {
+      DATA_DIR: fresh,
+    });
+    expect(created.code, describeResult(created)).toBe(0);
+    expect(await exists(path.join(fresh, 'master.key'))).toBe(true);
+    const listed = await runCli(['merchant', 'list'], { DATA_DIR: fresh });
+    expect(listed.code, describeResult(listed)).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ id: 'new-shop' });
+    // Nothing of the staging directory is left next to it.
+    const siblings = await readdir(root);
+    expect(siblings.filter((name) => name.includes('.creating-'))).toEqual([]);
   });
 });
