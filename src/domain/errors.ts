@@ -269,12 +269,12 @@ export const errorCatalog = Object.freeze({
   api_version_unknown: {
     status: 400,
     type: 'invalid_request_error',
-    message: 'Countersign-Version names no version of the API.',
+    message: 'The Countersign-Version header names no version of the API.',
   },
   metadata_invalid: {
     status: 400,
     type: 'invalid_request_error',
-    message: 'metadata must be an object of at most 20 keys with string values within the limits.',
+    message: 'The metadata is not an object of at most 20 keys with string values within the limits.',
   },
 } as const satisfies Record<string, ErrorCatalogEntry>);
 

@@ -15,7 +15,7 @@
  *
  * The executor (`services/payments/payment-executor.ts`) loads, locks and writes; it never decides.
  */
-import type { Metadata } from './metadata.js';
+
 import {
   type AttemptPolicy,
   type AttemptState,
@@ -25,6 +25,7 @@ import {
   sameAttemptState,
 } from './attempts.js';
 import type { TransferRequest, TransferResult } from './ledger.js';
+import type { Metadata } from './metadata.js';
 import type { PasskeyAssertion } from './passkey.js';
 import type { DeliverTo, Payment, PaymentStatus } from './payment.js';
 

@@ -18,12 +18,13 @@
  *    with the audit head's lock, then the audit entries and the observers.
  * A batch that throws is split by the batcher (`commit-batcher.ts`); an `invariant:` failure stops the process.
  */
-import { emptyMetadata, type Metadata } from '../domain/metadata.js';
+
 import type { AttemptState } from '../domain/attempts.js';
 import { auditLimits } from '../domain/audit.js';
 import { CountersignError } from '../domain/errors.js';
 import { generateFirstCode } from '../domain/first-code.js';
 import { limits } from '../domain/limits.js';
+import { emptyMetadata, type Metadata } from '../domain/metadata.js';
 import {
   type PasskeyAssertion,
   type PasskeyChallengeState,

@@ -11,7 +11,7 @@
  * off; it expires as soon as that payment ends unpaid. The merchant may redeem a second code (embodiment 3):
  * it approves the pending payment exactly as the payer's own approval would, attempt limits included.
  */
-import { checkMetadata, type Metadata } from '../domain/metadata.js';
+
 import { CountersignError } from '../domain/errors.js';
 import {
   acceptsNewPayment,
@@ -22,6 +22,7 @@ import {
   type PaymentRequest,
   pageOf,
 } from '../domain/merchant.js';
+import { checkMetadata, type Metadata } from '../domain/metadata.js';
 import type { DeliverTo, Payment } from '../domain/payment.js';
 import type { SqlExecutor } from '../store/database.js';
 import { derivedId, newId } from './ids.js';

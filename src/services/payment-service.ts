@@ -8,9 +8,10 @@
  * on success, and counts a failure against the payment (3 fail it) and against the payer (5 in a row lock
  * the payer). The rules live in `domain/payment-rules.ts`; `payment-executor.ts` applies them in batches.
  */
-import { checkMetadata } from '../domain/metadata.js';
+
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
+import { checkMetadata } from '../domain/metadata.js';
 import type { Payment } from '../domain/payment.js';
 import type { Approval } from '../domain/payment-rules.js';
 import type { MethodDependencies } from './method-dependencies.js';

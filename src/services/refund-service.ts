@@ -5,9 +5,10 @@
  * to the payer's wallet; the account may not go below zero, so a merchant cannot refund what it no longer
  * holds. The refund row, the transfer, the audit entry and the `refund.succeeded` event commit together.
  */
-import { checkMetadata, emptyMetadata, type Metadata } from '../domain/metadata.js';
+
 import { CountersignError } from '../domain/errors.js';
 import { type ListCursor, type Page, pageOf } from '../domain/merchant.js';
+import { checkMetadata, emptyMetadata, type Metadata } from '../domain/metadata.js';
 import { type Refund, refundAmount } from '../domain/refund.js';
 import type { SqlExecutor } from '../store/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';

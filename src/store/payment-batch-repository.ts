@@ -7,7 +7,6 @@ import { sessionTouchIntervalMs } from '../domain/payer.js';
 import type { Payment } from '../domain/payment.js';
 import type { LockedPayment } from '../domain/payment-rules.js';
 import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
-import { metadataText } from './metadata-text.js';
 import type {
   PayerCodeMaterial,
   PaymentBatchStore,
@@ -15,6 +14,7 @@ import type {
   SessionTouch,
 } from '../services/payment-executor.js';
 import type { Row, SqlExecutor } from './database.js';
+import { metadataText } from './metadata-text.js';
 import { attemptColumns, attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';
 

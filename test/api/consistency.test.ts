@@ -2,10 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiVersions, currentApiVersion } from '../../src/domain/api-version.js';
 import { limits } from '../../src/domain/limits.js';
-import { call, createFundedPayer, type TestPayer } from '../support/api.js';
-import { testEngines } from '../support/engines.js';
-import { startTestPlatform, type TestPlatform } from '../support/method.js';
-import { changedTables, snapshotTables } from '../support/snapshot.js';
 import {
   createMerchant,
   createRequest,
@@ -14,6 +10,10 @@ import {
   secondCode,
   type TestMerchant,
 } from '../merchant/merchant-support.js';
+import { call, createFundedPayer, type TestPayer } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { startTestPlatform, type TestPlatform } from '../support/method.js';
+import { changedTables, snapshotTables } from '../support/snapshot.js';
 
 describe.each(testEngines())('API conventions on %s', (engine) => {
   let platform: TestPlatform;

@@ -170,7 +170,8 @@ describe('Countersign client', () => {
 
 describe('verifyWebhook', () => {
   const secret = 'whsec_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
-  const body = '{"id":"3f6c","object":"event","type":"refund.succeeded","createdAt":"2026-01-01T00:00:00.000Z","data":{"object":{"id":"r"}}}';
+  const body =
+    '{"id":"3f6c","object":"event","type":"refund.succeeded","createdAt":"2026-01-01T00:00:00.000Z","data":{"object":{"id":"r"}}}';
   const t = 1_767_225_600;
   const sign = (text: string, key = secret, at = t) =>
     `t=${at},v1=${createHmac('sha256', key).update(`${at}.${text}`).digest('hex')}`;
