@@ -20,6 +20,7 @@ import Fastify, {
 } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
+import { currentApiVersion } from '../domain/api-version.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Database, retryableSqlStates, sqlState } from '../store/database.js';
@@ -78,7 +79,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       openapi: '3.0.3',
       info: {
         title: 'Countersign',
-        version: '1',
+        // The document describes the current dated version; Countersign-Version declares every known one.
+        version: currentApiVersion,
         description: 'Payments approved with one-time transaction codes.',
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
