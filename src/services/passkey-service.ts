@@ -256,6 +256,17 @@ export class PasskeyService {
     return this.payments.approve(paymentId, { passkey: await this.assertionOf(paymentId, input) });
   }
 
+  /**
+   * Approves for a terminal of `payerId` (the browser authenticator at `/terminal/`): as `approve`, but a
+   * payment of another payer is `payment_not_found`, as on every terminal endpoint.
+   */
+  async approveForPayer(payerId: string, paymentId: string, input: PasskeyApprovalInput): Promise<Payment> {
+    if (!uuidPattern.test(paymentId)) throw new CountersignError('payment_not_found');
+    const payment = await this.deps.paymentStore.selectPayment(this.deps.database, paymentId, false);
+    if (payment === undefined || payment.payerId !== payerId) throw new CountersignError('payment_not_found');
+    return this.approve(paymentId, input);
+  }
+
   /** The verdict of the library on an assertion, as the executor's approval; never throws for a bad one. */
   private async assertionOf(paymentId: string, input: PasskeyApprovalInput): Promise<PasskeyAssertion> {
     const { database, passkeyStore, paymentStore } = this.deps;

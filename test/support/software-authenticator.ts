@@ -74,7 +74,12 @@ export class SoftwareAuthenticator {
 
   private authenticatorData(rpId: string, flags: number, attested?: Buffer): Buffer {
     const rpIdHash = createHash('sha256').update(rpId, 'utf8').digest();
-    return Buffer.concat([rpIdHash, Buffer.from([flags]), uint32(this.signCount), attested ?? Buffer.alloc(0)]);
+    return Buffer.concat([
+      rpIdHash,
+      Buffer.from([flags]),
+      uint32(this.signCount),
+      attested ?? Buffer.alloc(0),
+    ]);
   }
 
   /** The public key as a COSE_Key (RFC 9052 §7): kty EC2, alg, crv, x, y. */
@@ -93,7 +98,10 @@ export class SoftwareAuthenticator {
   }
 
   /** Answers registration `options` as `navigator.credentials.create` would, with user verification. */
-  register(options: PublicKeyCredentialCreationOptionsJSON, client: ClientDataOptions = {}): RegistrationResponseJSON {
+  register(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    client: ClientDataOptions = {},
+  ): RegistrationResponseJSON {
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(this.credentialId.length);
     const attested = Buffer.concat([
