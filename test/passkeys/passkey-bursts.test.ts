@@ -1,4 +1,4 @@
-// Proves on PostgreSQL, with two server processes sharing the database, that a concurrent burst of wrong and replayed passkey assertions for one payment, sent through the payer's pages of both servers, gets exactly three evaluated: the payment fails with three wrong approvals, the payer counts three failures, no passkey counter moves, nothing is posted, and the right assertion afterwards is refused.
+// Proves on PostgreSQL, with two server processes sharing the database, that concurrent bursts of wrong and replayed passkey assertions sent through the payer's pages of both servers are counted exactly as the limits allow: for one payment three are evaluated (it fails, no counter moves, nothing is posted, the right assertion afterwards is refused), and over six payments five are evaluated and the payer is locked.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -136,36 +136,43 @@ describe.runIf(testEngines().includes('postgres'))(
     const query = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
       test.database.query<T>(sql, params);
 
-    it('evaluates exactly three of 16 wrong and replayed assertions, fails the payment, and moves nothing else', async () => {
-      await operatorPost(servers[0]!, '/v1/payees', { id: 'shop', name: 'Shop' });
+    /** A funded payer without an OCRA terminal, with one passkey of a software authenticator. */
+    async function passkeyPayer(id: string): Promise<SoftwareAuthenticator> {
       await operatorPost(servers[1]!, '/v1/payers', {
-        id: 'fay',
+        id,
         password,
         verificationCode: '2468',
         firstTerminal: 'none',
       });
-      await operatorPost(servers[0]!, '/v1/deposits', { payerId: 'fay', amount: 100_000, currency: 'EUR' });
+      await operatorPost(servers[0]!, '/v1/deposits', { payerId: id, amount: 100_000, currency: 'EUR' });
       const authenticator = new SoftwareAuthenticator(publicUrl);
-      const registration = await services.passkeys.registrationOptions('fay');
-      await services.passkeys.register('fay', {
+      const registration = await services.passkeys.registrationOptions(id);
+      await services.passkeys.register(id, {
         challengeId: registration.challengeId,
         response: authenticator.register(registration.options),
       });
-      const pay = async () =>
-        (
-          await services.payments.create({
-            payerId: 'fay',
-            payeeId: 'shop',
-            amount: 500n,
-            currency: 'EUR',
-            deliverTo: 'first_terminal',
-          })
-        ).payment.id;
+      return authenticator;
+    }
+
+    const pay = async (payerId: string) =>
+      (
+        await services.payments.create({
+          payerId,
+          payeeId: 'shop',
+          amount: 500n,
+          currency: 'EUR',
+          deliverTo: 'first_terminal',
+        })
+      ).payment.id;
+
+    it('evaluates exactly three of 16 wrong and replayed assertions, fails the payment, and moves nothing else', async () => {
+      await operatorPost(servers[0]!, '/v1/payees', { id: 'shop', name: 'Shop' });
+      const authenticator = await passkeyPayer('fay');
 
       // An assertion that approved another payment: replayed here, it names that payment's used challenge.
       const session = new PageSession('fay');
       await session.signIn(servers[0]!);
-      const earlier = await pay();
+      const earlier = await pay('fay');
       const earlierOptions = await services.passkeys.approvalOptions('fay', earlier);
       const replayed = {
         passkeyChallengeId: earlierOptions.challengeId,
@@ -177,7 +184,7 @@ describe.runIf(testEngines().includes('postgres'))(
       });
       expect(approveEarlier.location).toMatch(/notice=approved$/);
 
-      const target = await pay();
+      const target = await pay('fay');
       const right = await services.passkeys.approvalOptions('fay', target);
       const forms: Record<string, string>[] = [];
       for (let index = 0; index < 8; index += 1) {
@@ -235,6 +242,61 @@ describe.runIf(testEngines().includes('postgres'))(
       expect(
         (await query<{ status: string }>('SELECT status FROM payments WHERE id = $1', [target]))[0]!.status,
       ).toBe('failed');
+    });
+
+    it('evaluates exactly five of 12 wrong assertions over six payments, and locks the payer', async () => {
+      const authenticator = await passkeyPayer('gus');
+      const session = new PageSession('gus');
+      await session.signIn(servers[1]!);
+      const payments: string[] = [];
+      for (let index = 0; index < 6; index += 1) payments.push(await pay('gus'));
+      const stranger = await services.passkeys.approvalOptions('gus', await pay('gus'));
+      const csrf = await Promise.all(
+        servers.map((server) => session.csrfToken(server, `/payments/${payments[0]}`)),
+      );
+      const forms: { paymentId: string; fields: Record<string, string> }[] = [];
+      for (const paymentId of [...payments, ...payments]) {
+        const own = await services.passkeys.approvalOptions('gus', paymentId);
+        const wrong = authenticator.assert(own.options, { challenge: stranger.options.challenge });
+        forms.push({
+          paymentId,
+          fields: { passkeyChallengeId: own.challengeId, passkeyResponse: JSON.stringify(wrong) },
+        });
+      }
+      const answers = await Promise.all(
+        forms.map(({ paymentId, fields }, index) =>
+          session.post(servers[index % 2]!, `/payments/${paymentId}/approve`, {
+            _csrf: csrf[index % 2]!,
+            ...fields,
+          }),
+        ),
+      );
+
+      // Five compared and refused; the other seven refused without comparison, the payer being locked.
+      expect(answers.filter((answer) => answer.status === 401)).toHaveLength(5);
+      expect(answers.filter((answer) => answer.status === 423)).toHaveLength(forms.length - 5);
+      const rows = await query<{ status: string; failed_approvals: number }>(
+        'SELECT status, failed_approvals FROM payments WHERE id = ANY($1::uuid[])',
+        [payments],
+      );
+      expect(rows.map((row) => row.status)).toEqual(payments.map(() => 'requires_approval'));
+      expect(rows.reduce((sum, row) => sum + row.failed_approvals, 0)).toBe(5);
+      // The fifth failure engaged the first lock, which starts the count again (src/domain/attempts.ts).
+      const failures = await query<{
+        consecutive_failures: number;
+        consecutive_locks: number;
+        locked_until_ms: bigint | null;
+      }>(
+        "SELECT consecutive_failures, consecutive_locks, locked_until_ms FROM authentication_failures WHERE subject = 'gus'",
+      );
+      expect(failures[0]).toMatchObject({ consecutive_failures: 0, consecutive_locks: 1 });
+      expect(Number(failures[0]!.locked_until_ms)).toBeGreaterThan(Date.now());
+      expect(
+        await query(
+          'SELECT id FROM transfers WHERE kind = $1 AND pending_id IN (SELECT hold_transfer_id FROM payments WHERE payer_id = $2)',
+          ['post', 'gus'],
+        ),
+      ).toEqual([]);
     });
   },
 );
