@@ -89,6 +89,22 @@ describe('the countersign command', { timeout: severalCommandsMs }, () => {
     expect(audit.stdout).toMatch(/audit log verified: [0-9]+ entries, chain intact/);
   });
 
+  it('creates a payer without an OCRA terminal: it prints no key', async () => {
+    const payer = await cli(
+      'payer',
+      'create',
+      '--id',
+      'no-ocra',
+      '--password',
+      'correct horse battery',
+      '--verification-code',
+      '4321',
+      '--no-ocra-terminal',
+    );
+    expect(payer.code, describeResult(payer)).toBe(0);
+    expect(JSON.parse(payer.stdout)).toEqual({ id: 'no-ocra', terminal: null });
+  });
+
   it.each([
     [['--amount', '12.50', '--currency', 'EUR', '--payer', 'alice'], /--amount.*12\.50.*whole number/],
     [['--amount', '0', '--currency', 'EUR', '--payer', 'alice'], /--amount.*'0'.*whole number/],

@@ -21,23 +21,39 @@ import { accountId, fundingAccount, payeeAccount, payerWallet } from './accounts
 import { derivedId, newId } from './ids.js';
 import type { MethodDependencies } from './method-dependencies.js';
 
+/**
+ * What a new payer starts with: an OCRA terminal (the default: its key is shown once, at creation), or no
+ * second terminal at all, for a payer who will add passkeys from their pages and never hold a key the
+ * platform shares (docs/terminal.md, "What a database leak reveals").
+ */
+export type FirstTerminal = 'ocra' | 'none';
+
+/** The kinds of first terminal, for input schemas and checks. */
+export const firstTerminalKinds: readonly FirstTerminal[] = ['ocra', 'none'];
+
 /** A new payer as the operator submits it. */
 export interface PayerCreation {
   readonly id: string;
   readonly password: string;
   readonly verificationCode: string;
+  /** OCRA suite of the first terminal; only with `firstTerminal: 'ocra'`. */
   readonly suite?: string;
+  /** Default `ocra`. */
+  readonly firstTerminal?: FirstTerminal;
 }
 
-/** The created payer's terminal: the key is shown once, here, and never again. */
+/** A created payer's OCRA terminal: the key is shown once, here, and never again. */
+export interface CreatedTerminal {
+  readonly id: string;
+  readonly suite: string;
+  readonly keyHex: string;
+  readonly enrollmentUri: string;
+}
+
+/** The created payer, with its first terminal (`null` when created without one). */
 export interface CreatedPayer {
   readonly id: string;
-  readonly terminal: {
-    readonly id: string;
-    readonly suite: string;
-    readonly keyHex: string;
-    readonly enrollmentUri: string;
-  };
+  readonly terminal: CreatedTerminal | null;
   /** The enrollment of the first terminal, when the platform issues enrollments (docs/terminal.md). */
   readonly enrollment?: { readonly id: string; readonly expiresAt: string };
 }
@@ -102,23 +118,23 @@ export class PartyService {
     private readonly enrollments?: PayerEnrollmentIssuer,
   ) {}
 
-  /** Creates a payer with its first terminal. Throws `payer_exists` if the id is taken. */
+  /**
+   * Creates a payer, with an OCRA first terminal unless `firstTerminal` is `none`. Throws `payer_exists`
+   * if the id is taken, `invalid_request` for bad input (nothing is stored then).
+   */
   async createPayer(creation: PayerCreation, actor: Actor): Promise<CreatedPayer> {
     assertMayAct(actor, 'create_party');
-    const { database, clock, secrets, passwords, partyStore, audit, settings } = this.deps;
+    const { database, clock, secrets, passwords, partyStore, audit } = this.deps;
     if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
     if (!isAcceptablePassword(creation.password))
       throw invalid('password', 'password must be 8–128 characters');
     if (!isVerificationCode(creation.verificationCode)) {
       throw invalid('verificationCode', 'verificationCode must be 4–12 digits');
     }
-    const suite = creation.suite ?? settings.defaultSuite;
-    const suiteCheck = checkTerminalSuite(suite);
-    if (!suiteCheck.ok)
-      throw invalid('suite', `suite is not usable by a second terminal: ${suiteCheck.reason}`);
+    const suite = this.firstTerminalSuite(creation);
     const passwordHash = await passwords.hashPassword(creation.password);
     const key = randomBytes(32);
-    const terminalId = newId();
+    const terminalId = suite === undefined ? null : newId();
     const nowMs = clock.nowMs();
     const enrollment = await database.transaction(async (tx) => {
       const inserted = await partyStore.insertPayer(tx, {
@@ -131,26 +147,29 @@ export class PartyService {
         createdAtMs: nowMs,
       });
       if (!inserted) throw new CountersignError('payer_exists', { param: 'id' });
-      await partyStore.insertTerminal(tx, {
-        id: terminalId,
-        payerId: creation.id,
-        suite,
-        keySealed: secrets.box.seal(key, terminalKeyLabel(terminalId)),
-        status: 'active',
-        label: 'first terminal',
-        createdAtMs: nowMs,
-      });
+      if (terminalId !== null && suite !== undefined) {
+        await partyStore.insertTerminal(tx, {
+          id: terminalId,
+          payerId: creation.id,
+          suite,
+          keySealed: secrets.box.seal(key, terminalKeyLabel(terminalId)),
+          status: 'active',
+          label: 'first terminal',
+          createdAtMs: nowMs,
+        });
+      }
       await audit.appendIn(
         tx,
         [
           {
             event: 'payer_created',
             subject: creation.id,
-            detail: { terminalId, suite, actor: actorLabel(actor) },
+            detail: { terminalId, suite: suite ?? null, actor: actorLabel(actor) },
           },
         ],
         nowMs,
       );
+      if (terminalId === null || suite === undefined) return undefined;
       return this.enrollments?.issueIn(tx, {
         payerId: creation.id,
         terminalId,
@@ -160,6 +179,7 @@ export class PartyService {
         nowMs,
       });
     });
+    if (terminalId === null || suite === undefined) return { id: creation.id, terminal: null };
     const keyHex = bytesToHex(key);
     return {
       id: creation.id,
@@ -173,6 +193,24 @@ export class PartyService {
         ? {}
         : { enrollment: { id: enrollment.id, expiresAt: new Date(enrollment.expiresAtMs).toISOString() } }),
     };
+  }
+
+  /** The suite of the new payer's OCRA terminal, or undefined for a payer created without one. */
+  private firstTerminalSuite(creation: PayerCreation): string | undefined {
+    const kind = creation.firstTerminal ?? 'ocra';
+    if (!firstTerminalKinds.includes(kind))
+      throw invalid('firstTerminal', `firstTerminal must be one of ${firstTerminalKinds.join(', ')}`);
+    if (kind === 'none') {
+      // A suite without a terminal is a mistake of the caller's, not something to ignore quietly.
+      if (creation.suite !== undefined)
+        throw invalid('suite', 'suite applies to an OCRA first terminal only, not with firstTerminal none');
+      return undefined;
+    }
+    const suite = creation.suite ?? this.deps.settings.defaultSuite;
+    const suiteCheck = checkTerminalSuite(suite);
+    if (!suiteCheck.ok)
+      throw invalid('suite', `suite is not usable by a second terminal: ${suiteCheck.reason}`);
+    return suite;
   }
 
   private enrollmentUri(payerId: string, suite: string, keyHex: string): string {

@@ -21,6 +21,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
+import { COSEALG } from '@simplewebauthn/server/helpers';
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { formatMoney } from '../domain/money.js';
@@ -56,6 +57,22 @@ export function approvalChallenge(
     .update(approvalChallengeText(payment, firstCodeHash, nonce), 'utf8')
     .digest('base64url');
 }
+
+/**
+ * The signature algorithms a passkey may use, most preferred first: ES256 (every platform authenticator
+ * and security key has it), Ed25519, RS256 (older Windows Hello). The list is fixed here rather than left
+ * to the library, whose default depends on the Node.js running the server: where Web Crypto has ML-DSA
+ * (Node.js 24), it offers ML-DSA-44 first. A passkey registered with it on Node.js 24 could not be verified
+ * after a move back to Node.js 20, and its registration answer (a 1,312-byte public key, twice, plus its
+ * key in SPKI form) is about 6,100 characters, so that Chromium's occasional extra client data member
+ * pushed it past `limits.passkeyResponseBytesMax` and the registration was refused. One platform, one set
+ * of algorithms, whatever runs it.
+ */
+export const passkeyAlgorithmIds: readonly number[] = Object.freeze([
+  COSEALG.ES256,
+  COSEALG.EdDSA,
+  COSEALG.RS256,
+]);
 
 /** A ceremony's options for the browser, with the id of its server challenge. */
 export interface PasskeyCeremony<Options> {
@@ -121,6 +138,7 @@ export class PasskeyService {
         .filter((passkey) => passkey.status === 'active')
         .map((passkey) => ({ id: passkey.credentialId })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+      supportedAlgorithmIDs: [...passkeyAlgorithmIds],
       // Lets browsers with Secure Payment Confirmation use the passkey in their payment dialog.
       extensions: { payment: { isPayment: true } } as AuthenticationExtensionsClientInputs,
     });
@@ -152,6 +170,8 @@ export class PasskeyService {
         expectedOrigin: this.relyingParty.origin,
         expectedRPID: this.relyingParty.id,
         requireUserVerification: true,
+        // The same list the options offered: a key of any other algorithm is refused.
+        supportedAlgorithmIDs: [...passkeyAlgorithmIds],
       });
     } catch {
       throw new CountersignError('passkey_registration_failed');
@@ -234,6 +254,17 @@ export class PasskeyService {
   async approve(paymentId: string, input: PasskeyApprovalInput): Promise<Payment> {
     if (!uuidPattern.test(paymentId)) throw new CountersignError('payment_not_found');
     return this.payments.approve(paymentId, { passkey: await this.assertionOf(paymentId, input) });
+  }
+
+  /**
+   * Approves for a terminal of `payerId` (the browser authenticator at `/terminal/`): as `approve`, but a
+   * payment of another payer is `payment_not_found`, as on every terminal endpoint.
+   */
+  async approveForPayer(payerId: string, paymentId: string, input: PasskeyApprovalInput): Promise<Payment> {
+    if (!uuidPattern.test(paymentId)) throw new CountersignError('payment_not_found');
+    const payment = await this.deps.paymentStore.selectPayment(this.deps.database, paymentId, false);
+    if (payment === undefined || payment.payerId !== payerId) throw new CountersignError('payment_not_found');
+    return this.approve(paymentId, input);
   }
 
   /** The verdict of the library on an assertion, as the executor's approval; never throws for a bad one. */

@@ -145,20 +145,27 @@ export class TerminalService {
     return terminalView(terminal);
   }
 
-  /** A payer's terminals, oldest first, revoked ones included. Throws `payer_not_found`. */
+  /**
+   * A payer's terminals of both kinds, oldest first, revoked ones included, at most
+   * `terminalsPerPayerMax * 10` in all. Throws `payer_not_found`.
+   *
+   * One list: each kind's rows are read with the same bound and order, mapped to the one view, merged,
+   * ordered and bounded once, so that the answer's order and size do not depend on the kinds. (A single
+   * UNION query would restate in SQL what `terminalView` and `passkeyTerminalView` say about each kind.)
+   */
   async list(payerId: string): Promise<TerminalView[]> {
-    const { database, partyStore, terminalStore } = this.deps;
+    const { database, partyStore, terminalStore, passkeyStore } = this.deps;
     if ((await partyStore.selectPayer(database, payerId)) === undefined)
       throw new CountersignError('payer_not_found');
     // Revoked terminals stay listed; the bound keeps the answer small whatever happened before.
     const bound = limits.terminalsPerPayerMax * 10;
-    const [rows, passkeys] = await Promise.all([
+    const [ocra, passkeys] = await Promise.all([
       terminalStore.listTerminals(database, payerId, bound),
-      this.deps.passkeyStore.listPasskeys(database, payerId, bound),
+      passkeyStore.listPasskeys(database, payerId, bound),
     ]);
-    return [...rows.map(terminalView), ...passkeys.map(passkeyTerminalView)].sort(
-      (a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id),
-    );
+    return [...ocra.map(terminalView), ...passkeys.map(passkeyTerminalView)]
+      .sort((a, b) => a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id))
+      .slice(0, bound);
   }
 
   /**

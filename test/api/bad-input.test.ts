@@ -244,6 +244,8 @@ const payerRejections: Rejection[] = [
     ['a suite that is not OCRA', { suite: 'HOTP-SHA1-6' }, 'suite'],
     ['a suite whose question cannot hold a first code', { suite: 'OCRA-1:HOTP-SHA1-6:QN04' }, 'suite'],
     ['a suite with a counter', { suite: 'OCRA-1:HOTP-SHA1-6:C-QN08' }, 'suite'],
+    ['a first terminal of an unknown kind', { firstTerminal: 'sms' }, 'firstTerminal'],
+    ['a suite for no first terminal', { firstTerminal: 'none', suite: 'OCRA-1:HOTP-SHA1-6:QN08' }, 'suite'],
     ['an extra field', { isAdmin: true }, 'isAdmin'],
     ['an id already taken', { id: 'alice' }, 'id', 'payer_exists'],
   ]),

@@ -32,6 +32,7 @@ const bodylessPosts = new Set([
   'POST /v1/sessions/current/revoke',
   'POST /v1/terminals/{id}/revoke',
   'POST /v1/terminal/payments/{id}/decline',
+  'POST /v1/terminal/payments/{id}/passkey-options',
   'POST /v1/terminal/revoke',
   'POST /v1/deliveries/{id}/retry',
   'POST /v1/operators/{name}/end-sessions',

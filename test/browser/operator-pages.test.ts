@@ -181,6 +181,22 @@ describe.each(testEngines())('operator console on %s', (engine) => {
     expect(await page.content()).not.toContain(key);
   });
 
+  it('creates a payer without an OCRA terminal: no key shown, no terminal stored', async () => {
+    await page.goto('/operator/payers');
+    await page.getByLabel('Payer id', { exact: false }).last().fill('dave');
+    await page.getByLabel('Password', { exact: false }).fill('dave password 1');
+    await page.getByLabel('Verification code', { exact: false }).fill('1357');
+    await page.getByLabel('None for now', { exact: false }).check();
+    await page.getByRole('button', { name: 'Create payer' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Payer dave created');
+    expect(await page.getByTestId('no-terminal').textContent()).toContain('add a passkey');
+    expect(await page.getByTestId('terminal-key').count()).toBe(0);
+    const terminals = await call(platform.app, 'GET', '/v1/payers/dave/terminals', undefined, {
+      token: platform.operatorToken,
+    });
+    expect(terminals.json().data).toEqual([]);
+  });
+
   it('verifies the ledger and shows every invariant with the totals', async () => {
     await page.getByRole('link', { name: 'Verify ledger' }).click();
     await page.getByRole('button', { name: 'Verify ledger' }).click();

@@ -1,6 +1,7 @@
 // Proves in headless Chromium, with the DevTools protocol's virtual authenticator, that a payer adds a passkey and approves a payment with it, and that assertions for another payment, for other amounts, replayed, from a revoked passkey or fired concurrently never approve, each counted under the attempt limits.
 
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { COSEALG, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountersignError } from '../../src/domain/errors.js';
@@ -159,6 +160,10 @@ describe.each(testEngines())('passkeys as second terminals on %s', (engine) => {
         'transports',
       ].sort(),
     );
+    // ES256, whatever Node.js runs the server: Chromium's authenticator takes the first algorithm offered
+    // that it has, and on Node.js 24 the library alone would have offered ML-DSA-44 first.
+    const publicKey = decodeCredentialPublicKey(Buffer.from(String(rows[0]!['public_key']), 'base64url'));
+    expect(publicKey.get(3)).toBe(COSEALG.ES256);
     const listed = await call(platform.app, 'GET', `/v1/payers/${alice.id}/terminals`, undefined, {
       token: platform.operatorToken,
     });

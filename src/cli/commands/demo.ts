@@ -54,6 +54,7 @@ export function registerDemoCommand(program: Command): void {
           );
           await parties.createPayee({ id: demoIds.payee, name: 'Demo Payee' }, cliActor);
           const merchant = await merchants.create({ id: demoIds.merchant, name: 'Demo Shop' }, cliActor);
+          if (payer.terminal === null) throw new Error('invariant: the demo payer has an OCRA terminal');
           const { suite, keyHex, enrollmentUri } = payer.terminal;
           printJson({
             merchant: { id: merchant.id, apiKey: merchant.apiKey, webhookSecret: merchant.webhookSecret },

@@ -34,11 +34,29 @@ export function registerPartyCommands(program: Command): void {
       'OCRA suite of the terminal (default OCRA-1:HOTP-SHA256-8:QN08-PSHA1)',
       suiteOption,
     )
-    .action(async (options: { id: string; password: string; verificationCode: string; suite?: string }) => {
-      await withPlatform(async (platform) => {
-        printJson(await platform.services.parties.createPayer(options, cliActor));
-      });
-    });
+    .option(
+      '--no-ocra-terminal',
+      'create the payer without a second terminal; they add a passkey from their pages ("terminal": null)',
+    )
+    .action(
+      async (options: {
+        id: string;
+        password: string;
+        verificationCode: string;
+        suite?: string;
+        ocraTerminal: boolean;
+      }) => {
+        const { ocraTerminal, ...creation } = options;
+        await withPlatform(async (platform) => {
+          printJson(
+            await platform.services.parties.createPayer(
+              { ...creation, firstTerminal: ocraTerminal ? 'ocra' : 'none' },
+              cliActor,
+            ),
+          );
+        });
+      },
+    );
 
   const payee = program.command('payee').description('manage payees');
   payee

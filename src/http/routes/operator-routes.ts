@@ -178,7 +178,8 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         schema: {
           response: created(CreatedPayerJson),
           tags: ['operator'],
-          summary: 'Create a payer with its first second-terminal key',
+          summary:
+            'Create a payer with its first second-terminal key, or with no terminal (firstTerminal: none) to add passkeys later',
           security: operatorSecurity,
           body: Type.Object(
             {
@@ -186,6 +187,12 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
               password: Type.String({ minLength: 8, maxLength: 128 }),
               verificationCode: VerificationCode,
               suite: Type.Optional(Type.String({ maxLength: 64 })),
+              firstTerminal: Type.Optional(
+                Type.Union([Type.Literal('ocra'), Type.Literal('none')], {
+                  description:
+                    'ocra (default): an OCRA terminal, its key answered once; none: no second terminal, the payer adds passkeys from their pages',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),

@@ -8,6 +8,7 @@ import { CountersignError } from '../../domain/errors.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import type { OperatorPrincipal } from '../../services/operator-service.js';
+import type { FirstTerminal } from '../../services/party-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
 import { trustedHtml } from '../../web/html.js';
 import { formErrorMessage } from '../../web/messages.js';
@@ -124,29 +125,35 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
       schema: pageSchema({
         tag: 'operator pages',
         summary: 'Create a payer',
-        form: ['id', 'password', 'verificationCode'],
+        form: ['id', 'password', 'verificationCode', 'firstTerminal'],
       }),
     },
     async (request, reply) => {
       const session = await kit.session(request, reply);
       const id = formField(request.body, 'id')?.trim() ?? '';
+      // `ocra` or `none` from the form; anything else is the service's invalid_request.
+      const firstTerminal = formField(request.body, 'firstTerminal');
       try {
         const created = await services.parties.createPayer(
           {
             id,
             password: formField(request.body, 'password') ?? '',
             verificationCode: formField(request.body, 'verificationCode')?.trim() ?? '',
+            ...(firstTerminal === undefined ? {} : { firstTerminal: firstTerminal as FirstTerminal }),
           },
           session.actor,
         );
         // Drawn from the platform's own URI (hex, digits, a fixed scheme), by the QR library: trusted markup.
-        const qrSvg = trustedHtml(
-          await QRCode.toString(created.terminal.enrollmentUri, {
-            type: 'svg',
-            errorCorrectionLevel: 'M',
-            margin: 2,
-          }),
-        );
+        const qrSvg =
+          created.terminal === null
+            ? undefined
+            : trustedHtml(
+                await QRCode.toString(created.terminal.enrollmentUri, {
+                  type: 'svg',
+                  errorCorrectionLevel: 'M',
+                  margin: 2,
+                }),
+              );
         const frame = kit.frame(request, reply, session, operatorPaths.payers);
         return sendPage(
           reply,
@@ -160,7 +167,10 @@ export function operatorPartyPages(app: FastifyTypebox, kit: OperatorPageKit): v
           request,
           reply,
           session,
-          { values: { id }, error: formErrorMessage(error) },
+          {
+            values: { id, ...(firstTerminal === 'none' ? { firstTerminal } : {}) },
+            error: formErrorMessage(error),
+          },
           error.status,
         );
       }

@@ -32,7 +32,8 @@ export function terminalPageRoutes(): RoutePlugin {
       homeHref: '/terminal/',
       narrow: true,
       body: terminalPageBody(),
-      scripts: ['web/terminal/scripts/app'],
+      // The WebAuthn library first: approving with a passkey, where the payer has one, uses it.
+      scripts: ['vendor/simplewebauthn-browser', 'web/terminal/scripts/app'],
       data: { 'platform-url': deps.config.publicUrl },
     });
 

@@ -13,6 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
+import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
 import type { Viewer } from '../../services/terminal-enrollment-service.js';
 import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
 import { created, eventStreamOf, fileOf, ok } from '../contract.js';
@@ -316,6 +317,54 @@ function registerSignedRoutes(
       const terminal = await terminalOf(request);
       return paymentJson(
         await services.terminals.approve(terminal, request.params.id, request.body.secondCode),
+      );
+    },
+  );
+
+  // A passkey on the terminal's device approves instead of the OCRA code: the signed request says which
+  // terminal (so which payer) asks; the assertion, checked like on the payment's page, is the approval.
+  app.post(
+    '/v1/terminal/payments/:id/passkey-options',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary:
+          "Options to approve a payment with one of the payer's passkeys: the challenge binds the payment (id, first code, amount, currency, payee)",
+        security: terminalSecurity,
+        params: PaymentParams,
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return services.passkeys.approvalOptions(terminal.payerId, request.params.id);
+    },
+  );
+
+  app.post(
+    '/v1/terminal/payments/:id/passkey-approve',
+    {
+      schema: {
+        tags: ['terminal'],
+        summary:
+          'Approve a payment with a passkey assertion over the challenge of its options; a refused assertion counts as a wrong second code',
+        security: terminalSecurity,
+        params: PaymentParams,
+        body: Type.Object(
+          {
+            challengeId: Uuid,
+            response: Type.Object({}, { additionalProperties: true }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const terminal = await terminalOf(request);
+      return paymentJson(
+        await services.passkeys.approveForPayer(terminal.payerId, request.params.id, {
+          challengeId: request.body.challengeId,
+          response: request.body.response as unknown as PasskeyApprovalInput['response'],
+        }),
       );
     },
   );

@@ -73,16 +73,32 @@ ${csrfField(csrfToken)}
 <input id="new-password" name="password" type="password" required minlength="8" maxlength="128" autocomplete="new-password">
 <label for="new-verification">Verification code <span class="hint">4–12 digits</span></label>
 <input id="new-verification" name="verificationCode" type="password" inputmode="numeric" required maxlength="12" autocomplete="off">
+<fieldset>
+<legend>Second terminal</legend>
+<input type="radio" id="first-terminal-ocra" name="firstTerminal" value="ocra"${values['firstTerminal'] === 'none' ? '' : html` checked`}>
+<label for="first-terminal-ocra">An OCRA terminal <span class="hint">its key is shown once, on the next page</span></label>
+<input type="radio" id="first-terminal-none" name="firstTerminal" value="none"${values['firstTerminal'] === 'none' ? html` checked` : ''}>
+<label for="first-terminal-none">None for now <span class="hint">the payer adds a passkey from their pages; the platform then holds no key that approves for them</span></label>
+</fieldset>
 <button type="submit">Create payer</button>
 </form>`;
 }
 
-/** The answer to creating a payer: the first terminal's key and enrollment, shown this once. */
+/**
+ * The answer to creating a payer: the first terminal's key and enrollment, shown this once; or, for a payer
+ * created without one, how they add a passkey.
+ */
 export function payerCreatedBody(
   payerId: string,
-  terminal: { suite: string; keyHex: string },
+  terminal: { suite: string; keyHex: string } | null,
   qrSvg: SafeHtml | undefined,
 ): SafeHtml {
+  if (terminal === null)
+    return html`<h1>Payer ${payerId} created</h1>
+<section class="card" data-testid="no-terminal">
+<p>This payer has no second terminal yet. They sign in to their pages with the payer id and the password, and add a passkey under <strong>Terminals</strong>; until then they approve payments with the first code and the verification code.</p>
+</section>
+<p><a href="${operatorPaths.payer(payerId)}">Go to the payer</a></p>`;
   return html`<h1>Payer ${payerId} created</h1>
 <div class="warning" role="alert">This page shows the key of the payer's first second terminal once. Set up the terminal now; the key is never shown again.</div>
 <section class="card">

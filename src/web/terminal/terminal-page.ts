@@ -60,6 +60,7 @@ ${codeInput('payer-unlock-code')}
 <template id="challenge-template"><li><div class="card">
 <dl class="facts"><dt>Pay</dt><dd class="amount"></dd><dt>To</dt><dd class="payee"></dd><dt>Expires in</dt><dd class="expires"></dd></dl>
 <button type="button" data-action="approve">Approve</button>
+<button type="button" data-action="passkey" class="secondary" hidden>Approve with a passkey</button>
 <button type="button" data-action="code" class="secondary">Show the code</button>
 <button type="button" data-action="decline" class="secondary">Decline</button>
 </div></li></template>

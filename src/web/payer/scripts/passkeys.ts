@@ -6,8 +6,12 @@
  * no WebAuthn, so a payer never meets a button that cannot work.
  */
 import type * as WebAuthnBrowser from '@simplewebauthn/browser';
-
-const library = (globalThis as { SimpleWebAuthnBrowser?: typeof WebAuthnBrowser }).SimpleWebAuthnBrowser;
+import {
+  type PaymentDisplay,
+  type RequestOptions,
+  signApproval,
+  webAuthnLibrary,
+} from '../../scripts/passkey-ceremony.js';
 
 function field(form: HTMLFormElement, name: string): HTMLInputElement {
   const input = form.elements.namedItem(name);
@@ -61,55 +65,6 @@ function driveForm(form: HTMLFormElement, ceremony: () => Promise<void>): void {
   });
 }
 
-/** What the platform sends with an approval's options, for a browser's own payment dialog. */
-interface PaymentDisplay {
-  readonly payeeName: string;
-  readonly amount: string;
-  readonly currency: string;
-}
-
-type RequestOptions = Parameters<typeof WebAuthnBrowser.startAuthentication>[0]['optionsJSON'];
-
-/** `PaymentRequest` with the static method of Secure Payment Confirmation, where the browser has it. */
-type SpcPaymentRequest = typeof PaymentRequest & {
-  isSecurePaymentConfirmationAvailable?: () => Promise<boolean>;
-};
-
-/**
- * Signs with Secure Payment Confirmation where the browser offers it, so that the browser itself shows the
- * payee and the amount; undefined where it does not (the caller falls back to plain WebAuthn). The
- * signature covers the same challenge; the platform accepts its `payment.get` client data.
- */
-async function signWithSpc(
-  webauthn: typeof WebAuthnBrowser,
-  options: RequestOptions,
-  display: PaymentDisplay,
-): Promise<unknown> {
-  const request = (globalThis as { PaymentRequest?: SpcPaymentRequest }).PaymentRequest;
-  if (request?.isSecurePaymentConfirmationAvailable === undefined) return undefined;
-  if (!(await request.isSecurePaymentConfirmationAvailable())) return undefined;
-  const payment = new request(
-    [
-      {
-        supportedMethods: 'secure-payment-confirmation',
-        data: {
-          credentialIds: (options.allowCredentials ?? []).map((c) => webauthn.base64URLStringToBuffer(c.id)),
-          challenge: webauthn.base64URLStringToBuffer(options.challenge),
-          rpId: options.rpId,
-          payeeName: display.payeeName,
-          instrument: { displayName: 'Countersign', icon: new URL('/terminal/icon.svg', location.href).href },
-          timeout: options.timeout,
-        },
-      },
-    ],
-    { total: { label: 'Total', amount: { currency: display.currency, value: display.amount } } },
-  );
-  const response = await payment.show();
-  await response.complete('success');
-  const credential = response.details as PublicKeyCredential & { toJSON?: () => unknown };
-  return credential.toJSON?.();
-}
-
 function start(webauthn: typeof WebAuthnBrowser): void {
   if (!webauthn.browserSupportsWebAuthn()) return;
   const register = document.getElementById('passkey-register-form');
@@ -131,12 +86,12 @@ function start(webauthn: typeof WebAuthnBrowser): void {
         approve.dataset['optionsUrl'] ?? '',
       );
       // Secure Payment Confirmation first, where the browser has it; any failure of it falls back.
-      const viaSpc = await signWithSpc(webauthn, options, display as PaymentDisplay).catch(() => undefined);
-      const response = viaSpc ?? (await webauthn.startAuthentication({ optionsJSON: options }));
+      const { response } = await signApproval(webauthn, options, display as PaymentDisplay | undefined);
       field(approve, 'passkeyChallengeId').value = challengeId;
       field(approve, 'passkeyResponse').value = JSON.stringify(response);
     });
   }
 }
 
+const library = webAuthnLibrary();
 if (library !== undefined) start(library);

@@ -23,6 +23,12 @@ import {
 import { hexToBytes } from '../../../domain/hex.js';
 import { formatMoney } from '../../../domain/money.js';
 import { computeOcra } from '../../../domain/ocra.js';
+import {
+  type PaymentDisplay,
+  type RequestOptions,
+  signApproval,
+  webAuthnLibrary,
+} from '../../scripts/passkey-ceremony.js';
 import { startScanner } from './scanner.js';
 import { ApiError, type Challenge, redeemEnrollment, TerminalApi } from './terminal-api.js';
 import {
@@ -108,6 +114,8 @@ function renderChallenges(): void {
       item.dataset['paymentId'] = challenge.paymentId;
       item.querySelector('.payee')!.textContent = challenge.payeeName;
       item.querySelector('.amount')!.textContent = formatMoney(BigInt(challenge.amount), challenge.currency);
+      // Offered where the browser can make WebAuthn assertions; a payer without a passkey is told so.
+      item.querySelector<HTMLButtonElement>('button[data-action="passkey"]')!.hidden = !passkeysUsable();
       challengeList.append(item);
     }
     const secondsLeft = Math.max(0, Math.floor((Date.parse(challenge.expiresAt) - nowMs) / 1000));
@@ -263,6 +271,40 @@ async function confirm(verificationCode: string): Promise<void> {
   say('notice', status === 'succeeded' ? `Approved: ${describe(challenge)}.` : `The payment is ${status}.`);
 }
 
+/** What went wrong with a passkey approval: the platform's answer, or the browser's ceremony. */
+function passkeyFailure(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.code === 'approval_failed')
+      return 'The passkey did not approve this payment. After three refused attempts the payment fails.';
+    return explain(error);
+  }
+  return 'The passkey did not answer. Try again, or approve with the verification code.';
+}
+
+function passkeysUsable(): boolean {
+  return webAuthnLibrary()?.browserSupportsWebAuthn() === true;
+}
+
+/**
+ * Approves with one of the payer's passkeys instead of the OCRA code: the platform derives the challenge
+ * from this payment, the browser signs it (in its own payment dialog where it has Secure Payment
+ * Confirmation), the signed request carries the assertion. A refusal counts as a wrong code.
+ */
+async function approveWithPasskey(challenge: Challenge): Promise<void> {
+  const webauthn = webAuthnLibrary();
+  if (webauthn === undefined || api === undefined) return;
+  const answer = await api.passkeyOptions(challenge.paymentId);
+  const { response } = await signApproval(
+    webauthn,
+    answer['options'] as RequestOptions,
+    answer['display'] as PaymentDisplay,
+  );
+  const status = await api.approveWithPasskey(challenge.paymentId, String(answer['challengeId']), response);
+  challenges.delete(challenge.paymentId);
+  renderChallenges();
+  say('notice', status === 'succeeded' ? `Approved: ${describe(challenge)}.` : `The payment is ${status}.`);
+}
+
 function wire(): void {
   element<HTMLFormElement>('enroll-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -315,6 +357,14 @@ function wire(): void {
     if (button === null || button === undefined || challenge === undefined || api === undefined) return;
     const action = button.dataset['action'];
     if (action === 'approve' || action === 'code') openConfirm(challenge, action === 'approve');
+    if (action === 'passkey') {
+      button.disabled = true;
+      approveWithPasskey(challenge)
+        .catch((error: unknown) => say('error', passkeyFailure(error)))
+        .finally(() => {
+          button.disabled = false;
+        });
+    }
     if (action === 'decline') {
       api
         .decline(challenge.paymentId)

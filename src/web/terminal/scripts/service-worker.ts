@@ -40,6 +40,8 @@ const shell = [
   '/terminal/icon.svg',
   '/assets/app.css?v=1',
   '/assets/js/web/terminal/scripts/app.js?v=1',
+  '/assets/js/vendor/simplewebauthn-browser.js?v=1',
+  '/assets/js/web/scripts/passkey-ceremony.js',
   ...pageScripts.map((name) => `/assets/js/web/terminal/scripts/${name}.js`),
   ...domainModules.map((name) => `/assets/js/domain/${name}.js`),
 ];

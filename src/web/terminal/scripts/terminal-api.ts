@@ -133,6 +133,25 @@ export class TerminalApi {
     return String(payment['status']);
   }
 
+  /** Options to approve a payment with one of the payer's passkeys, the challenge bound to the payment. */
+  async passkeyOptions(paymentId: string): Promise<Record<string, unknown>> {
+    return this.request('POST', `/v1/terminal/payments/${encodeURIComponent(paymentId)}/passkey-options`);
+  }
+
+  /** Sends a passkey assertion as the payment's approval; answers the payment's status. */
+  async approveWithPasskey(
+    paymentId: string,
+    challengeId: string,
+    response: Record<string, unknown>,
+  ): Promise<string> {
+    const payment = await this.request(
+      'POST',
+      `/v1/terminal/payments/${encodeURIComponent(paymentId)}/passkey-approve`,
+      { challengeId, response },
+    );
+    return String(payment['status']);
+  }
+
   /** Declines a payment the payer does not recognise. */
   async decline(paymentId: string): Promise<void> {
     await this.request('POST', `/v1/terminal/payments/${encodeURIComponent(paymentId)}/decline`);
