@@ -23,7 +23,7 @@ import type { Config } from '../config.js';
 import { currentApiVersion } from '../domain/api-version.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import { type Database, retryableSqlStates, sqlState } from '../store/database.js';
+import { retryableSqlStates, sqlState } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { registerApiVersion } from './api-version.js';
 import { correctedDocument, registerContract } from './contract.js';

@@ -59,6 +59,15 @@ const idempotentReplayedHeader = {
  */
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
+/**
+ * The options of a WebAuthn ceremony as `@simplewebauthn/server` makes them for the browser's script
+ * (PublicKeyCredentialRequestOptionsJSON): their fields are the WebAuthn standard's, not an API of ours.
+ */
+export const WebAuthnOptions = Type.Object(
+  {},
+  { additionalProperties: true, description: 'PublicKeyCredentialRequestOptionsJSON (W3C WebAuthn Level 3)' },
+);
+
 /** A 200 answer with `schema` as its body. */
 export function ok<T extends TSchema>(schema: T): { 200: T } {
   return { 200: schema };

@@ -93,7 +93,7 @@ describe.each(testEngines())('passkey-only payers and the browser authenticator 
       { token: platform.operatorToken },
     );
     expect(created.statusCode, created.body).toBe(201);
-    expect(created.json()).toEqual({ id: 'dana', terminal: null });
+    expect(created.json()).toEqual({ object: 'payer', id: 'dana', terminal: null });
     expect(await query("SELECT id FROM terminals WHERE payer_id = 'dana'")).toEqual([]);
     const audit = await query<{ detail: unknown }>(
       "SELECT detail FROM audit_log WHERE event = 'payer_created' AND subject = 'dana'",

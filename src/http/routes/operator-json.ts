@@ -49,14 +49,19 @@ export const CreatedPayerJson = Type.Object(
   {
     object: objectOf('payer'),
     id: Type.String(),
-    terminal: Type.Object(
-      {
-        id: Type.String(),
-        suite: Type.String(),
-        keyHex: Type.String({ description: 'The OCRA key of the second terminal; shown once' }),
-        enrollmentUri: Type.String(),
-      },
-      { additionalProperties: false },
+    terminal: nullable(
+      Type.Object(
+        {
+          id: Type.String(),
+          suite: Type.String(),
+          keyHex: Type.String({ description: 'The OCRA key of the second terminal; shown once' }),
+          enrollmentUri: Type.String(),
+        },
+        {
+          additionalProperties: false,
+          description: 'null when the payer was created with firstTerminal none',
+        },
+      ),
     ),
     enrollment: Type.Optional(
       Type.Object({ id: Type.String(), expiresAt: Timestamp }, { additionalProperties: false }),

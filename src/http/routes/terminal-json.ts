@@ -9,6 +9,7 @@ import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delive
 import type { DeliveryAttemptRecord } from '../../services/delivery-store.js';
 import type { EnrollmentView, IssuedEnrollment } from '../../services/terminal-enrollment-service.js';
 import type { TerminalView } from '../../services/terminal-service.js';
+import { WebAuthnOptions } from '../contract.js';
 import { Amount, displayName, nullable, objectOf, Timestamp } from '../schemas.js';
 
 /** A terminal's label: what the payer calls the device. */
@@ -293,6 +294,23 @@ export const DevelopmentMessageJson = Type.Object(
     payeeName: Type.String(),
     expiresAt: Timestamp,
     createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The options to approve one payment with a passkey: the challenge (bound to the payment) for the browser
+ * to sign, and what the page shows of the payment while it asks (the payee and the amount).
+ */
+export const PasskeyApprovalOptionsJson = Type.Object(
+  {
+    object: objectOf('passkey_approval_options'),
+    challengeId: Type.String({ format: 'uuid' }),
+    options: WebAuthnOptions,
+    display: Type.Object(
+      { payeeId: Type.String(), payeeName: Type.String(), amount: Type.String(), currency: Type.String() },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

@@ -11,6 +11,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/authentication-service.js';
 import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
@@ -39,6 +40,7 @@ import {
   enrollmentJson,
   IssuedEnrollmentJson,
   issuedEnrollmentJson,
+  PasskeyApprovalOptionsJson,
   TerminalJson,
   TerminalLabel,
   terminalJson,
@@ -332,11 +334,13 @@ function registerSignedRoutes(
           "Options to approve a payment with one of the payer's passkeys: the challenge binds the payment (id, first code, amount, currency, payee)",
         security: terminalSecurity,
         params: PaymentParams,
+        response: ok(PasskeyApprovalOptionsJson),
       },
     },
     async (request) => {
       const terminal = await terminalOf(request);
-      return services.passkeys.approvalOptions(terminal.payerId, request.params.id);
+      const ceremony = await services.passkeys.approvalOptions(terminal.payerId, request.params.id);
+      return { object: 'passkey_approval_options' as const, ...ceremony };
     },
   );
 
@@ -356,7 +360,10 @@ function registerSignedRoutes(
           },
           { additionalProperties: false },
         ),
+        response: ok(PaymentResponse),
       },
+      // An authenticator's answer has the same bound here as in a page's form field, plus the envelope.
+      bodyLimit: limits.passkeyResponseBytesMax + 1024,
     },
     async (request) => {
       const terminal = await terminalOf(request);
