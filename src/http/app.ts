@@ -22,7 +22,7 @@ import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import { type Database, retryableSqlStates, sqlState } from '../store/database.js';
+import { retryableSqlStates, sqlState } from '../store/database.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
@@ -38,6 +38,20 @@ import {
 import { registerMetrics } from './metrics.js';
 import { queryCoercingValidators } from './query-coercion.js';
 import { strictJsonRefusal } from './strict-json.js';
+
+/**
+ * The per-address limit's store when servers share counts (`REDIS_URL`): the plugin's own Redis store, its
+ * keys under `address:` after the platform's prefix. While Redis cannot be reached the limit is skipped
+ * (`skipOnError`, fail open), unlike the per-payer throttle, which refuses authentication then (fail
+ * closed). The per-address limit guards every route, health checks and merchants' calls included: failing
+ * closed would make Redis a single point of failure of the whole API, while what an attacker could gain
+ * from the gap (guessing secrets faster) stays bounded by the per-payer throttle and the attempt locks in
+ * the database. A skipped request costs at most one counter timeout (`limits.sharedCounterTimeoutMs`).
+ */
+function sharedAddressCounts(deps: AppDependencies) {
+  if (deps.sharedCounters === undefined) return {};
+  return { redis: deps.sharedCounters, nameSpace: 'address:', skipOnError: true };
+}
 
 /**
  * Builds the application: common plugins and hooks first, then each of `deps.routes` in its own
@@ -61,6 +75,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cache: effectiveLimits.rateLimitAddressesTrackedMax,
     keyGenerator: (request) => request.ip,
     errorResponseBuilder: () => new CountersignError('rate_limited'),
+    ...sharedAddressCounts(deps),
   });
   // Unknown paths are rate limited too, so that probing for endpoints costs the same as using them.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, async (_request, reply) =>
