@@ -31,6 +31,11 @@ export const limits = Object.freeze({
    * answering) before the request is answered 503; with the backoff below they span about a second.
    */
   databaseUnavailableRetriesMax: 4,
+  /**
+   * How long a transaction whose statement reported a lost connection waits for the driver to see the
+   * connection close, before it is ended as a failure on a connection that is evidently still open.
+   */
+  transactionConnectionCloseWaitMs: 1_000,
   /** Seconds a client is asked to wait (`Retry-After`) while no database primary can be reached. */
   databaseUnavailableRetryAfterSeconds: 1,
   /** Rows the expiry sweeper resolves in one pass. */
