@@ -13,6 +13,7 @@ import pino from 'pino';
 import { type Config, ConfigError } from './config.js';
 import { type BackupManifest, BackupRefused, checkBackup, parseBackup } from './domain/backup.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { limits } from './domain/limits.js';
 import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
@@ -62,9 +63,6 @@ export interface OpenPlatform {
   close(): Promise<void>;
 }
 
-/** Time the start waits for Redis before it goes on without it (the throttles then apply their outage rule). */
-const sharedCountersStartWaitMs = 5_000;
-
 /**
  * Opens the connection to the shared counters named by `REDIS_URL`, and waits a moment for it. A Redis out of
  * reach does not stop the start: the connection keeps retrying, and meanwhile each throttle applies its rule
@@ -82,7 +80,7 @@ async function openSharedCounters(
         : 'the shared rate-limit counters (REDIS_URL) answer again',
     ),
   );
-  await connection.ready(sharedCountersStartWaitMs).catch(() => undefined);
+  await connection.ready(limits.sharedCounterStartWaitMs).catch(() => undefined);
   return connection;
 }
 

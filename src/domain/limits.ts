@@ -68,6 +68,10 @@ export const limits = Object.freeze({
    * reach: a counter round trip is well under a millisecond, so a longer wait is an outage, not load.
    */
   sharedCounterTimeoutMs: 500,
+  /** Longest pause between reconnections to the shared counters: a Redis back up is used within it. */
+  sharedCounterReconnectDelayMsMax: 2_000,
+  /** How long a server's start waits for the shared counters before it goes on without them (warned). */
+  sharedCounterStartWaitMs: 5_000,
   /** Length of the key prefix (`REDIS_KEY_PREFIX`) under which a platform keeps its counts in Redis. */
   redisKeyPrefixLengthMax: 64,
   /** Bounds of the per-payer rate limit a deployment may configure, in attempts per window. */

@@ -34,8 +34,8 @@ export function openSharedCounterConnection(
     connectTimeout: limits.sharedCounterTimeoutMs,
     commandTimeout: limits.sharedCounterTimeoutMs,
     maxRetriesPerRequest: 1,
-    // Reconnect quickly at first, then every 2 s at most: a counter back up is used within 2 s.
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
+    // Reconnect quickly at first, then at the bound: a counter back up is used within it.
+    retryStrategy: (times) => Math.min(times * 100, limits.sharedCounterReconnectDelayMsMax),
     // No INFO round trip before the first command: the counters need nothing from it.
     enableReadyCheck: false,
   });

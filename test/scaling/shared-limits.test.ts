@@ -1,4 +1,4 @@
-// Proves that with REDIS_URL two server processes on one PostgreSQL database admit, together, exactly the per-address limit and exactly the per-payer limit of a concurrent burst split across both; and that without it each process counts alone, so two admit twice the limit.
+// Proves that with REDIS_URL two server processes on one PostgreSQL database admit, together, exactly the per-address limit and exactly the per-payer limit of a concurrent burst split across both; that a server whose Redis is down starts, refuses logins with 503 and never logs Redis's password; and that without REDIS_URL each process counts alone, so two admit twice the limit.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -138,6 +138,35 @@ describe.runIf(testEngines().includes('postgres'))(
           })
         ).status,
       ).toBe(429);
+    });
+
+    it('starts while Redis is down, refuses logins with 503, serves the rest, and never logs the password', async () => {
+      const password = `redis-${randomBytes(8).toString('hex')}`;
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'countersign-shared-limits-'));
+      dataDirs.push(dataDir);
+      const server = await startServerProcess({
+        DATABASE_URL: test.url!,
+        DATABASE_POOL_SIZE: '2',
+        OPERATOR_TOKEN: operatorToken,
+        MASTER_KEY: masterKey,
+        LOG_LEVEL: 'warn',
+        // Nothing listens on port 1: Redis is unreachable from the start.
+        REDIS_URL: `redis://:${password}@127.0.0.1:1`,
+        REDIS_KEY_PREFIX: keyPrefix,
+      });
+      try {
+        expect((await send(server, '198.51.100.30', 'GET', '/healthz')).status).toBe(200);
+        const login = await send(server, '203.0.113.200', 'POST', '/v1/sessions', {
+          payerId: 'shared-payer',
+          password: 'correct horse battery',
+        });
+        expect(login.status, login.body).toBe(503);
+        expect(JSON.parse(login.body).error.code).toBe('service_unavailable');
+      } finally {
+        await server.stop();
+      }
+      expect(server.output()).toContain('the shared rate-limit counters (REDIS_URL) cannot be reached');
+      expect(server.output()).not.toContain(password);
     });
 
     it('without REDIS_URL, each server counts alone: two admit twice each limit', async () => {
