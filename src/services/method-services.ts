@@ -21,7 +21,7 @@ import type {
 import { PartyService } from './party-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
 import type { PasskeyStore } from './passkey-store.js';
-import { PayerRateLimiter, payerRateLimit } from './payer-rate-limiter.js';
+import { type PayerAttemptCounter, PayerRateLimiter, payerRateLimit } from './payer-rate-limiter.js';
 import { commitBatching, type PaymentBatchStore } from './payment-executor.js';
 import { PaymentService } from './payment-service.js';
 
@@ -36,6 +36,8 @@ export interface MethodStores {
   readonly passkeyStore: PasskeyStore;
   /** Announces new challenges to every server (absent: terminals on other servers learn by polling). */
   readonly challengeNotifications?: ChallengeNotifications;
+  /** Where the per-payer throttle counts, shared by every server (absent: in this process's memory). */
+  readonly payerAttemptCounter?: PayerAttemptCounter;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -113,7 +115,10 @@ export function createMethodServices(input: {
         : coalescedPartyStore(input.database, input.stores.partyStore, coalescing),
     paymentStore: input.stores.paymentStore,
     passkeyStore: input.stores.passkeyStore,
-    payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
+    payerRateLimiter: new PayerRateLimiter(
+      payerRateLimit(input.configuration.rateLimitPerPayer),
+      ...(input.stores.payerAttemptCounter === undefined ? [] : [input.stores.payerAttemptCounter]),
+    ),
     ...(coalescing === undefined ? {} : { commitBatching: coalescing }),
     ...(input.stores.challengeNotifications === undefined
       ? {}
