@@ -16,7 +16,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
-import type { MetricsSources } from './http/metrics.js';
+import type { MetricsSources } from './http/metrics-sources.js';
 import { hashOperatorToken } from './http/operator-auth.js';
 import { platformRoutes } from './http/routes/index.js';
 import type { HttpServices } from './http/services.js';
@@ -24,6 +24,7 @@ import { AuditService } from './services/audit-service.js';
 import { BackgroundJobs } from './services/background-jobs.js';
 import { BackupService } from './services/backup-service.js';
 import { ChallengeRelay } from './services/challenge-relay.js';
+import type { Database } from './services/database.js';
 import {
   installMasterKey,
   loadOrCreateMasterKey,
@@ -39,7 +40,6 @@ import { sqlAuditStore } from './store/audit-repository.js';
 import { sqlBackupStore } from './store/backup-repository.js';
 import { sqlChallengeNotifications } from './store/challenge-notifications.js';
 import { DataDirectoryInUseError, dataDirectoryLockFileName } from './store/data-directory-lock.js';
-import type { Database } from './store/database.js';
 import { type TrackedDatabase, trackDatabaseUse } from './store/database-use.js';
 import { sqlLedgerStore } from './store/ledger-repository.js';
 import { readPlatformStateCounts } from './store/metrics-repository.js';

@@ -136,4 +136,8 @@ export const limits = Object.freeze({
   metadataKeysMax: 20,
   metadataKeyLengthMax: 40,
   metadataValueLengthMax: 500,
+  /** Completed idempotency keys are kept at least this long, so that a client may retry for a whole day. */
+  idempotencyKeyRetentionMs: 24 * 60 * 60 * 1000,
+  /** Expired idempotency keys one purge deletes, at most. */
+  idempotencyPurgeBatchSizeMax: 1000,
 });

@@ -23,8 +23,7 @@ import type { Config } from '../config.js';
 import { currentApiVersion } from '../domain/api-version.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import { retryableSqlStates, sqlState } from '../store/database.js';
-import { IdempotencyRepository } from '../store/idempotency-repository.js';
+import { retryableSqlStates, sqlState } from '../domain/sql-state.js';
 import { registerApiVersion } from './api-version.js';
 import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
@@ -105,7 +104,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerContract(app, { idempotencyKeyLengthMax: effectiveLimits.idempotencyKeyLengthMax });
   registerApiVersion(app);
   registerIdempotency(app, {
-    store: deps.idempotencyStore ?? new IdempotencyRepository(deps.database),
+    store: deps.idempotencyStore,
     clock: deps.clock,
     leaseMs: effectiveLimits.idempotencyLeaseMs,
     keyLengthMax: effectiveLimits.idempotencyKeyLengthMax,

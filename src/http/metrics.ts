@@ -9,30 +9,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CountersignError } from '../domain/errors.js';
-import type { PlatformStateCounts, StatusCount } from '../store/metrics-repository.js';
+import type { PlatformStateCounts, StatusCount } from '../services/platform-state-counts.js';
 import type { FastifyTypebox } from './dependencies.js';
+import type { BatchCounters, MetricsSources } from './metrics-sources.js';
 import { bearerToken, hashOperatorToken } from './operator-auth.js';
-
-/** Group-commit counters of one kind of payment operation. */
-export interface BatchCounters {
-  readonly batches: number;
-  readonly inputs: number;
-  readonly batchSizeLargest: number;
-  readonly batchesRolledBack: number;
-}
-
-/** Where `/metrics` reads what it does not count itself; each source is optional. */
-export interface MetricsSources {
-  /**
-   * SHA-256 digests of the tokens that may scrape: the operator token's and, when set, METRICS_TOKEN's.
-   * With none, `/metrics` is not registered at all.
-   */
-  readonly tokenHashes: readonly Uint8Array[];
-  readonly stateCounts?: () => Promise<PlatformStateCounts>;
-  readonly batchCounters?: () => Readonly<Record<string, BatchCounters>>;
-  readonly databaseConnectionsInUse?: () => number;
-  readonly databasePoolSize?: number;
-}
 
 /** Latency buckets in seconds: from a cached answer (1 ms) to a slow Argon2 check under load (5 s). */
 const latencyBucketsSeconds = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

@@ -16,8 +16,8 @@ import {
   verifyHead,
 } from '../domain/audit.js';
 import { ManualClock } from '../domain/clock.js';
+import type { Database } from '../services/database.js';
 import { sqlAuditStore } from '../store/audit-repository.js';
-import type { Database } from '../store/database.js';
 import { AuditService, type AuditStore, sha256Hex } from './audit-service.js';
 import { newId } from './ids.js';
 

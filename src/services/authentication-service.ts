@@ -24,10 +24,10 @@ import {
 import { CountersignError } from '../domain/errors.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId } from '../domain/payer.js';
-import type { SqlExecutor } from '../store/database.js';
+import { verificationCodeLabel } from '../domain/sealed-labels.js';
+import type { SqlExecutor } from '../services/database.js';
 import { checkUnderAttemptLimit } from './attempt-guard.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
-import { verificationCodeLabel } from './party-service.js';
 
 /** The `payer_locked` answer for a payer in `state`, saying when the lock ends. */
 export function lockedError(state: AttemptState, nowMs: number): CountersignError {

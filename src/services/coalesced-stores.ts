@@ -12,7 +12,7 @@
  * through the wrapped store, which answers exactly as it always has.
  */
 import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
-import type { Database, SqlExecutor } from '../store/database.js';
+import type { Database, SqlExecutor } from '../services/database.js';
 import { type BatchOutcome, CommitBatcher } from './commit-batcher.js';
 import type { IdempotencyBeginResult, IdempotencyStore } from './idempotency.js';
 import type { PartyStore, TouchedSession } from './party-store.js';

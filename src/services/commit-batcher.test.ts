@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
 import { CountersignError } from '../domain/errors.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { SqlExecutor } from '../services/database.js';
 import {
   type BatchOperation,
   type BatchOutcome,

@@ -6,7 +6,8 @@
  * and the outbox sends the message through each until every one has accepted it.
  */
 import type { Clock } from '../domain/clock.js';
-import type { Database } from '../store/database.js';
+import { developmentMessageLabel } from '../domain/sealed-labels.js';
+import type { Database } from '../services/database.js';
 import { type SecondTerminalMessage, secondTerminalText } from './delivery-message.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { MethodSecrets } from './method-dependencies.js';
@@ -63,11 +64,6 @@ export class PushChannel implements DeliveryChannel {
     const terminals = await this.terminalStore.selectApprovingTerminals(this.database, message.paymentId);
     for (const terminalId of terminals) this.hub.publish(terminalId, message);
   }
-}
-
-/** The associated data of a development-outbox message. */
-export function developmentMessageLabel(deliveryId: string): string {
-  return `development_outbox:${deliveryId}`;
 }
 
 /** A message as the development outbox keeps it. */

@@ -4,6 +4,7 @@
  * text an SMS or the development outbox shows.
  */
 import { formatMoney } from '../domain/money.js';
+import { deliveryPayloadLabel } from '../domain/sealed-labels.js';
 import type { MethodSecrets } from './method-dependencies.js';
 
 /** A challenge for the payer's second terminals. */
@@ -17,11 +18,6 @@ export interface SecondTerminalMessage {
   readonly payeeId: string;
   readonly payeeName: string;
   readonly expiresAtMs: number;
-}
-
-/** The associated data an outbox payload is sealed with (see payment-service). */
-export function deliveryPayloadLabel(deliveryId: string): string {
-  return `delivery:${deliveryId}`;
 }
 
 function field(payload: Record<string, unknown>, name: string, pattern?: RegExp): string {

@@ -15,14 +15,14 @@ import type { Clock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
-import type { Database } from '../store/database.js';
+import { developmentMessageLabel } from '../domain/sealed-labels.js';
+import type { Database } from '../services/database.js';
 import type { AttemptFailureReporter } from './background-jobs.js';
 import {
   type DeliveryChannel,
   DeliveryChannelError,
   type DeliveryRouter,
   type DevelopmentMessage,
-  developmentMessageLabel,
 } from './delivery-channel.js';
 import { openSecondTerminalMessage, type SecondTerminalMessage } from './delivery-message.js';
 import type {

@@ -5,12 +5,6 @@
  * each other's keys.
  */
 
-/** Completed keys are kept at least this long, so that a client may retry for a whole day. */
-export const idempotencyKeyRetentionMs = 24 * 60 * 60 * 1000;
-
-/** Rows `purgeExpired` deletes in one call, at most. */
-export const idempotencyPurgeBatchSizeMax = 1000;
-
 /** What `begin` found for a key. */
 export type IdempotencyBeginResult =
   /** The key was free (or its holder's lease had expired): the caller now holds it and runs the request. */

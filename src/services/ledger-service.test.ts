@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
 import { ManualClock } from '../domain/clock.js';
 import type { TransferErrorCode, TransferRequest } from '../domain/ledger.js';
-import type { Database } from '../store/database.js';
+import type { Database } from '../services/database.js';
 import { sqlLedgerStore } from '../store/ledger-repository.js';
 import { migrate } from '../store/migrate.js';
 import { openPglite } from '../store/pglite-database.js';

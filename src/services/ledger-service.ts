@@ -4,9 +4,9 @@
  */
 import type { Clock } from '../domain/clock.js';
 import type { Account, TransferRequest, TransferResult } from '../domain/ledger.js';
+import type { LedgerVerification } from '../domain/ledger-verification.js';
 import { limits } from '../domain/limits.js';
-import type { Database, SqlExecutor } from '../store/database.js';
-import type { LedgerVerification } from '../store/ledger-verify.js';
+import type { Database, SqlExecutor } from '../services/database.js';
 import { derivedId, type KeyedHash } from './ids.js';
 
 /** A new account. */

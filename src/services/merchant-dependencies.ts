@@ -25,8 +25,3 @@ export interface MerchantDependencies extends MethodDependencies, MerchantStores
   readonly parties: PartyService;
   readonly webhookTransport: WebhookTransport;
 }
-
-/** The sealed-data label of a merchant's webhook secret: binds the ciphertext to its row. */
-export function webhookSecretLabel(merchantId: string): string {
-  return `merchant:${merchantId}:webhook_secret`;
-}

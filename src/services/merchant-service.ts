@@ -19,9 +19,10 @@ import {
 } from '../domain/merchant.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId, isPayeeName, payeeNameLengthMax } from '../domain/payer.js';
-import type { SqlExecutor } from '../store/database.js';
+import { webhookSecretLabel } from '../domain/sealed-labels.js';
+import type { SqlExecutor } from '../services/database.js';
 import { newId } from './ids.js';
-import { type MerchantDependencies, webhookSecretLabel } from './merchant-dependencies.js';
+import type { MerchantDependencies } from './merchant-dependencies.js';
 import { checkWebhookUrl } from './webhook-target.js';
 
 /** A new merchant as the operator submits it. */

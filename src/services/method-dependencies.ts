@@ -5,7 +5,7 @@
 
 import type { AttemptPolicy } from '../domain/attempts.js';
 import type { Clock } from '../domain/clock.js';
-import type { Database, SqlExecutor } from '../store/database.js';
+import type { Database, SqlExecutor } from '../services/database.js';
 import type { ChallengeNotifications } from './challenge-relay.js';
 import type { LedgerStore } from './ledger-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';

@@ -5,7 +5,7 @@
 import type { Clock } from '../domain/clock.js';
 import { limits } from '../domain/limits.js';
 import { defaultTerminalSuite } from '../domain/terminal-suite.js';
-import type { Database } from '../store/database.js';
+import type { Database } from '../services/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
 import { AuthenticationService } from './authentication-service.js';
 import type { ChallengeNotifications } from './challenge-relay.js';

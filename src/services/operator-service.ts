@@ -28,17 +28,13 @@ import {
   isOperatorRole,
   type OperatorRole,
 } from '../domain/operator.js';
+import { operatorTotpKeyLabel } from '../domain/sealed-labels.js';
 import { matchTotp, totpParameters, totpUri } from '../domain/totp.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { SqlExecutor } from '../services/database.js';
 import { checkUnderAttemptLimit } from './attempt-guard.js';
 import { newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import type { OperatorRecord, OperatorStore, OperatorSummary } from './operator-store.js';
-
-/** Associated data of an operator's sealed TOTP key: a sealed value moved to another row does not open. */
-export function operatorTotpKeyLabel(operatorId: string): string {
-  return `operators.totp_key:${operatorId}`;
-}
 
 /** Prefixes that make a leaked secret recognisable in a secret scanner. */
 export const operatorSetupCodePrefix = 'cs_setup_';

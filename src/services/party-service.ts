@@ -15,8 +15,9 @@ import {
   isVerificationCode,
   payeeNameLengthMax,
 } from '../domain/payer.js';
+import { terminalKeyLabel, verificationCodeLabel } from '../domain/sealed-labels.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { SqlExecutor } from '../services/database.js';
 import { accountId, fundingAccount, payeeAccount, payerWallet } from './accounts.js';
 import { derivedId, newId } from './ids.js';
 import type { MethodDependencies } from './method-dependencies.js';
@@ -87,16 +88,6 @@ export interface Deposit {
   readonly payerId: string;
   readonly amount: bigint;
   readonly currency: string;
-}
-
-/** The sealed-data label of a payer's verification code: binds the ciphertext to its row. */
-export function verificationCodeLabel(payerId: string): string {
-  return `payer:${payerId}:verification_code`;
-}
-
-/** The sealed-data label of a terminal key. */
-export function terminalKeyLabel(terminalId: string): string {
-  return `terminal:${terminalId}:key`;
 }
 
 function invalid(param: string, message: string): CountersignError {

@@ -46,13 +46,13 @@ import {
   type PaymentOperation,
   statusEvent,
 } from '../domain/payment-rules.js';
-import type { Database, SqlExecutor } from '../store/database.js';
+import { verificationCodeLabel } from '../domain/sealed-labels.js';
+import type { Database, SqlExecutor } from '../services/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';
 import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
 import { derivedId, type KeyedHash, newId } from './ids.js';
 import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
-import { verificationCodeLabel } from './party-service.js';
 import type { PaymentInsert, TouchedSession } from './party-store.js';
 import {
   type CodeMaterial,

@@ -4,7 +4,9 @@
  * a rotation of the master key re-encrypts it (like any other sealed value) and every stored hash of a
  * code, session token or API key keeps matching.
  */
-import type { Database, SqlExecutor } from '../store/database.js';
+
+import { platformKeyLabel } from '../domain/sealed-labels.js';
+import type { Database, SqlExecutor } from '../services/database.js';
 import { createSecrets, deriveCodeHashKey, type Secrets } from './secrets.js';
 
 /** Storage of platform keys: sealed text by name. */
@@ -16,11 +18,6 @@ export interface PlatformKeyStore {
 
 /** Name of the key of the keyed hashes. */
 export const codeHashKeyName = 'code_hash_key';
-
-/** Associated data of a sealed platform key: binds it to its row. */
-export function platformKeyLabel(name: string): string {
-  return `platform_key:${name}`;
-}
 
 /**
  * The key of the keyed hashes: opened from the database, or — at the first start — derived from the

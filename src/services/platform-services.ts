@@ -3,13 +3,13 @@
  * the test harnesses call this, so every entry point shares one wiring.
  */
 import type { Clock } from '../domain/clock.js';
-import type { Database } from '../store/database.js';
+import { limits } from '../domain/limits.js';
+import type { Database } from '../services/database.js';
 import type { BackgroundJob } from './background-jobs.js';
 import { BackupService, type BackupStore } from './backup-service.js';
 import { coalescedIdempotencyStore, type IdempotencyBatchStore } from './coalesced-stores.js';
 import { ExportService, type ExportStore } from './export-service.js';
 import type { IdempotencyStore } from './idempotency.js';
-import { idempotencyPurgeBatchSizeMax } from './idempotency.js';
 import { MasterKeyRotation, type SealedValueStore } from './key-rotation.js';
 import {
   createMerchantServices,
@@ -109,7 +109,7 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
       name: 'purge-idempotency-keys',
       intervalMs: Math.max(every, 60_000),
       run: () =>
-        input.stores.idempotencyStore.purgeExpired(input.clock.nowMs(), idempotencyPurgeBatchSizeMax),
+        input.stores.idempotencyStore.purgeExpired(input.clock.nowMs(), limits.idempotencyPurgeBatchSizeMax),
     },
   ];
   const keyRotation = new MasterKeyRotation(

@@ -10,7 +10,7 @@ import { CountersignError } from '../domain/errors.js';
 import { type ListCursor, type Page, pageOf } from '../domain/merchant.js';
 import { checkMetadata, emptyMetadata, type Metadata } from '../domain/metadata.js';
 import { type Refund, refundAmount } from '../domain/refund.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { SqlExecutor } from '../services/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';
 import { derivedId, newId } from './ids.js';
 import type { MerchantDependencies } from './merchant-dependencies.js';

@@ -3,13 +3,10 @@
  * secret shown only once — the first code of a payment, a new terminal's key, a session token — so it is
  * kept AES-256-GCM-sealed under the master key, bound to its scope and key, never in clear.
  */
+
+import { idempotencyResponseLabel } from '../domain/sealed-labels.js';
 import type { IdempotencyBeginResult, IdempotencyStore } from './idempotency.js';
 import type { MethodSecrets } from './method-dependencies.js';
-
-/** Associated data of a stored response: binds it to its row. */
-export function idempotencyResponseLabel(scope: string, key: string): string {
-  return `idempotency:${scope}:${key}`;
-}
 
 /** Marks a sealed value (`v1.<keyId>.…`); a stored JSON response starts with `{` or `[`. */
 const sealedPrefix = 'v1.';

@@ -6,10 +6,10 @@
  */
 import { computeOcra } from '../domain/ocra.js';
 import type { Payment } from '../domain/payment.js';
+import { terminalKeyLabel, verificationCodeLabel } from '../domain/sealed-labels.js';
 import { derivedId } from './ids.js';
 import type { MethodSecrets } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';
-import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
 import type { DeliveryInsert } from './party-store.js';
 
 /** A payer's verification code and active terminals' keys, sealed as stored. */

@@ -11,13 +11,3 @@ export interface TerminalDependencies extends MethodDependencies {
   readonly terminalStore: TerminalStore;
   readonly authentication: AuthenticationService;
 }
-
-/** The sealed-data label of an enrollment's OCRA key (until its terminal exists). */
-export function enrollmentKeyLabel(enrollmentId: string): string {
-  return `enrollment:${enrollmentId}:key`;
-}
-
-/** The sealed-data label of an enrollment's URI (kept to show its QR code again while it is open). */
-export function enrollmentUriLabel(enrollmentId: string): string {
-  return `enrollment:${enrollmentId}:uri`;
-}

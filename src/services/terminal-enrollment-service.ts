@@ -19,18 +19,19 @@ import { limits } from '../domain/limits.js';
 import { computeOcra } from '../domain/ocra.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId } from '../domain/payer.js';
+import {
+  enrollmentKeyLabel,
+  enrollmentUriLabel,
+  terminalKeyLabel,
+  verificationCodeLabel,
+} from '../domain/sealed-labels.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { SqlExecutor } from '../services/database.js';
 import { lockedError } from './authentication-service.js';
 import { newId } from './ids.js';
 import type { AuditEvent } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';
-import { terminalKeyLabel, verificationCodeLabel } from './party-service.js';
-import {
-  enrollmentKeyLabel,
-  enrollmentUriLabel,
-  type TerminalDependencies,
-} from './terminal-dependencies.js';
+import type { TerminalDependencies } from './terminal-dependencies.js';
 import {
   assertFresh,
   importTerminalPublicKey,

@@ -17,7 +17,7 @@ import {
   type WebhookEventType,
   webhookLimits,
 } from '../domain/webhook.js';
-import type { SqlExecutor } from '../store/database.js';
+import type { SqlExecutor } from '../services/database.js';
 import type { AttemptFailureReporter } from './background-jobs.js';
 import { derivedId, newId } from './ids.js';
 import type { MerchantDependencies } from './merchant-dependencies.js';

@@ -5,7 +5,7 @@
  */
 import type { AuditChainPoint, StoredAuditEntry } from '../domain/audit.js';
 import type { AuditStore } from '../services/audit-service.js';
-import type { Row, SqlExecutor } from './database.js';
+import type { Row, SqlExecutor } from '../services/database.js';
 
 interface HeadRow extends Row {
   position: bigint;

@@ -4,7 +4,7 @@
  */
 import { limits } from '../domain/limits.js';
 import type { ChallengeNotifications } from '../services/challenge-relay.js';
-import type { Database, SqlExecutor } from './database.js';
+import type { Database, SqlExecutor } from '../services/database.js';
 
 /** The notification channel; every server of one database listens on it. */
 export const challengeChannel = 'countersign_challenges';

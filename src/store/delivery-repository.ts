@@ -3,6 +3,7 @@
  * listing, and the development outbox.
  */
 import type { PaymentStatus } from '../domain/payment.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   DeliveryAttemptRecord,
   DeliveryListQuery,
@@ -12,7 +13,6 @@ import type {
   DeliveryStore,
   DevelopmentMessageRecord,
 } from '../services/delivery-store.js';
-import type { SqlExecutor } from './database.js';
 
 interface DeliveryRow {
   [column: string]: unknown;

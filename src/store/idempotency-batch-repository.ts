@@ -7,7 +7,7 @@ import type {
   IdempotencyClaim,
   IdempotencyCompletion,
 } from '../services/coalesced-stores.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
 
 /** Claims free keys with one statement; per claim, whether it was inserted (the caller now holds it). */
 async function claimKeys(executor: SqlExecutor, claims: readonly IdempotencyClaim[]): Promise<boolean[]> {

@@ -2,6 +2,7 @@
  * Operators and their console sessions in SQL (migration 0010).
  */
 import type { OperatorRole } from '../domain/operator.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   OperatorRecord,
   OperatorStore,
@@ -9,7 +10,6 @@ import type {
   SessionEndReason,
   TouchedOperatorSession,
 } from '../services/operator-store.js';
-import type { SqlExecutor } from './database.js';
 
 type OperatorRow = {
   readonly id: string;

@@ -3,6 +3,7 @@
  */
 import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
 import { sessionTouchIntervalMs } from '../domain/payer.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   PartyStore,
   PayeeRecord,
@@ -10,7 +11,6 @@ import type {
   TerminalRecord,
   TouchedSession,
 } from '../services/party-store.js';
-import type { SqlExecutor } from './database.js';
 
 interface PayerRow {
   [column: string]: unknown;

@@ -6,6 +6,7 @@ import type { AttemptState } from '../domain/attempts.js';
 import { sessionTouchIntervalMs } from '../domain/payer.js';
 import type { Payment } from '../domain/payment.js';
 import type { LockedPayment } from '../domain/payment-rules.js';
+import type { Row, SqlExecutor } from '../services/database.js';
 import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
 import type {
   PayerCodeMaterial,
@@ -13,7 +14,6 @@ import type {
   PaymentStatusChange,
   SessionTouch,
 } from '../services/payment-executor.js';
-import type { Row, SqlExecutor } from './database.js';
 import { metadataText } from './metadata-text.js';
 import { attemptColumns, attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';

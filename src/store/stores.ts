@@ -1,12 +1,13 @@
 /**
  * Every SQL store, for wiring.
  */
+
+import type { Database } from '../services/database.js';
 import type { MethodStores } from '../services/method-services.js';
 import type { PlatformStores } from '../services/platform-services.js';
 import { sqlAuditStore } from './audit-repository.js';
 import { sqlBackupStore } from './backup-repository.js';
 import { sqlChallengeNotifications } from './challenge-notifications.js';
-import type { Database } from './database.js';
 import { sqlDeliveryStore } from './delivery-repository.js';
 import { sqlExportStore } from './export-repository.js';
 import { sqlIdempotencyBatchStore } from './idempotency-batch-repository.js';

@@ -1,6 +1,8 @@
 /**
  * Enrollments, terminal credentials, request nonces and open challenges in SQL.
  */
+
+import type { SqlExecutor } from '../services/database.js';
 import type {
   EnrolledTerminalInsert,
   EnrollmentRecord,
@@ -9,7 +11,6 @@ import type {
   TerminalDetails,
   TerminalStore,
 } from '../services/terminal-store.js';
-import type { SqlExecutor } from './database.js';
 
 interface EnrollmentRow {
   [column: string]: unknown;

@@ -1,7 +1,8 @@
 /**
- * One SQL dialect over two engines: the embedded PGlite and a PostgreSQL server. Services see only this
- * interface; every `bigint` column arrives as a JavaScript `bigint` on both engines, and `bigint`
- * parameters are sent as decimal text so that neither driver rounds them.
+ * The transaction port: what services need of a database, declared here and implemented by `store/`
+ * (the embedded PGlite and a PostgreSQL server, one SQL dialect). Services see only this interface; every
+ * `bigint` column arrives as a JavaScript `bigint` on both engines, and `bigint` parameters are sent as
+ * decimal text so that neither driver rounds them.
  */
 
 /** A row as the engines return it: column name to value. */
@@ -46,42 +47,4 @@ export interface Database extends SqlExecutor {
     onListening?: () => void,
   ): Promise<() => Promise<void>>;
   close(): Promise<void>;
-}
-
-/** SQLSTATE codes after which a transaction is safe to run again. */
-export const retryableSqlStates: ReadonlySet<string> = new Set(['40001', '40P01']);
-
-/** The SQLSTATE of a driver error, if it carries one. */
-export function sqlState(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-function scalarParameter(value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
-
-function arrayElement(value: unknown): unknown {
-  // Array elements travel as text; the SQL casts them (`$1::bigint[]`, booleans as `$1::text[]::boolean[]`
-  // because one driver serializes a boolean array element by element and reads 'true' as false).
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? value : String(value);
-}
-
-/**
- * Parameters as both drivers accept them: bigints as decimal text, arrays as arrays of text (the
- * statement casts them), everything else unchanged.
- */
-export function normalizeParameters(params: readonly unknown[] | undefined): unknown[] {
-  if (params === undefined) return [];
-  return params.map((value) => (Array.isArray(value) ? value.map(arrayElement) : scalarParameter(value)));
-}
-
-/** Waits a little before a retry, with jitter so that two contending transactions drift apart. */
-export function retryBackoff(attempt: number): Promise<void> {
-  const ms = Math.min(50, 2 ** attempt) * Math.random();
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
