@@ -11,7 +11,7 @@
  */
 import { type AttemptState, reserveAttempt, type Settlement, settleAttempt } from '../domain/attempts.js';
 import type { CountersignError } from '../domain/errors.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 
 /** One check of a subject's secret. */

@@ -16,9 +16,9 @@ import {
   verifyHead,
 } from '../domain/audit.js';
 import { ManualClock } from '../domain/clock.js';
-import type { Database } from '../services/database.js';
 import { sqlAuditStore } from '../store/audit-repository.js';
 import { AuditService, type AuditStore, sha256Hex } from './audit-service.js';
+import type { Database } from './database.js';
 import { newId } from './ids.js';
 
 function loginFailed(subject: string, attempt: number): AuditEventInput {

@@ -22,7 +22,7 @@ import {
 } from '../domain/audit.js';
 import type { Clock } from '../domain/clock.js';
 import { limits } from '../domain/limits.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 import { newId } from './ids.js';
 
 /** What the audit log needs from storage; `store/audit-repository` implements it in SQL. */

@@ -25,8 +25,8 @@ import { CountersignError } from '../domain/errors.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId } from '../domain/payer.js';
 import { verificationCodeLabel } from '../domain/sealed-labels.js';
-import type { SqlExecutor } from '../services/database.js';
 import { checkUnderAttemptLimit } from './attempt-guard.js';
+import type { SqlExecutor } from './database.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 
 /** The `payer_locked` answer for a payer in `state`, saying when the lock ends. */

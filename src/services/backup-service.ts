@@ -13,7 +13,7 @@ import { type BackupManifest, backupFormat, backupFormatVersion, encodeBackup } 
 import type { Clock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 import type { AuditAppender } from './method-dependencies.js';
 
 const gzipAsync = promisify(gzip);

@@ -6,7 +6,7 @@
  * the outbox row stays the truth, so a lost announcement (a listening connection that dropped) delays a
  * challenge until the next stream poll (`SWEEP_INTERVAL_MS`) and loses nothing.
  */
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** The announcements, implemented by `store/` over the database's notifications. */
 export interface ChallengeNotifications {

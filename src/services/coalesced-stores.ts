@@ -12,11 +12,11 @@
  * through the wrapped store, which answers exactly as it always has.
  */
 import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
-import type { Database, SqlExecutor } from '../services/database.js';
 import { type BatchOutcome, CommitBatcher } from './commit-batcher.js';
+import type { Database, SqlExecutor } from './database.js';
 import type { IdempotencyBeginResult, IdempotencyStore } from './idempotency.js';
 import type { PartyStore, TouchedSession } from './party-store.js';
-import type { CommitBatching, SessionTouch } from './payment-executor.js';
+import type { CommitBatching, SessionTouch } from './payment-batch-store.js';
 
 /** One request's claim of an idempotency key. */
 export interface IdempotencyClaim {

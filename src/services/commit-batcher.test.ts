@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
 import { CountersignError } from '../domain/errors.js';
-import type { SqlExecutor } from '../services/database.js';
 import {
   type BatchOperation,
   type BatchOutcome,
   CommitBatcher,
   type CommitBatcherOptions,
 } from './commit-batcher.js';
+import type { SqlExecutor } from './database.js';
 
 const options: CommitBatcherOptions = {
   batchSizeMax: 10,

@@ -23,7 +23,7 @@
  * Every caller is answered only after the transaction holding its operation has committed.
  */
 import { CountersignError } from '../domain/errors.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 
 /** How one input of a batch ended. */
 export type BatchOutcome<O> =

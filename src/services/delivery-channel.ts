@@ -7,10 +7,10 @@
  */
 import type { Clock } from '../domain/clock.js';
 import { developmentMessageLabel } from '../domain/sealed-labels.js';
-import type { Database } from '../services/database.js';
+import type { Database } from './database.js';
 import { type SecondTerminalMessage, secondTerminalText } from './delivery-message.js';
 import type { DeliveryStore } from './delivery-store.js';
-import type { MethodSecrets } from './method-dependencies.js';
+import type { MethodSecrets } from './secrets.js';
 import type { TerminalPushHub } from './terminal-push-hub.js';
 import type { TerminalStore } from './terminal-store.js';
 

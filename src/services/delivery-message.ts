@@ -5,7 +5,7 @@
  */
 import { formatMoney } from '../domain/money.js';
 import { deliveryPayloadLabel } from '../domain/sealed-labels.js';
-import type { MethodSecrets } from './method-dependencies.js';
+import type { MethodSecrets } from './secrets.js';
 
 /** A challenge for the payer's second terminals. */
 export interface SecondTerminalMessage {

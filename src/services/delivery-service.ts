@@ -16,8 +16,8 @@ import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { developmentMessageLabel } from '../domain/sealed-labels.js';
-import type { Database } from '../services/database.js';
 import type { AttemptFailureReporter } from './background-jobs.js';
+import type { Database } from './database.js';
 import {
   type DeliveryChannel,
   DeliveryChannelError,
@@ -34,7 +34,8 @@ import type {
   DeliveryStore,
 } from './delivery-store.js';
 import { newId } from './ids.js';
-import type { AuditAppender, MethodSecrets } from './method-dependencies.js';
+import type { AuditAppender } from './method-dependencies.js';
+import type { MethodSecrets } from './secrets.js';
 
 /** What the outbox is built from. */
 export interface DeliveryDependencies {

@@ -3,7 +3,7 @@
  * outbox rows themselves are written by the payment service in the payment's own transaction.
  */
 import type { PaymentStatus } from '../domain/payment.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** Where a delivery stands. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';

@@ -14,7 +14,7 @@ import {
 } from '../domain/export-format.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, assertMayAct } from '../domain/operator.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** Where a page resumes: after this (created_at_ms, id). */
 export interface ExportCursor {

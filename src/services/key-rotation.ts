@@ -10,7 +10,7 @@
  * with the rest, so stored hashes of codes, session tokens and API keys keep matching.
  */
 import { limits } from '../domain/limits.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 import type { SecretBox } from './secrets.js';
 
 /** A value found under a key other than the current one. */

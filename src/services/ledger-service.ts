@@ -6,7 +6,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Account, TransferRequest, TransferResult } from '../domain/ledger.js';
 import type { LedgerVerification } from '../domain/ledger-verification.js';
 import { limits } from '../domain/limits.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 import { derivedId, type KeyedHash } from './ids.js';
 
 /** A new account. */

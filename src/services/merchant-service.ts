@@ -20,7 +20,7 @@ import {
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import { isPartyId, isPayeeName, payeeNameLengthMax } from '../domain/payer.js';
 import { webhookSecretLabel } from '../domain/sealed-labels.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 import { newId } from './ids.js';
 import type { MerchantDependencies } from './merchant-dependencies.js';
 import { checkWebhookUrl } from './webhook-target.js';

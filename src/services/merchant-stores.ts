@@ -12,7 +12,7 @@ import type {
 import type { Payment } from '../domain/payment.js';
 import type { Refund } from '../domain/refund.js';
 import type { WebhookEventType } from '../domain/webhook.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** Merchants and their API keys. */
 export interface MerchantStore {

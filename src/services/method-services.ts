@@ -5,16 +5,15 @@
 import type { Clock } from '../domain/clock.js';
 import { limits } from '../domain/limits.js';
 import { defaultTerminalSuite } from '../domain/terminal-suite.js';
-import type { Database } from '../services/database.js';
 import { AuditService, type AuditStore } from './audit-service.js';
 import { AuthenticationService } from './authentication-service.js';
 import type { ChallengeNotifications } from './challenge-relay.js';
 import { coalescedPartyStore } from './coalesced-stores.js';
+import type { Database } from './database.js';
 import { LedgerService, type LedgerStore } from './ledger-service.js';
 import type {
   AuditAppender,
   MethodDependencies,
-  MethodSecrets,
   MethodSettings,
   PasswordHasher,
 } from './method-dependencies.js';
@@ -22,8 +21,10 @@ import { PartyService } from './party-service.js';
 import type { PartyStore, PaymentStore } from './party-store.js';
 import type { PasskeyStore } from './passkey-store.js';
 import { PayerRateLimiter, payerRateLimit } from './payer-rate-limiter.js';
-import { commitBatching, type PaymentBatchStore } from './payment-executor.js';
+import type { PaymentBatchStore } from './payment-batch-store.js';
+import { commitBatching } from './payment-executor.js';
 import { PaymentService } from './payment-service.js';
+import type { MethodSecrets } from './secrets.js';
 
 /** The stores, implemented by `store/`; passed in so that services never import SQL. */
 export interface MethodStores {

@@ -30,8 +30,8 @@ import {
 } from '../domain/operator.js';
 import { operatorTotpKeyLabel } from '../domain/sealed-labels.js';
 import { matchTotp, totpParameters, totpUri } from '../domain/totp.js';
-import type { SqlExecutor } from '../services/database.js';
 import { checkUnderAttemptLimit } from './attempt-guard.js';
+import type { SqlExecutor } from './database.js';
 import { newId } from './ids.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
 import type { OperatorRecord, OperatorStore, OperatorSummary } from './operator-store.js';

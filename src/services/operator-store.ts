@@ -3,7 +3,7 @@
  * function runs inside the caller's transaction (or directly on the database, which is also an executor).
  */
 import type { OperatorRole } from '../domain/operator.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** An operator row: the password only as an Argon2id hash, the TOTP key only sealed. */
 export interface OperatorRecord {

@@ -10,7 +10,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Account, Transfer } from '../domain/ledger.js';
 import { limits } from '../domain/limits.js';
 import type { Payment, PaymentStatus } from '../domain/payment.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 
 /** A payer's balance in one currency. */
 export interface CurrencyBalance {

@@ -17,8 +17,8 @@ import {
 } from '../domain/payer.js';
 import { terminalKeyLabel, verificationCodeLabel } from '../domain/sealed-labels.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
-import type { SqlExecutor } from '../services/database.js';
 import { accountId, fundingAccount, payeeAccount, payerWallet } from './accounts.js';
+import type { SqlExecutor } from './database.js';
 import { derivedId, newId } from './ids.js';
 import type { MethodDependencies } from './method-dependencies.js';
 

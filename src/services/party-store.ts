@@ -5,7 +5,7 @@
  */
 import type { AttemptState } from '../domain/attempts.js';
 import type { DeliverTo, Payment } from '../domain/payment.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** A payer row: secrets only in hashed or sealed form. */
 export interface PayerRecord {

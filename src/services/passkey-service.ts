@@ -27,7 +27,7 @@ import { limits } from '../domain/limits.js';
 import { formatMoney } from '../domain/money.js';
 import { approvalChallengeText, type PasskeyAssertion } from '../domain/passkey.js';
 import type { Payment } from '../domain/payment.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 import { newId } from './ids.js';
 import type { PasskeyChallengeRecord, PasskeyRecord } from './passkey-store.js';
 import type { PaymentService } from './payment-service.js';

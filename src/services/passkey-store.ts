@@ -3,7 +3,7 @@
  * `store/passkey-repository.ts` implements it.
  */
 import type { PasskeyChallengeState, PasskeyState } from '../domain/passkey.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** A ceremony's nonce, as issued. */
 export interface PasskeyChallengeRecord extends PasskeyChallengeState {

@@ -19,7 +19,6 @@
  * A batch that throws is split by the batcher (`commit-batcher.ts`); an `invariant:` failure stops the process.
  */
 
-import type { AttemptState } from '../domain/attempts.js';
 import { auditLimits } from '../domain/audit.js';
 import { CountersignError } from '../domain/errors.js';
 import { generateFirstCode } from '../domain/first-code.js';
@@ -31,7 +30,7 @@ import {
   type PasskeyState,
   passkeyApproves,
 } from '../domain/passkey.js';
-import type { Payment, PaymentStatus } from '../domain/payment.js';
+import type { Payment } from '../domain/payment.js';
 import {
   type Answer,
   type Approval,
@@ -47,69 +46,15 @@ import {
   statusEvent,
 } from '../domain/payment-rules.js';
 import { verificationCodeLabel } from '../domain/sealed-labels.js';
-import type { Database, SqlExecutor } from '../services/database.js';
 import { payeeAccount, payerWallet } from './accounts.js';
 import { type BatchOutcome, CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
+import type { Database, SqlExecutor } from './database.js';
 import { derivedId, type KeyedHash, newId } from './ids.js';
 import { expiryTransferId } from './ledger-service.js';
 import type { AuditEvent, MethodDependencies } from './method-dependencies.js';
-import type { PaymentInsert, TouchedSession } from './party-store.js';
-import {
-  type CodeMaterial,
-  firstCodeDelivery,
-  openCodeMaterial,
-  type SealedCodeMaterial,
-  secondCodeHashes,
-} from './second-codes.js';
-
-/** A payer's sealed verification code and active terminals (sealed keys), in terminal order. */
-export type PayerCodeMaterial = SealedCodeMaterial;
-
-/** A session to check and extend, as `PartyStore.touchSession` takes it. */
-export interface SessionTouch {
-  readonly tokenHash: string;
-  readonly nowMs: number;
-  readonly idleMs: number;
-  readonly lifetimeMs: number;
-}
-
-/** A payment's new status and failed-approval count. */
-export interface PaymentStatusChange {
-  readonly paymentId: string;
-  readonly status: PaymentStatus;
-  readonly failedApprovals: number;
-}
-
-/** The set-oriented statements of the executor; `store/payment-batch-repository` implements them. */
-export interface PaymentBatchStore {
-  selectPayeeNames(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, string>>;
-  selectCodeMaterial(tx: SqlExecutor, payerIds: readonly string[]): Promise<Map<string, PayerCodeMaterial>>;
-  /** Inserts payments and their second-code hashes; returns the ids inserted (a taken first code is skipped). */
-  insertPayments(tx: SqlExecutor, inserts: readonly PaymentInsert[]): Promise<Set<string>>;
-  /** Payments locked in id order, with their approving hashes and payers' sealed verification codes. */
-  lockPayments(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, LockedPayment>>;
-  /** Payments that exist among `ids`, not locked. */
-  selectPayments(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, Payment>>;
-  selectAttemptStates(tx: SqlExecutor, subjects: readonly string[]): Promise<Map<string, AttemptState>>;
-  updatePaymentStatuses(
-    tx: SqlExecutor,
-    changes: readonly PaymentStatusChange[],
-    nowMs: number,
-  ): Promise<void>;
-  /** Ids of open payments past their expiry, oldest first, at most `limit`. */
-  selectDuePaymentIds(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]>;
-  /** Checks and extends many sessions in one statement: per touch, the live session, or undefined. */
-  touchSessions(
-    executor: SqlExecutor,
-    touches: readonly SessionTouch[],
-  ): Promise<(TouchedSession | undefined)[]>;
-}
-
-/** How group commit is set up: the batch bounds and the store of the set-oriented statements. */
-export interface CommitBatching {
-  readonly options: CommitBatcherOptions;
-  readonly store: PaymentBatchStore;
-}
+import type { PaymentInsert } from './party-store.js';
+import type { CommitBatching, PayerCodeMaterial, PaymentBatchStore } from './payment-batch-store.js';
+import { type CodeMaterial, firstCodeDelivery, openCodeMaterial, secondCodeHashes } from './second-codes.js';
 
 /**
  * Batches running at once. PGlite runs one transaction at a time, so a second batch would only wait; on

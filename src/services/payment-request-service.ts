@@ -24,7 +24,7 @@ import {
 } from '../domain/merchant.js';
 import { checkMetadata, type Metadata } from '../domain/metadata.js';
 import type { DeliverTo, Payment } from '../domain/payment.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 import { derivedId, newId } from './ids.js';
 import type { MerchantDependencies } from './merchant-dependencies.js';
 import { assertMoney } from './party-service.js';

@@ -16,8 +16,8 @@ import type { Payment } from '../domain/payment.js';
 import type { Approval } from '../domain/payment-rules.js';
 import type { MethodDependencies } from './method-dependencies.js';
 import { assertMoney } from './party-service.js';
+import type { CommitBatching } from './payment-batch-store.js';
 import {
-  type CommitBatching,
   type CreatedPayment,
   type PaymentCommand,
   type PaymentCreation,

@@ -6,7 +6,7 @@
  */
 
 import { platformKeyLabel } from '../domain/sealed-labels.js';
-import type { Database, SqlExecutor } from '../services/database.js';
+import type { Database, SqlExecutor } from './database.js';
 import { createSecrets, deriveCodeHashKey, type Secrets } from './secrets.js';
 
 /** Storage of platform keys: sealed text by name. */

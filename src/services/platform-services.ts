@@ -4,10 +4,10 @@
  */
 import type { Clock } from '../domain/clock.js';
 import { limits } from '../domain/limits.js';
-import type { Database } from '../services/database.js';
 import type { BackgroundJob } from './background-jobs.js';
 import { BackupService, type BackupStore } from './backup-service.js';
 import { coalescedIdempotencyStore, type IdempotencyBatchStore } from './coalesced-stores.js';
+import type { Database } from './database.js';
 import { ExportService, type ExportStore } from './export-service.js';
 import type { IdempotencyStore } from './idempotency.js';
 import { MasterKeyRotation, type SealedValueStore } from './key-rotation.js';

@@ -6,7 +6,7 @@
 
 import { idempotencyResponseLabel } from '../domain/sealed-labels.js';
 import type { IdempotencyBeginResult, IdempotencyStore } from './idempotency.js';
-import type { MethodSecrets } from './method-dependencies.js';
+import type { MethodSecrets } from './secrets.js';
 
 /** Marks a sealed value (`v1.<keyId>.…`); a stored JSON response starts with `{` or `[`. */
 const sealedPrefix = 'v1.';

@@ -8,9 +8,9 @@ import { computeOcra } from '../domain/ocra.js';
 import type { Payment } from '../domain/payment.js';
 import { terminalKeyLabel, verificationCodeLabel } from '../domain/sealed-labels.js';
 import { derivedId } from './ids.js';
-import type { MethodSecrets } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';
 import type { DeliveryInsert } from './party-store.js';
+import type { MethodSecrets } from './secrets.js';
 
 /** A payer's verification code and active terminals' keys, sealed as stored. */
 export interface SealedCodeMaterial {

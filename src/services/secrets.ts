@@ -255,3 +255,13 @@ export function createSecrets(
   };
   return Object.freeze({ box, keyedHash, constantTimeEqualHex });
 }
+
+/** Sealing (AES-256-GCM) and keyed hashing (HMAC-SHA256) under keys derived from the master key. */
+export interface MethodSecrets {
+  readonly box: {
+    seal(plaintext: string | Buffer, associatedData: string): string;
+    open(sealed: string, associatedData: string): Buffer;
+  };
+  keyedHash(purpose: string, ...parts: string[]): string;
+  constantTimeEqualHex(a: string, b: string): boolean;
+}

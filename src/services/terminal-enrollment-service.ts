@@ -26,8 +26,8 @@ import {
   verificationCodeLabel,
 } from '../domain/sealed-labels.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
-import type { SqlExecutor } from '../services/database.js';
 import { lockedError } from './authentication-service.js';
+import type { SqlExecutor } from './database.js';
 import { newId } from './ids.js';
 import type { AuditEvent } from './method-dependencies.js';
 import { nodeOcraPrimitives } from './ocra-primitives.js';

@@ -13,7 +13,7 @@ import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../domain/operator.js';
 import type { Payment } from '../domain/payment.js';
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 import { openSecondTerminalMessage, type SecondTerminalMessage } from './delivery-message.js';
 import type { PasskeyRecord } from './passkey-store.js';
 import type { PaymentService } from './payment-service.js';

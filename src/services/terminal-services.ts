@@ -3,8 +3,8 @@
  * channels) and their background jobs on top of the method's services; `platform-services` calls this.
  */
 import type { Clock } from '../domain/clock.js';
-import type { Database } from '../services/database.js';
 import type { BackgroundJob } from './background-jobs.js';
+import type { Database } from './database.js';
 import {
   type DeliveryChannel,
   DevelopmentOutboxChannel,

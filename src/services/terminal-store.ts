@@ -2,7 +2,7 @@
  * What the terminal and enrollment services need from storage; `store/terminal-repository` implements it
  * in SQL. Every function runs inside the caller's transaction (or directly on the database).
  */
-import type { SqlExecutor } from '../services/database.js';
+import type { SqlExecutor } from './database.js';
 
 /** Where an enrollment stands. An open enrollment past its expiry is expired, whatever its row says. */
 export type EnrollmentStatus = 'open' | 'redeemed' | 'expired' | 'canceled';

@@ -17,8 +17,8 @@ import {
   type WebhookEventType,
   webhookLimits,
 } from '../domain/webhook.js';
-import type { SqlExecutor } from '../services/database.js';
 import type { AttemptFailureReporter } from './background-jobs.js';
+import type { SqlExecutor } from './database.js';
 import { derivedId, newId } from './ids.js';
 import type { MerchantDependencies } from './merchant-dependencies.js';
 import type { MerchantService } from './merchant-service.js';

@@ -13,7 +13,7 @@ import type {
   PaymentBatchStore,
   PaymentStatusChange,
   SessionTouch,
-} from '../services/payment-executor.js';
+} from '../services/payment-batch-store.js';
 import { metadataText } from './metadata-text.js';
 import { attemptColumns, attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';

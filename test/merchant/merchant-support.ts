@@ -6,7 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { SqlExecutor } from '../../src/services/database.js';
 import { openSecondTerminalMessage } from '../../src/services/delivery-message.js';
-import type { MethodSecrets } from '../../src/services/method-dependencies.js';
+import type { MethodSecrets } from '../../src/services/secrets.js';
 import { call, secondCodeFor, type TestPayer } from '../support/api.js';
 import { changedTables, type DatabaseSnapshot, snapshotTables } from '../support/snapshot.js';
 

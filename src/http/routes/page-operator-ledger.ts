@@ -21,7 +21,7 @@ import { sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import { pageFilesOf } from '../contract.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { type OperatorPageKit, queryOf } from './page-operator.js';
+import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { pageSchema } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

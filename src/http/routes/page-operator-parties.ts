@@ -25,8 +25,8 @@ import {
 import { formField, redirectSeeOther, sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { type OperatorPageKit, queryOf } from './page-operator.js';
-import { newFormKey } from './page-payer.js';
+import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
+import { newFormKey } from './page-payer-kit.js';
 import { pageSchema } from './page-schemas.js';
 
 /** A search term from the query: at most 64 characters, else none. */

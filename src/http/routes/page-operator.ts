@@ -11,18 +11,12 @@ import { CountersignError } from '../../domain/errors.js';
 import { mayAct } from '../../domain/operator.js';
 import type { OperatorPrincipal } from '../../services/operator-service.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
-import type { CsrfGuard } from '../../web/csrf.js';
 import { pathWithQuery, trustedHtml } from '../../web/html.js';
 import type { Banner } from '../../web/layout.js';
 import { formErrorMessage } from '../../web/messages.js';
 import { auditBody, outboxBody } from '../../web/operator/audit-views.js';
 import { dashboardBody } from '../../web/operator/dashboard-view.js';
-import {
-  type OperatorFrame,
-  operatorNotice,
-  operatorPage,
-  operatorPaths,
-} from '../../web/operator/operator-frame.js';
+import { operatorNotice, operatorPage, operatorPaths } from '../../web/operator/operator-frame.js';
 import { type NewOperator, operatorsBody } from '../../web/operator/operators-view.js';
 import {
   operatorSetupKeyPage,
@@ -34,31 +28,13 @@ import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import { keepaliveResponses } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
+import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { operatorLedgerPages } from './page-operator-ledger.js';
 import { operatorPartyPages } from './page-operator-parties.js';
 import { pageSchema } from './page-schemas.js';
 
-/** What the console's handlers share. */
-export interface OperatorPageKit {
-  readonly services: HttpServices;
-  readonly csrf: CsrfGuard;
-  /** The signed-in operator; throws `authentication_required` (→ sign-in page) without a live session. */
-  session(request: FastifyRequest, reply: FastifyReply): Promise<OperatorPrincipal>;
-  frame(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: OperatorPrincipal,
-    currentPath: string,
-  ): OperatorFrame;
-}
-
 /** Entries of the audit log on one page. */
 const auditPageSize = 50;
-
-/** The query object of a request, for reading optional filters. */
-export function queryOf(request: FastifyRequest): Record<string, unknown> {
-  return (request.query ?? {}) as Record<string, unknown>;
-}
 
 /** The banner of a refused sign-in or set-up, with `Retry-After` on a lock. */
 function refusalBanner(reply: FastifyReply, error: CountersignError): Banner[] {

@@ -16,7 +16,7 @@ import { formField, redirectSeeOther, sendPage } from '../../web/page-context.js
 import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { type ApprovalView, type PayForm, payBody, paymentBody } from '../../web/payer/payment-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer.js';
+import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer-kit.js';
 import { ceremonyResponseField } from './page-payer-passkeys.js';
 import { pageSchema } from './page-schemas.js';
 
