@@ -83,6 +83,15 @@ module.exports = {
       to: { path: '^src/store/' },
     },
     {
+      name: 'wiring-by-type-from-http-and-web',
+      severity: 'error',
+      comment:
+        'http/ and web/ receive their services as arguments: they may name the wiring\'s types (the set of ' +
+        'services), never call it.',
+      from: { path: '^src/(http|web)/', pathNot: test },
+      to: { path: '^src/wiring/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'web-renders-only',
       severity: 'error',
       comment: 'web/ renders pages for http/; it does not import the routes or the CLI.',

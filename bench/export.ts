@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cliActor } from '../src/domain/operator.js';
 import type { Database } from '../src/services/database.js';
-import { ExportService } from '../src/services/export-service.js';
+import { ExportService } from '../src/services/exports/export-service.js';
 import { sqlExportStore } from '../src/store/export-repository.js';
 import { migrate } from '../src/store/migrate.js';
 import { openPglite } from '../src/store/pglite-database.js';

@@ -20,10 +20,9 @@ import type { MetricsSources } from './http/metrics-sources.js';
 import { hashOperatorToken } from './http/operator-auth.js';
 import { platformRoutes } from './http/routes/index.js';
 import type { HttpServices } from './http/services.js';
-import { AuditService } from './services/audit-service.js';
+import { AuditService } from './services/audit/audit-service.js';
 import { BackgroundJobs } from './services/background-jobs.js';
-import { BackupService } from './services/backup-service.js';
-import { ChallengeRelay } from './services/challenge-relay.js';
+import { BackupService } from './services/backups/backup-service.js';
 import type { Database } from './services/database.js';
 import {
   installMasterKey,
@@ -31,11 +30,11 @@ import {
   loadOrCreateOperatorToken,
   operatorTokenFileName,
   readMasterKey,
-} from './services/key-files.js';
-import { prepareDummyPasswordHash } from './services/passwords.js';
-import { openPlatformSecrets } from './services/platform-keys.js';
-import { createPlatformServices, type PlatformServices } from './services/platform-services.js';
-import { masterKeyId, parseMasterKeyHex } from './services/secrets.js';
+} from './services/keys/key-files.js';
+import { openPlatformSecrets } from './services/keys/platform-keys.js';
+import { masterKeyId, parseMasterKeyHex } from './services/keys/secrets.js';
+import { prepareDummyPasswordHash } from './services/parties/passwords.js';
+import { ChallengeRelay } from './services/terminals/challenge-relay.js';
 import { sqlAuditStore } from './store/audit-repository.js';
 import { sqlBackupStore } from './store/backup-repository.js';
 import { sqlChallengeNotifications } from './store/challenge-notifications.js';
@@ -47,7 +46,8 @@ import { migrate, pendingMigrationCount, readMigrations } from './store/migrate.
 import { openDatabase } from './store/open-database.js';
 import { openPglite } from './store/pglite-database.js';
 import { preparePrivateDataDirectory } from './store/private-data-directory.js';
-import { sqlPlatformStores } from './store/stores.js';
+import { createPlatformServices, type PlatformServices } from './wiring/platform-services.js';
+import { sqlPlatformStores } from './wiring/sql-stores.js';
 
 /** A platform opened over its database, without HTTP: what the CLI commands use. */
 export interface OpenPlatform {

@@ -14,7 +14,7 @@ import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Database } from '../services/database.js';
-import type { IdempotencyStore } from '../services/idempotency.js';
+import type { IdempotencyStore } from '../services/idempotency/idempotency-store.js';
 import type { HttpLimits } from './http-limits.js';
 import type { MetricsSources } from './metrics-sources.js';
 

@@ -2,7 +2,7 @@
  * What `/metrics` reads besides the counters it keeps itself. Apart from `metrics.ts` so that the app's
  * dependencies can name it without importing the metrics plugin, which imports them.
  */
-import type { PlatformStateCounts } from '../services/platform-state-counts.js';
+import type { PlatformStateCounts } from '../services/operators/platform-state-counts.js';
 
 /** Group-commit counters of one kind of payment operation. */
 export interface BatchCounters {

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CountersignError } from '../domain/errors.js';
-import type { PlatformStateCounts, StatusCount } from '../services/platform-state-counts.js';
+import type { PlatformStateCounts, StatusCount } from '../services/operators/platform-state-counts.js';
 import type { FastifyTypebox } from './dependencies.js';
 import type { BatchCounters, MetricsSources } from './metrics-sources.js';
 import { bearerToken, hashOperatorToken } from './operator-auth.js';

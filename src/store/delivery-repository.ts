@@ -12,7 +12,7 @@ import type {
   DeliveryStatus,
   DeliveryStore,
   DevelopmentMessageRecord,
-} from '../services/delivery-store.js';
+} from '../services/delivery/delivery-store.js';
 
 interface DeliveryRow {
   [column: string]: unknown;

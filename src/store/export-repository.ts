@@ -4,7 +4,7 @@
  */
 import type { ExportKind, ExportRange, ExportRecord } from '../domain/export-format.js';
 import type { SqlExecutor } from '../services/database.js';
-import type { ExportCursor, ExportStore } from '../services/export-service.js';
+import type { ExportCursor, ExportStore } from '../services/exports/export-service.js';
 
 /** The columns each kind selects; table and column names are constants, never input. */
 const selections: Readonly<Record<ExportKind, string>> = Object.freeze({

@@ -6,7 +6,7 @@
 
 import { limits } from '../domain/limits.js';
 import type { SqlExecutor } from '../services/database.js';
-import type { IdempotencyBeginResult, IdempotencyStore } from '../services/idempotency.js';
+import type { IdempotencyBeginResult, IdempotencyStore } from '../services/idempotency/idempotency-store.js';
 
 const { idempotencyKeyRetentionMs, idempotencyPurgeBatchSizeMax } = limits;
 

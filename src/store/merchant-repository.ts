@@ -3,7 +3,7 @@
  */
 import type { ApiKeyRecord, MerchantRecord } from '../domain/merchant.js';
 import type { SqlExecutor } from '../services/database.js';
-import type { MerchantStore } from '../services/merchant-stores.js';
+import type { MerchantStore } from '../services/merchants/merchant-stores.js';
 
 interface MerchantRow {
   [column: string]: unknown;

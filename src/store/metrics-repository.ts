@@ -4,7 +4,7 @@
  * (a per-process counter would see only its own share of payments and deliveries).
  */
 import type { SqlExecutor } from '../services/database.js';
-import type { PlatformStateCounts, StatusCount } from '../services/platform-state-counts.js';
+import type { PlatformStateCounts, StatusCount } from '../services/operators/platform-state-counts.js';
 
 const countOf = (rows: readonly { count: unknown }[]): number => Number(rows[0]?.count ?? 0);
 const statusCounts = (rows: readonly { status: unknown; count: unknown }[]): StatusCount[] =>

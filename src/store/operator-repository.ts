@@ -9,7 +9,7 @@ import type {
   OperatorSummary,
   SessionEndReason,
   TouchedOperatorSession,
-} from '../services/operator-store.js';
+} from '../services/operators/operator-store.js';
 
 type OperatorRow = {
   readonly id: string;

@@ -17,7 +17,7 @@ import type {
   PayerSummary,
   PaymentListing,
   TransferFilter,
-} from '../services/overview-service.js';
+} from '../services/operators/overview-service.js';
 import { accountFromRow, transferFromRow } from './ledger-repository.js';
 import { paymentFromRow } from './payment-repository.js';
 

@@ -10,7 +10,7 @@ import type {
   PayerRecord,
   TerminalRecord,
   TouchedSession,
-} from '../services/party-store.js';
+} from '../services/parties/party-store.js';
 
 interface PayerRow {
   [column: string]: unknown;

@@ -3,7 +3,7 @@
  */
 import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
 import type { SqlExecutor } from '../services/database.js';
-import type { DeliveryInsert, PaymentStore } from '../services/party-store.js';
+import type { DeliveryInsert, PaymentStore } from '../services/payments/payment-store.js';
 import { metadataFromText } from './metadata-text.js';
 
 interface PaymentRow {

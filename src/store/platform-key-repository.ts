@@ -3,7 +3,7 @@
  */
 
 import type { SqlExecutor } from '../services/database.js';
-import type { PlatformKeyStore } from '../services/platform-keys.js';
+import type { PlatformKeyStore } from '../services/keys/platform-keys.js';
 
 /** The PlatformKeyStore over SQL. */
 export const sqlPlatformKeyStore: PlatformKeyStore = Object.freeze({

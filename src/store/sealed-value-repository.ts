@@ -17,7 +17,7 @@ import {
   webhookSecretLabel,
 } from '../domain/sealed-labels.js';
 import type { SqlExecutor } from '../services/database.js';
-import type { SealedValueStore, StaleSealedValue } from '../services/key-rotation.js';
+import type { SealedValueStore, StaleSealedValue } from '../services/keys/key-rotation.js';
 
 /** A sealed column: where it is, which columns identify a row, and its associated data. */
 export interface SealedColumn {

@@ -10,7 +10,7 @@ import type {
   OpenChallengeRow,
   TerminalDetails,
   TerminalStore,
-} from '../services/terminal-store.js';
+} from '../services/terminals/terminal-store.js';
 
 interface EnrollmentRow {
   [column: string]: unknown;

@@ -11,7 +11,7 @@ import type {
   WebhookDeliveryRecord,
   WebhookEventRecord,
   WebhookStore,
-} from '../services/merchant-stores.js';
+} from '../services/merchants/merchant-stores.js';
 
 interface EventRow {
   [column: string]: unknown;

@@ -6,8 +6,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { paymentRequestObject } from '../../services/payment-request-service.js';
-import { refundObject } from '../../services/refund-service.js';
+import { paymentRequestObject } from '../../services/merchants/payment-request-service.js';
+import { refundObject } from '../../services/merchants/refund-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { merchantOf, requireMerchant } from '../merchant-auth.js';

@@ -3,7 +3,7 @@
  * `page-operator.ts`, which registers those modules, so that they need not import it back.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { OperatorPrincipal } from '../../services/operator-service.js';
+import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
 import type { CsrfGuard } from '../../web/csrf.js';
 import type { OperatorFrame } from '../../web/operator/operator-frame.js';
 import type { HttpServices } from '../services.js';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
-import type { AccountFilter, TransferFilter } from '../../services/overview-service.js';
+import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
 import { pathWithQuery } from '../../web/html.js';
 import {
   accountKinds,

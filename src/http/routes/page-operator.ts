@@ -2,14 +2,14 @@
  * The operator console at `/operator`: sign-in with name, password and TOTP code, the set-up of a new
  * account, the dashboard, the audit log, the outbox and the operators here; payers and payees in
  * `page-operator-parties.ts`; the ledger in `page-operator-ledger.ts`. The session is a database row
- * (`services/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
+ * (`services/operators/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
  * the lifetime and an admin end it on the server, so an old cookie opens nothing.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
 import { mayAct } from '../../domain/operator.js';
-import type { OperatorPrincipal } from '../../services/operator-service.js';
+import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
 import { pathWithQuery, trustedHtml } from '../../web/html.js';
 import type { Banner } from '../../web/layout.js';

@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { checkMetadata } from '../../domain/metadata.js';
-import type { Approval } from '../../services/payment-service.js';
+import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { bearerToken, hashOperatorToken } from '../operator-auth.js';

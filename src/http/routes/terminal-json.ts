@@ -4,11 +4,14 @@
  */
 
 import { Type } from '@sinclair/typebox';
-import type { SecondTerminalMessage } from '../../services/delivery-message.js';
-import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery-service.js';
-import type { DeliveryAttemptRecord } from '../../services/delivery-store.js';
-import type { EnrollmentView, IssuedEnrollment } from '../../services/terminal-enrollment-service.js';
-import type { TerminalView } from '../../services/terminal-service.js';
+import type { SecondTerminalMessage } from '../../services/delivery/delivery-message.js';
+import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery/delivery-service.js';
+import type { DeliveryAttemptRecord } from '../../services/delivery/delivery-store.js';
+import type {
+  EnrollmentView,
+  IssuedEnrollment,
+} from '../../services/terminals/terminal-enrollment-service.js';
+import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { WebAuthnOptions } from '../contract.js';
 import { Amount, displayName, nullable, objectOf, Timestamp } from '../schemas.js';
 

@@ -4,7 +4,7 @@
  * as the terminal service verifies it.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
-import type { SignedTerminalRequest } from '../../services/terminal-request-verifier.js';
+import type { SignedTerminalRequest } from '../../services/terminals/terminal-request-verifier.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import { strictJsonRefusal } from '../strict-json.js';
 
