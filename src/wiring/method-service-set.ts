@@ -65,10 +65,6 @@ export interface MethodServiceSet {
   readonly ledger: LedgerService;
 }
 
-/** Session timeouts of the method: 5 minutes idle, 30 minutes in all. */
-export const sessionIdleMs = 5 * 60 * 1000;
-export const sessionLifetimeMs = 30 * 60 * 1000;
-
 /** Settings from configuration, with the method's fixed rules added. */
 export function methodSettings(configuration: MethodConfiguration): MethodSettings {
   return {
@@ -81,8 +77,8 @@ export function methodSettings(configuration: MethodConfiguration): MethodSettin
     },
     publicUrl: configuration.publicUrl,
     defaultSuite: defaultTerminalSuite,
-    sessionIdleMs,
-    sessionLifetimeMs,
+    sessionIdleMs: limits.payerSessionIdleMs,
+    sessionLifetimeMs: limits.payerSessionLifetimeMs,
   };
 }
 

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { checkMetadata } from '../../domain/metadata.js';
+import { amountFromJson } from '../../domain/money.js';
 import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
@@ -88,7 +89,7 @@ function paymentTargetOf(body: {
     });
   }
   if (payeeId !== undefined && amount !== undefined && currency !== undefined) {
-    return { payeeId, amount: BigInt(amount), currency };
+    return { payeeId, amount: amountFromJson(amount), currency };
   }
   throw new CountersignError('invalid_request', {
     param: payeeId === undefined ? 'payeeId' : amount === undefined ? 'amount' : 'currency',

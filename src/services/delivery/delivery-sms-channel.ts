@@ -10,6 +10,7 @@
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../../domain/clock.js';
 import { limits } from '../../domain/limits.js';
+import { amountToJson } from '../../domain/money.js';
 import { type DeliveryChannel, DeliveryChannelError } from './delivery-channel.js';
 import { type SecondTerminalMessage, secondTerminalText } from './delivery-message.js';
 
@@ -70,7 +71,7 @@ export class SmsGatewayChannel implements DeliveryChannel {
       firstCode: message.firstCode,
       payment: {
         id: message.paymentId,
-        amount: Number(message.amount),
+        amount: amountToJson(message.amount),
         currency: message.currency,
         payeeName: message.payeeName,
         expiresAt: new Date(message.expiresAtMs).toISOString(),

@@ -23,10 +23,10 @@ import {
   pageOf,
 } from '../../domain/merchant.js';
 import { checkMetadata, type Metadata } from '../../domain/metadata.js';
+import { amountToJson, assertMoney } from '../../domain/money.js';
 import type { DeliverTo, Payment } from '../../domain/payment.js';
 import type { SqlExecutor } from '../database.js';
 import { derivedId, newId } from '../ids.js';
-import { assertMoney } from '../parties/party-service.js';
 import type { CreatedPayment, PaymentObserver } from '../payments/payment-service.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
 import { checkHttpUrl } from '../webhooks/webhook-target.js';
@@ -60,7 +60,7 @@ export function paymentRequestObject(request: PaymentRequest, publicUrl: string)
     id: request.id,
     object: 'payment_request',
     status: request.status,
-    amount: Number(request.amount),
+    amount: amountToJson(request.amount),
     currency: request.currency,
     reference: request.reference,
     description: request.description,

@@ -9,6 +9,7 @@
 import { CountersignError } from '../../domain/errors.js';
 import { type ListCursor, type Page, pageOf } from '../../domain/merchant.js';
 import { checkMetadata, emptyMetadata, type Metadata } from '../../domain/metadata.js';
+import { amountToJson } from '../../domain/money.js';
 import { type Refund, refundAmount } from '../../domain/refund.js';
 import type { SqlExecutor } from '../database.js';
 import { derivedId, newId } from '../ids.js';
@@ -29,7 +30,7 @@ export function refundObject(refund: Refund): Record<string, unknown> {
     id: refund.id,
     object: 'refund',
     paymentId: refund.paymentId,
-    amount: Number(refund.amount),
+    amount: amountToJson(refund.amount),
     currency: refund.currency,
     status: refund.status,
     metadata: refund.metadata,

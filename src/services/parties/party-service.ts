@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { CountersignError } from '../../domain/errors.js';
 import { bytesToHex } from '../../domain/hex.js';
-import { limits } from '../../domain/limits.js';
-import { isCurrency } from '../../domain/money.js';
+import { assertMoney, isCurrency } from '../../domain/money.js';
 import { type Actor, actorLabel, assertMayAct } from '../../domain/operator.js';
 import {
   isAcceptablePassword,
@@ -92,14 +91,6 @@ export interface Deposit {
 
 function invalid(param: string, message: string): CountersignError {
   return new CountersignError('invalid_request', { param, message });
-}
-
-/** Checks an amount and currency from a request; throws `invalid_request` naming the field. */
-export function assertMoney(amount: bigint, currency: string): void {
-  if (amount <= 0n || amount > BigInt(limits.apiAmountMax)) {
-    throw invalid('amount', `amount must be a whole number of minor units from 1 to ${limits.apiAmountMax}`);
-  }
-  if (!isCurrency(currency)) throw invalid('currency', 'currency must be an ISO 4217 code such as EUR');
 }
 
 /** Payers, payees, deposits and balances. */

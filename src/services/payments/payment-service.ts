@@ -12,10 +12,10 @@
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { checkMetadata } from '../../domain/metadata.js';
+import { assertMoney } from '../../domain/money.js';
 import type { Payment } from '../../domain/payment.js';
 import type { Approval } from '../../domain/payment-rules.js';
 import type { MethodDependencies } from '../method-dependencies.js';
-import { assertMoney } from '../parties/party-service.js';
 import type { CommitBatching } from './payment-batch-store.js';
 import {
   type CreatedPayment,
