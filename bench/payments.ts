@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--database-url URL] [--clients 32] [--duration-s 20] [--payers 1000] [--payees 10]
  *                    [--json] [--sweep] [--growth] [--threads N] [--pool-size N] [--server-env NAME=VALUE]…
- *                    [--server-node-arg ARG]…
+ *                    [--server-node-arg ARG]… [--servers N]
  *
  * Default run: on PostgreSQL (a fresh database on the server of `--database-url`, else of `DATABASE_URL`
  * through `loadConfig`), the compiled server (`npm run build` first) is started as its own process, payers
@@ -12,6 +12,8 @@
  * — create (hold) and approve with the computed second code (post) — for T seconds flat out (the peak),
  * then for T seconds paced at half the peak rate (the latency target). `pgbench -b tpcb-like` runs on the
  * same server with the same client count. Then the same peak run on embedded PGlite.
+ * `--servers N`: N server processes on the one PostgreSQL database, the clients spread over them round
+ * robin as a load balancer would (PostgreSQL only: add `--skip-pglite`).
  * `--sweep`: client counts 1, 8, 32, 64 on PostgreSQL with pgbench at each; an SVG chart.
  * `--growth`: the peak run with 10,000 payers (100,000 past payments), then with 1,000,000 payers and a
  * ledger already holding millions of transfers (`--growth-payers`, `--history`, default 1,000,000).
@@ -60,6 +62,8 @@ const benchLimits = Object.freeze({
   growthSmallPayers: 10_000,
   growthLargePayersDefault: 1_000_000,
   growthHistoryPaymentsDefault: 1_000_000,
+  /** Server processes on one database: more than the machine has cores measures only contention. */
+  serversMax: 8,
   /**
    * Past payments per payer seeded for the default, sweep and small growth runs: a platform in use, whose
    * tables hold rows and statistics, not an empty one (on empty tables the planner's estimates are those
@@ -98,13 +102,14 @@ interface BenchOptions {
   readonly skipPglite: boolean;
   readonly serverEnvironment: Readonly<Record<string, string>>;
   readonly serverNodeArguments: readonly string[];
+  readonly servers: number;
 }
 
 const usage =
   'usage: npm run bench -- [--database-url URL] [--clients C] [--duration-s T] [--payers P] [--payees N] ' +
   '[--json] [--sweep] [--growth] [--growth-payers P] [--history N] [--threads N] [--pool-size N] ' +
   '[--warmup-s S] [--rate R] [--explain] [--skip-build] [--skip-pglite] [--server-env NAME=VALUE]… ' +
-  '[--server-node-arg ARG]…';
+  '[--server-node-arg ARG]… [--servers N]';
 
 const flags = flagReaders(usage);
 // Annotated, so that the compiler knows a call never returns.
@@ -119,6 +124,13 @@ function serverEnvironment(entries: readonly string[]): Record<string, string> {
     environment[match[1]!] = match[2]!;
   }
   return environment;
+}
+
+/** `--servers`: 1 by default; more only on PostgreSQL, so the PGlite run must be skipped. */
+function serverCount(raw: string | undefined, skipPglite: boolean): number {
+  const count = wholeFlag('servers', raw, 1, 1, benchLimits.serversMax);
+  if (count > 1 && !skipPglite) usageError('--servers above 1 runs on PostgreSQL only: add --skip-pglite');
+  return count;
 }
 
 function parseOptions(argv: readonly string[]): BenchOptions {
@@ -169,6 +181,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
     historyGiven: values.history !== undefined,
     serverEnvironment: serverEnvironment(values['server-env'] ?? []),
     serverNodeArguments: values['server-node-arg'] ?? [],
+    servers: serverCount(values.servers, values['skip-pglite'] === true),
   };
 }
 
@@ -194,6 +207,7 @@ function parseFlags(argv: readonly string[]) {
       rate: { type: 'string' },
       'skip-build': { type: 'boolean' },
       'skip-pglite': { type: 'boolean' },
+      servers: { type: 'string' },
       'server-env': { type: 'string', multiple: true },
       'server-node-arg': { type: 'string', multiple: true },
     },
@@ -238,6 +252,8 @@ function targetPlan(
     poolSize: options.poolSize,
     serverEnvironment: options.serverEnvironment,
     serverNodeArguments: options.serverNodeArguments,
+    // PGlite allows one process per data directory.
+    servers: engine === 'postgres' ? options.servers : 1,
   };
 }
 
@@ -276,7 +292,7 @@ async function withTarget<T>(
 
 function describeRun(run: RunResult): string {
   return (
-    `${run.engine} ${run.label} × ${run.clients} clients: ${run.paymentsPerSecond} payments/s, ` +
+    `${run.engine}${run.servers > 1 ? ` (${run.servers} servers)` : ''} ${run.label} × ${run.clients} clients: ${run.paymentsPerSecond} payments/s, ` +
     `create p99 ${run.createMs.p99} ms, approve p99 ${run.approveMs.p99} ms, CPU ${JSON.stringify(run.cpu)}` +
     (Object.keys(run.errors).length > 0 ? `, errors ${JSON.stringify(run.errors)}` : '')
   );
@@ -536,6 +552,7 @@ function headline(sections: readonly Section[]) {
   const paymentsPerSecond = peak?.run.paymentsPerSecond ?? 0;
   return {
     engine: peak?.run.engine,
+    servers: peak?.run.servers ?? 1,
     paymentsPerSecond,
     createP99Ms: peak?.run.createMs.p99 ?? null,
     approveP99Ms: peak?.run.approveMs.p99 ?? null,

@@ -65,6 +65,13 @@ export interface Config {
   readonly webhookTimeoutMs: number;
   /** `METRICS_TOKEN`: a second bearer token that may read `/metrics` (and nothing else). */
   readonly metricsToken: string | undefined;
+  /**
+   * `REDIS_URL`: where every server counts the per-address and per-payer throttles together; undefined:
+   * each process counts alone. May hold a password: never logged, never put in an error message.
+   */
+  readonly redisUrl: string | undefined;
+  /** `REDIS_KEY_PREFIX`: the prefix of every key this platform writes, so that platforms can share a Redis. */
+  readonly redisKeyPrefix: string;
 }
 
 /**
@@ -131,6 +138,43 @@ function databaseUrl(env: Environment): string | undefined {
     );
   }
   if (hosts.length > 1) checkFailoverHosts(hosts, url.searchParams.get('target_session_attrs'));
+  return raw;
+}
+
+/**
+ * `REDIS_URL`: `redis://` or `rediss://` (TLS), a host, an optional port and database number. Messages
+ * never repeat the value, which may carry a password.
+ */
+function redisUrl(env: Environment): string | undefined {
+  const raw = env['REDIS_URL'];
+  if (raw === undefined || raw === '') return undefined;
+  const expected = '(expected redis://[:password@]host[:port][/database])';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', `is not a valid URL ${expected}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', `must use the redis:// or rediss:// scheme ${expected}`);
+  }
+  if (url.hostname === '') throw new ConfigError('REDIS_URL', `must name a host ${expected}`);
+  if (!/^(\/([0-9]{1,2})?)?$/.test(url.pathname) || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('REDIS_URL', `may end with a database number only ${expected}`);
+  }
+  return raw;
+}
+
+/** `REDIS_KEY_PREFIX`: printable, without spaces, bounded; default `countersign:`. */
+function redisKeyPrefix(env: Environment): string {
+  const raw = env['REDIS_KEY_PREFIX'];
+  if (raw === undefined || raw === '') return 'countersign:';
+  if (raw.length > limits.redisKeyPrefixLengthMax || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(
+      'REDIS_KEY_PREFIX',
+      `must be 1 to ${limits.redisKeyPrefixLengthMax} printable characters without spaces`,
+    );
+  }
   return raw;
 }
 
@@ -421,6 +465,8 @@ export function loadConfig(env: Environment = process.env): Config {
     webhookAllowPrivateTargets: check(() => boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'), false),
     webhookTimeoutMs: check(() => integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1_000, 30_000), 10_000),
     metricsToken: check(() => metricsToken(env), undefined),
+    redisUrl: check(() => redisUrl(env), undefined),
+    redisKeyPrefix: check(() => redisKeyPrefix(env), 'countersign:'),
   };
   if (problems.length > 0) throw combined(problems);
   return Object.freeze(config);

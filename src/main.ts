@@ -13,6 +13,7 @@ import pino from 'pino';
 import { type Config, ConfigError } from './config.js';
 import { type BackupManifest, BackupRefused, checkBackup, parseBackup } from './domain/backup.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { limits } from './domain/limits.js';
 import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
@@ -46,6 +47,8 @@ import { migrate, pendingMigrationCount, readMigrations } from './store/migrate.
 import { openDatabase } from './store/open-database.js';
 import { openPglite } from './store/pglite-database.js';
 import { preparePrivateDataDirectory } from './store/private-data-directory.js';
+import { openSharedCounterConnection, type SharedCounterConnection } from './store/redis-client.js';
+import { RedisPayerAttemptCounter } from './store/redis-payer-attempt-counter.js';
 import { createPlatformServices, type PlatformServices } from './wiring/platform-services.js';
 import { sqlPlatformStores } from './wiring/sql-stores.js';
 
@@ -55,7 +58,30 @@ export interface OpenPlatform {
   readonly database: Database;
   readonly services: PlatformServices;
   readonly operatorToken: { readonly token: string; readonly created: boolean };
+  /** The Redis connection the throttles count through, when `REDIS_URL` is set. */
+  readonly sharedCounters: SharedCounterConnection | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * Opens the connection to the shared counters named by `REDIS_URL`, and waits a moment for it. A Redis out of
+ * reach does not stop the start: the connection keeps retrying, and meanwhile each throttle applies its rule
+ * for an unreachable counter (docs/scaling.md). `warn` hears it, and never the URL.
+ */
+async function openSharedCounters(
+  config: Config,
+  warn: (message: string) => void,
+): Promise<SharedCounterConnection | undefined> {
+  if (config.redisUrl === undefined) return undefined;
+  const connection = openSharedCounterConnection(config.redisUrl, config.redisKeyPrefix, (event, error) =>
+    warn(
+      event === 'unreachable'
+        ? `the shared rate-limit counters (REDIS_URL) cannot be reached: ${error?.message ?? 'no answer'}`
+        : 'the shared rate-limit counters (REDIS_URL) answer again',
+    ),
+  );
+  await connection.ready(limits.sharedCounterStartWaitMs).catch(() => undefined);
+  return connection;
 }
 
 /**
@@ -63,18 +89,29 @@ export interface OpenPlatform {
  * directory, when anything lives in it, is checked to be private before anything is read from or written
  * to it (a key file included), and created 0700 when missing.
  */
-export async function openPlatform(config: Config, clock: Clock = systemClock): Promise<OpenPlatform> {
+export async function openPlatform(
+  config: Config,
+  clock: Clock = systemClock,
+  warn: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
+): Promise<OpenPlatform> {
   const usesDataDir =
     config.databaseUrl === undefined ||
     config.masterKeyHex === undefined ||
     config.operatorToken === undefined;
   if (usesDataDir) await preparePrivateDataDirectory(config.dataDir);
   const database = await openDatabase(config);
+  let sharedCounters: SharedCounterConnection | undefined;
   try {
     await migrate(database);
     const masterKeyHex = await loadOrCreateMasterKey(config.dataDir, config.masterKeyHex);
     const operatorToken = await loadOrCreateOperatorToken(config.dataDir, config.operatorToken);
-    const stores = sqlPlatformStores(database);
+    sharedCounters = await openSharedCounters(config, warn);
+    const stores = {
+      ...sqlPlatformStores(database),
+      ...(sharedCounters === undefined
+        ? {}
+        : { payerAttemptCounter: new RedisPayerAttemptCounter(sharedCounters.redis) }),
+    };
     const secrets = await openPlatformSecrets(
       database,
       stores.platformKeyStore,
@@ -91,8 +128,20 @@ export async function openPlatform(config: Config, clock: Clock = systemClock): 
       secrets,
       stores,
     });
-    return { config, database, services, operatorToken, close: () => database.close() };
+    const opened = sharedCounters;
+    return {
+      config,
+      database,
+      services,
+      operatorToken,
+      sharedCounters: opened,
+      close: async () => {
+        await opened?.close();
+        await database.close();
+      },
+    };
   } catch (error) {
+    await sharedCounters?.close();
     await database.close();
     throw error;
   }
@@ -152,8 +201,8 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
   await prepareDummyPasswordHash();
   // Before the platform opens: a missing certificate must not leave a data directory behind.
   const tls = await tlsFiles(config);
-  const platform = await openPlatform(config, clock);
   const logger = pino(httpLoggerOptions(config.logLevel));
+  const platform = await openPlatform(config, clock, (message) => logger.warn(message));
   platform.services.payments.reportBatchFailuresTo(logger);
   platform.services.webhooks.reportFailedAttemptsTo(logger);
   platform.services.deliveries.reportFailedAttemptsTo(logger);
@@ -172,6 +221,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     migrationsPending: () => pendingMigrationCount(tracked.database, known),
     routes: platformRoutes(services),
     idempotencyStore: services.idempotencyStore,
+    ...(platform.sharedCounters === undefined ? {} : { sharedCounters: platform.sharedCounters.redis }),
     // The window stays one minute, so the configured count is exactly the per-minute rate.
     httpLimits: { requestsPerWindowPerAddressMax: config.rateLimitPerMinute, rateLimitWindowMs: 60_000 },
     ...tls,

@@ -20,7 +20,10 @@ import {
 
 /** What one load thread is told to do. All times are `Date.now()` milliseconds, shared by every thread. */
 export interface LoadWorkerTask {
-  readonly url: string;
+  /** The servers; this thread's client i talks to `urls[(firstClient + i) % urls.length]`. */
+  readonly urls: readonly string[];
+  /** The number of this thread's first client among all threads' clients. */
+  readonly firstClient: number;
   readonly benchSecret: string;
   readonly payers: number;
   readonly payees: number;
@@ -95,8 +98,9 @@ async function runClient(
   task: LoadWorkerTask,
   agent: http.Agent,
   result: LoadWorkerResult & { payments: number; lastCompletionMs: number },
+  url: string,
 ) {
-  const base = new URL(task.url);
+  const base = new URL(url);
   const intervalMs = task.ratePerSecond > 0 ? (task.clientsTotal / task.ratePerSecond) * 1000 : 0;
   // Paced clients start spread over one interval, so that the rate is smooth from the first second.
   let nextStartMs = Date.now() + Math.random() * intervalMs;
@@ -162,7 +166,11 @@ async function runClient(
 async function main(task: LoadWorkerTask): Promise<LoadWorkerResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: task.clients, maxFreeSockets: task.clients });
   const result = { payments: 0, createMs: [], approveMs: [], paymentMs: [], errors: {}, lastCompletionMs: 0 };
-  await Promise.all(Array.from({ length: task.clients }, () => runClient(task, agent, result)));
+  await Promise.all(
+    Array.from({ length: task.clients }, (_, index) =>
+      runClient(task, agent, result, task.urls[(task.firstClient + index) % task.urls.length]!),
+    ),
+  );
   agent.destroy();
   return result;
 }

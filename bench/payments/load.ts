@@ -7,7 +7,8 @@ import type { LoadWorkerResult, LoadWorkerTask } from './load-worker.js';
 
 /** One load phase. */
 export interface LoadPlan {
-  readonly url: string;
+  /** The servers to drive; client i talks to server i mod their number (a load balancer's round robin). */
+  readonly urls: readonly string[];
   readonly benchSecret: string;
   readonly payers: number;
   readonly payees: number;
@@ -50,14 +51,17 @@ export async function runLoad(plan: LoadPlan, onMeasureStart: () => void): Promi
   const measureFromMs = Date.now() + plan.warmupMs;
   const endMs = measureFromMs + plan.durationMs;
   const timer = setTimeout(onMeasureStart, Math.max(0, measureFromMs - Date.now()));
+  const clientsOf = (index: number) =>
+    Math.floor(plan.clients / threads) + (index < plan.clients % threads ? 1 : 0);
   const tasks = Array.from(
     { length: threads },
     (_, index): LoadWorkerTask => ({
-      url: plan.url,
+      urls: plan.urls,
+      firstClient: Array.from({ length: index }, (_, before) => clientsOf(before)).reduce((a, b) => a + b, 0),
       benchSecret: plan.benchSecret,
       payers: plan.payers,
       payees: plan.payees,
-      clients: Math.floor(plan.clients / threads) + (index < plan.clients % threads ? 1 : 0),
+      clients: clientsOf(index),
       clientsTotal: plan.clients,
       ratePerSecond: plan.ratePerSecond,
       measureFromMs,

@@ -23,6 +23,8 @@ export interface LatencySummary {
 /** What one run measured. */
 export interface RunResult {
   readonly engine: string;
+  /** Server processes the clients were spread over (round robin), all on the one database. */
+  readonly servers: number;
   readonly label: string;
   readonly clients: number;
   readonly payers: number;
@@ -76,7 +78,7 @@ function summarize(values: readonly number[]): LatencySummary {
 export async function measureRun(target: Target, spec: RunSpec): Promise<RunResult> {
   const database = target.databaseName === undefined ? undefined : postgresClassifier(target.databaseName);
   const meter = new CpuMeter((pid, command) => {
-    if (pid === target.server.pid) return 'server';
+    if (target.servers.some((server) => server.pid === pid)) return 'server';
     if (pid === process.pid) return 'load';
     return database?.(pid, command);
   });
@@ -85,7 +87,7 @@ export async function measureRun(target: Target, spec: RunSpec): Promise<RunResu
   let before: Promise<ActivitySnapshot> | undefined;
   const outcome = await runLoad(
     {
-      url: target.server.url,
+      urls: target.servers.map((server) => server.url),
       benchSecret: target.benchSecret,
       payers: target.plan.payers,
       payees: target.plan.payees,
@@ -111,6 +113,7 @@ export async function measureRun(target: Target, spec: RunSpec): Promise<RunResu
   }
   return {
     engine: target.plan.engine,
+    servers: target.servers.length,
     label: spec.label,
     clients: spec.clients,
     payers: target.plan.payers,

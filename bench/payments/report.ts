@@ -36,7 +36,7 @@ export function markdownTable(rows: readonly ComparedRun[]): string {
         ? '–'
         : `${pgbench.cpu.databaseMsPerTransaction ?? '–'} / ${pgbench.cpu.otherPercent}`;
     lines.push(
-      `| ${run.engine} | ${run.label}${rate} | ${run.clients} | ${run.payers} | ${run.paymentsPerSecond} | ` +
+      `| ${run.engine}${run.servers > 1 ? ` × ${run.servers} servers` : ''} | ${run.label}${rate} | ${run.clients} | ${run.payers} | ${run.paymentsPerSecond} | ` +
         `${run.createMs.p50} / ${run.createMs.p99} | ${run.approveMs.p50} / ${run.approveMs.p99} | ` +
         `${pgbench?.tps ?? '–'} | ${ratio(run, pgbench)} | ` +
         `${cpu.serverPercent} / ${cpu.databasePercent} / ${cpu.databaseSharedPercent} / ${cpu.loadGeneratorPercent} / ${cpu.otherPercent} | ` +

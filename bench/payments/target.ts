@@ -32,6 +32,8 @@ export interface TargetPlan extends Omit<SeedPlan, 'masterKeyHex' | 'benchSecret
   readonly serverEnvironment: Readonly<Record<string, string>>;
   /** Extra arguments of the server's node process (e.g. `--cpu-prof`). */
   readonly serverNodeArguments: readonly string[];
+  /** Server processes sharing the database (PostgreSQL only; PGlite allows one process); default 1. */
+  readonly servers?: number;
 }
 
 /** Integrity of the database after a run. */
@@ -47,7 +49,9 @@ export interface TargetVerification {
 /** A seeded database with a running server. */
 export interface Target {
   readonly plan: TargetPlan;
+  /** The first of `servers`. */
   readonly server: ServerProcess;
+  readonly servers: readonly ServerProcess[];
   readonly benchSecret: string;
   /** The master key the server was given (the seeding sealed with it too). */
   readonly masterKeyHex: string;
@@ -157,10 +161,20 @@ export async function openTarget(plan: TargetPlan, progress: (line: string) => v
       ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
       ...plan.serverEnvironment,
     };
-    const server = await startServerProcess(environment, plan.serverNodeArguments);
+    const count = plan.servers ?? 1;
+    if (count > 1 && plan.engine !== 'postgres') throw new Error('several servers need PostgreSQL');
+    // One after the other: each applies the migrations check and opens its pool on its own.
+    const servers: ServerProcess[] = [];
+    cleanups.push(async () => {
+      await Promise.all(servers.map((started) => started.stop()));
+    });
+    for (let index = 0; index < count; index += 1) {
+      servers.push(await startServerProcess(environment, plan.serverNodeArguments));
+    }
+    const server = servers[0]!;
     const finish = async (): Promise<TargetVerification> => {
       try {
-        await server.stop();
+        await Promise.all(servers.map((started) => started.stop()));
         const reopened = await reopen();
         try {
           return await verify(reopened);
@@ -171,7 +185,18 @@ export async function openTarget(plan: TargetPlan, progress: (line: string) => v
         await cleanUp();
       }
     };
-    return { plan, server, benchSecret, masterKeyHex, databaseUrl, databaseName, seed, settings, finish };
+    return {
+      plan,
+      server,
+      servers,
+      benchSecret,
+      masterKeyHex,
+      databaseUrl,
+      databaseName,
+      seed,
+      settings,
+      finish,
+    };
   } catch (error) {
     await cleanUp();
     throw error;

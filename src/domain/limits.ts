@@ -31,6 +31,11 @@ export const limits = Object.freeze({
    * answering) before the request is answered 503; with the backoff below they span about a second.
    */
   databaseUnavailableRetriesMax: 4,
+  /**
+   * How long a transaction whose statement reported a lost connection waits for the driver to see the
+   * connection close, before it is ended as a failure on a connection that is evidently still open.
+   */
+  transactionConnectionCloseWaitMs: 1_000,
   /** Seconds a client is asked to wait (`Retry-After`) while no database primary can be reached. */
   databaseUnavailableRetryAfterSeconds: 1,
   /** Rows the expiry sweeper resolves in one pass. */
@@ -42,8 +47,9 @@ export const limits = Object.freeze({
   /** Operations waiting for a group commit at once; more are refused with 503 (back-pressure). */
   commitQueueLengthMax: 20_000,
   /**
-   * Authentication attempts (password checks and code approvals) one payer id may make in one window, on
-   * one server process, whatever the client address: a throttle on top of the attempt locks.
+   * Authentication attempts (password checks and code approvals) one payer id may make in one window,
+   * whatever the client address: a throttle on top of the attempt locks. Counted by every server together
+   * when `REDIS_URL` is set, else by each server process on its own.
    */
   payerAttemptsPerWindowMax: 20,
   /**
@@ -55,6 +61,19 @@ export const limits = Object.freeze({
   payerRateLimitWindowMs: 60_000,
   /** Payer ids the per-payer limiter tracks at once; the least recently seen are forgotten. */
   payerRateLimitPayersTrackedMax: 100_000,
+  /** Seconds a client is asked to wait (`Retry-After`) while the shared attempt counter cannot be reached. */
+  payerRateLimitUnavailableRetryAfterSeconds: 1,
+  /**
+   * Time one call to the shared counter (Redis) may take, connecting included, before it counts as out of
+   * reach: a counter round trip is well under a millisecond, so a longer wait is an outage, not load.
+   */
+  sharedCounterTimeoutMs: 500,
+  /** Longest pause between reconnections to the shared counters: a Redis back up is used within it. */
+  sharedCounterReconnectDelayMsMax: 2_000,
+  /** How long a server's start waits for the shared counters before it goes on without them (warned). */
+  sharedCounterStartWaitMs: 5_000,
+  /** Length of the key prefix (`REDIS_KEY_PREFIX`) under which a platform keeps its counts in Redis. */
+  redisKeyPrefixLengthMax: 64,
   /** Bounds of the per-payer rate limit a deployment may configure, in attempts per window. */
   rateLimitPerWindowMin: 1,
   rateLimitPerWindowMax: 1_000_000,

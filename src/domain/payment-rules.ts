@@ -77,7 +77,7 @@ export interface RuleEnvironment {
   readonly attemptPolicy: AttemptPolicy;
   /** Compares an approval's codes with the payment's, in constant time. Called only under a reservation. */
   codesMatch(locked: LockedPayment, approval: Approval): boolean;
-  /** The per-process throttle of the payer's attempts: an error to answer, or undefined to go on. */
+  /** The per-payer throttle of the payer's attempts: an error to answer, or undefined to go on. */
   throttle(index: number, payerId: string): unknown;
 }
 

@@ -41,6 +41,20 @@ import { queryCoercingValidators } from './query-coercion.js';
 import { strictJsonRefusal } from './strict-json.js';
 
 /**
+ * The per-address limit's store when servers share counts (`REDIS_URL`): the plugin's own Redis store, its
+ * keys under `address:` after the platform's prefix. While Redis cannot be reached the limit is skipped
+ * (`skipOnError`, fail open), unlike the per-payer throttle, which refuses authentication then (fail
+ * closed). The per-address limit guards every route, health checks and merchants' calls included: failing
+ * closed would make Redis a single point of failure of the whole API, while what an attacker could gain
+ * from the gap (guessing secrets faster) stays bounded by the per-payer throttle and the attempt locks in
+ * the database. A skipped request costs at most one counter timeout (`limits.sharedCounterTimeoutMs`).
+ */
+function sharedAddressCounts(deps: AppDependencies) {
+  if (deps.sharedCounters === undefined) return {};
+  return { redis: deps.sharedCounters, nameSpace: 'address:', skipOnError: true };
+}
+
+/**
  * Builds the application: common plugins and hooks first, then each of `deps.routes` in its own
  * encapsulated context. The returned instance is not listening; call `listen` or `inject`.
  */
@@ -62,6 +76,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cache: effectiveLimits.rateLimitAddressesTrackedMax,
     keyGenerator: (request) => request.ip,
     errorResponseBuilder: () => new CountersignError('rate_limited'),
+    ...sharedAddressCounts(deps),
   });
   // Unknown paths are rate limited too, so that probing for endpoints costs the same as using them.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, async (_request, reply) =>

@@ -10,6 +10,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
@@ -52,6 +53,11 @@ export interface AppDependencies {
    * whenever a caller forgot to pass this one.
    */
   readonly idempotencyStore: IdempotencyStore;
+  /**
+   * The Redis connection (`REDIS_URL`, keys already under the platform's prefix) in which every server
+   * counts the per-address limit together; absent: this process counts alone, in memory.
+   */
+  readonly sharedCounters?: Redis;
   /** Overrides of HTTP limits, for tests (e.g. a rate limit of three requests). */
   readonly httpLimits?: Partial<HttpLimits>;
   /** What `/metrics` reads and who may scrape it; default: request metrics only, no `/metrics` route. */

@@ -4,7 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 import { CountersignError } from '../domain/errors.js';
-import { databaseUnavailable, neverReachedPrimary, unavailableError } from './postgres-availability.js';
+import {
+  connectionLost,
+  databaseUnavailable,
+  neverReachedPrimary,
+  unavailableError,
+} from './postgres-availability.js';
 
 const failure = (code: string) => Object.assign(new Error(code), { code });
 
@@ -20,7 +25,15 @@ describe('database availability', () => {
     for (const code of ['CONNECTION_CLOSED', 'ECONNRESET', '57P01', '57P02', '08006']) {
       expect(neverReachedPrimary(failure(code)), code).toBe(false);
       expect(databaseUnavailable(failure(code)), code).toBe(true);
+      expect(connectionLost(failure(code)), code).toBe(true);
     }
+  });
+
+  it('tells a lost connection from one that was never opened, and from a failure of the statement', () => {
+    for (const code of ['ECONNREFUSED', 'CONNECT_TIMEOUT', '57P03', '25006', '40001', '23505']) {
+      expect(connectionLost(failure(code)), code).toBe(false);
+    }
+    expect(connectionLost(new Error('no code'))).toBe(false);
   });
 
   it('leaves every other failure alone', () => {

@@ -56,6 +56,13 @@ export function neverReachedPrimary(error: unknown): boolean {
   return code !== undefined && neverExecutedCodes.has(code);
 }
 
+/** True when the connection a call ran on broke under it (the call's outcome unknown, the connection gone). */
+export function connectionLost(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code === undefined) return false;
+  return connectionLostCodes.has(code) || code.startsWith('08');
+}
+
 /** True when the error means that no primary could be reached (whether or not the call ran). */
 export function databaseUnavailable(error: unknown): boolean {
   const code = errorCode(error);

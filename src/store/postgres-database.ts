@@ -12,6 +12,7 @@ import {
   unavailableBackoff,
   unavailableError,
 } from './postgres-availability.js';
+import { guardedBegin } from './postgres-transaction.js';
 import { normalizeParameters, retryBackoff } from './sql-parameters.js';
 
 /** Options for the pool. */
@@ -149,9 +150,9 @@ export class PostgresDatabase implements Database {
     const retriesMax = options?.retriesMax ?? limits.transactionRetriesMax;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.onPrimary((sql) =>
-          (sql as unknown as postgres.Sql).begin((tx) => work(executorOf(tx))),
-        )) as T;
+        return await this.onPrimary((sql) =>
+          guardedBegin(sql as unknown as postgres.Sql, (tx) => executorOf(tx), work),
+        );
       } catch (error) {
         const state = sqlState(error);
         if (state === undefined || !retryableSqlStates.has(state) || attempt >= retriesMax) throw error;

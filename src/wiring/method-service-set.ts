@@ -19,7 +19,11 @@ import type {
 import { AuthenticationService } from '../services/parties/authentication-service.js';
 import { PartyService } from '../services/parties/party-service.js';
 import type { PartyStore } from '../services/parties/party-store.js';
-import { PayerRateLimiter, payerRateLimit } from '../services/parties/payer-rate-limiter.js';
+import {
+  type PayerAttemptCounter,
+  PayerRateLimiter,
+  payerRateLimit,
+} from '../services/parties/payer-rate-limiter.js';
 import type { PasskeyStore } from '../services/passkeys/passkey-store.js';
 import type { PaymentBatchStore } from '../services/payments/payment-batch-store.js';
 import { commitBatching } from '../services/payments/payment-executor.js';
@@ -38,6 +42,8 @@ export interface MethodStores {
   readonly passkeyStore: PasskeyStore;
   /** Announces new challenges to every server (absent: terminals on other servers learn by polling). */
   readonly challengeNotifications?: ChallengeNotifications;
+  /** Where the per-payer throttle counts, shared by every server (absent: in this process's memory). */
+  readonly payerAttemptCounter?: PayerAttemptCounter;
 }
 
 /** The settings a deployment chooses, from configuration. */
@@ -111,7 +117,10 @@ export function createMethodServices(input: {
         : coalescedPartyStore(input.database, input.stores.partyStore, coalescing),
     paymentStore: input.stores.paymentStore,
     passkeyStore: input.stores.passkeyStore,
-    payerRateLimiter: new PayerRateLimiter(payerRateLimit(input.configuration.rateLimitPerPayer)),
+    payerRateLimiter: new PayerRateLimiter(
+      payerRateLimit(input.configuration.rateLimitPerPayer),
+      ...(input.stores.payerAttemptCounter === undefined ? [] : [input.stores.payerAttemptCounter]),
+    ),
     ...(coalescing === undefined ? {} : { commitBatching: coalescing }),
     ...(input.stores.challengeNotifications === undefined
       ? {}

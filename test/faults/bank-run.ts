@@ -12,7 +12,7 @@ import { derivedId, type KeyedHash } from '../../src/services/ids.js';
 import { createSecrets } from '../../src/services/keys/secrets.js';
 import { type BankHistory, checkBank, type PaymentRecord } from './bank-checks.js';
 import { type Answer, type ClientStatistics, newStatistics, send } from './bank-client.js';
-import { HaCluster } from './ha-cluster.js';
+import { HaCluster, type Promoter } from './ha-cluster.js';
 import { PrivatePostgres } from './private-postgres.js';
 import { SeededRandom } from './random.js';
 import { freePort, ServerProcess, sleep } from './server-process.js';
@@ -40,6 +40,11 @@ export interface BankOptions {
    * kills the primary with `-m immediate` half-way through the run and promotes the standby.
    */
   readonly failover?: boolean;
+  /**
+   * Who promotes the standby in a failover run: the nemesis itself with `pg_ctl promote` (cluster.sh, the
+   * default), or pg_auto_failover's monitor (scripts/ha/auto-failover.sh), which the nemesis waits for.
+   */
+  readonly promoter?: Promoter;
   /** How long one logical request is retried before its outcome is called unknown. */
   readonly requestDeadlineMs: number;
   readonly log: (line: string) => void;
@@ -94,7 +99,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   let database: { url: string; drop: () => Promise<void> } | undefined;
   if (options.engine === 'postgres') {
     if (options.failover === true) {
-      haCluster = await HaCluster.create();
+      haCluster = await HaCluster.create(options.promoter);
       database = { url: haCluster.url, drop: async () => {} };
     } else if (options.privatePostgres === true) {
       cluster = await PrivatePostgres.create();
@@ -246,8 +251,9 @@ async function runFailover(
   await haCluster.promote();
   clock.promotedAt = Date.now();
   options.log(`standby promoted ${clock.promotedAt - clock.killedAt} ms after the kill`);
-  // The driver (postgres 3.4.9) can throw from a timer when a transaction's connection dies under it, and
-  // the server process exits. Deployed, a supervisor starts it again; here the nemesis does, and counts
+  // The driver (postgres 3.4.9) throws from a timer when a statement is sent on a transaction's dead
+  // connection, and the process exits; `guardedBegin` (src/store/postgres-transaction.ts) keeps that from
+  // happening. Should a server exit anyway, the nemesis starts it again, as a supervisor would, and counts
   // it, so that the report shows it rather than the run stalling on a dead server.
   for (const until = Date.now() + 5000; Date.now() < until; ) {
     if (!server.running) {

@@ -1,8 +1,10 @@
 // `npm run test:faults`: the bank test under faults on PGlite and PostgreSQL, seeded and reproducible.
 // Usage: node --import tsx test/faults/bank.ts [--seed N] [--seconds N] [--engines pglite,postgres] [--short]
 //        node --import tsx test/faults/bank.ts --failover [--seed N] [--seconds N]   (PostgreSQL only)
+//        [--promoter pg_ctl|pg_auto_failover]
 import { parseArgs } from 'node:util';
 import { type BankOptions, type FaultKind, formatReport, runBank } from './bank-run.js';
+import type { Promoter } from './ha-cluster.js';
 
 const { values } = parseArgs({
   options: {
@@ -13,8 +15,15 @@ const { values } = parseArgs({
     'shared-postgres': { type: 'boolean', default: false },
     // A primary with a synchronous standby; the primary is killed half-way and the standby promoted.
     failover: { type: 'boolean', default: false },
+    // Who promotes in a failover run: pg_ctl (the nemesis itself) or pg_auto_failover (its monitor).
+    promoter: { type: 'string', default: 'pg_ctl' },
   },
 });
+
+function promoterOf(name: string): Promoter {
+  if (name !== 'pg_ctl' && name !== 'pg_auto_failover') throw new Error(`unknown promoter ${name}`);
+  return name;
+}
 
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 const seconds = Number(values.seconds ?? (values.short ? 12 : 90));
@@ -45,6 +54,7 @@ for (const engine of engines) {
     postgresUrl,
     privatePostgres,
     failover: values.failover,
+    promoter: promoterOf(values.promoter ?? 'pg_ctl'),
     requestDeadlineMs: values.short ? 8_000 : 90_000,
     log: (line) => process.stdout.write(`[${engine}] ${line}\n`),
   };

@@ -8,43 +8,49 @@ import { promisify } from 'node:util';
 import { freePort } from './server-process.js';
 
 const run = promisify(execFile);
-const script = fileURLToPath(new URL('../../scripts/ha/cluster.sh', import.meta.url));
+
+/** Who promotes the standby: the nemesis with `pg_ctl promote`, or pg_auto_failover's monitor. */
+export type Promoter = 'pg_ctl' | 'pg_auto_failover';
+
+/** Both scripts take the same commands (up, kill-primary, promote, down). */
+const scripts: Record<Promoter, string> = {
+  pg_ctl: fileURLToPath(new URL('../../scripts/ha/cluster.sh', import.meta.url)),
+  pg_auto_failover: fileURLToPath(new URL('../../scripts/ha/auto-failover.sh', import.meta.url)),
+};
 
 /** A primary with a synchronous standby in a temporary directory; `url` names both hosts. */
 export class HaCluster {
   private constructor(
+    private readonly script: string,
     readonly directory: string,
     readonly url: string,
   ) {}
 
-  /** Builds and starts both nodes on free ports, with a database `bank`. */
-  static async create(): Promise<HaCluster> {
+  /** Builds and starts both nodes (and a monitor, for pg_auto_failover) on free ports, with a database `bank`. */
+  static async create(promoter: Promoter = 'pg_ctl'): Promise<HaCluster> {
+    const script = scripts[promoter];
     const parent = await mkdtemp(path.join(os.tmpdir(), 'countersign-ha-'));
     // The nodes run as the `postgres` user when the test runs as root; it must reach the cluster directory.
     await chmod(parent, 0o755);
     const directory = path.join(parent, 'cluster');
-    const { stdout } = await run(script, [
-      'up',
-      directory,
-      String(await freePort()),
-      String(await freePort()),
-    ]);
-    return new HaCluster(directory, stdout.trim().split('\n').at(-1)!);
+    const ports = [await freePort(), await freePort(), await freePort()].map(String);
+    const { stdout } = await run(script, ['up', directory, ...ports]);
+    return new HaCluster(script, directory, stdout.trim().split('\n').at(-1)!);
   }
 
-  /** `pg_ctl stop -m immediate` on the primary: no checkpoint, connections cut. */
+  /** Kills the primary like a crash: `pg_ctl stop -m immediate` (and, with pg_auto_failover, its keeper). */
   async killPrimary(): Promise<void> {
-    await run(script, ['kill-primary', this.directory]);
+    await run(this.script, ['kill-primary', this.directory]);
   }
 
-  /** Promotes the standby and waits until it accepts writes. */
+  /** Promotes the standby, or waits for the monitor to, until it accepts writes. */
   async promote(): Promise<void> {
-    await run(script, ['promote', this.directory]);
+    await run(this.script, ['promote', this.directory]);
   }
 
-  /** Stops both nodes and deletes their files. */
+  /** Stops every node and deletes their files. */
   async dispose(): Promise<void> {
-    await run(script, ['down', this.directory]).catch(() => undefined);
+    await run(this.script, ['down', this.directory]).catch(() => undefined);
     await rm(path.dirname(this.directory), { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-// Proves that the security settings of the environment are validated with a message naming the variable: retired master keys, the per-payer rate limit, the TLS files and the trusted proxies.
+// Proves that the security settings of the environment are validated with a message naming the variable: retired master keys, the per-payer rate limit, the shared counters' Redis, the TLS files and the trusted proxies.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -23,6 +23,37 @@ describe('security configuration', () => {
     expect(loadConfig({ RATE_LIMIT_PER_PAYER: '5' }).rateLimitPerPayer).toBe(5);
     expect(() => loadConfig({ RATE_LIMIT_PER_PAYER: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ RATE_LIMIT_PER_PAYER: 'many' })).toThrow(/^RATE_LIMIT_PER_PAYER/);
+  });
+
+  it('reads REDIS_URL and REDIS_KEY_PREFIX, never repeating the URL (it may carry a password)', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({}).redisKeyPrefix).toBe('countersign:');
+    const withPassword = 'redis://:s3cret-pass@cache.internal:6380/2';
+    expect(loadConfig({ REDIS_URL: withPassword }).redisUrl).toBe(withPassword);
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).redisUrl).toBe('rediss://cache.internal');
+    expect(loadConfig({ REDIS_KEY_PREFIX: 'shop-a:' }).redisKeyPrefix).toBe('shop-a:');
+    for (const raw of [
+      'cache.internal:6379',
+      'http://:s3cret-pass@cache.internal',
+      'redis://:s3cret-pass@/0',
+      'redis://:s3cret-pass@cache.internal/0?password=x',
+      'redis://:s3cret-pass@cache.internal/db',
+    ]) {
+      let refused: unknown;
+      try {
+        loadConfig({ REDIS_URL: raw });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, raw).toBeInstanceOf(ConfigError);
+      expect((refused as ConfigError).message, raw).toMatch(/^REDIS_URL: /);
+      expect((refused as ConfigError).message, raw).not.toContain('s3cret');
+    }
+    for (const prefix of ['has space', 'x'.repeat(65)]) {
+      expect(() => loadConfig({ REDIS_KEY_PREFIX: prefix })).toThrow(/^REDIS_KEY_PREFIX/);
+    }
+    // Reported with the other variables at fault, in one error.
+    expect(() => loadConfig({ REDIS_URL: 'nope', PORT: 'x' })).toThrow(/PORT.*REDIS_URL|REDIS_URL.*PORT/s);
   });
 
   it('takes TLS files as absolute paths, both or neither', () => {

@@ -12,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplatePath: string;
     testDatabaseUrl: string;
+    /** The Redis the shared-limit tests count in: TEST_REDIS_URL, default the machine's own. */
+    testRedisUrl: string;
   }
 }
 
@@ -40,5 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await writeFile(templatePath, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteTemplatePath', templatePath);
   project.provide('testDatabaseUrl', testDatabaseUrl);
+  // Not checked here: only the suites that count in Redis need it, and each fails when it cannot reach it.
+  project.provide('testRedisUrl', process.env['TEST_REDIS_URL'] || 'redis://127.0.0.1:6379');
   return async () => {};
 }

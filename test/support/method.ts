@@ -1,6 +1,7 @@
 // Builds the whole platform over a fresh test database, a manual clock and a random master key, for inject tests.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
@@ -10,6 +11,7 @@ import { hashOperatorToken } from '../../src/http/operator-auth.js';
 import { platformRoutes } from '../../src/http/routes/index.js';
 import type { HttpServices } from '../../src/http/services.js';
 import { platformMetrics } from '../../src/main.js';
+import type { PayerAttemptCounter } from '../../src/services/parties/payer-rate-limiter.js';
 import { trackDatabaseUse } from '../../src/store/database-use.js';
 import { createPlatformServices, type PlatformServices } from '../../src/wiring/platform-services.js';
 import { sqlPlatformStores } from '../../src/wiring/sql-stores.js';
@@ -51,6 +53,10 @@ export interface TestPlatformOptions {
   };
   /** Wires `/metrics` as the server does, with this METRICS_TOKEN too when given. */
   readonly metrics?: { readonly metricsToken?: string };
+  /** Where the per-payer throttle counts (default: in memory, as without REDIS_URL). */
+  readonly payerAttemptCounter?: PayerAttemptCounter;
+  /** The Redis connection the per-address limit counts in (default: in memory, as without REDIS_URL). */
+  readonly sharedCounters?: Redis;
 }
 
 /** Starts the platform over a fresh database on `engine`. */
@@ -82,7 +88,12 @@ export async function startTestPlatform(
       ...options.deliveries,
     },
     masterKeyHex,
-    stores: sqlPlatformStores(test.database),
+    stores: {
+      ...sqlPlatformStores(test.database),
+      ...(options.payerAttemptCounter === undefined
+        ? {}
+        : { payerAttemptCounter: options.payerAttemptCounter }),
+    },
   });
   const httpServices: HttpServices = { ...services, operatorTokenHash: hashOperatorToken(operatorToken) };
   const app = await buildApp({
@@ -92,6 +103,7 @@ export async function startTestPlatform(
     logger: false,
     routes: [...platformRoutes(httpServices), ...(options.extraRoutes?.(httpServices) ?? [])],
     idempotencyStore: services.idempotencyStore,
+    ...(options.sharedCounters === undefined ? {} : { sharedCounters: options.sharedCounters }),
     httpLimits: { requestsPerWindowPerAddressMax: 1_000_000, ...options.httpLimits },
     ...(options.metrics === undefined
       ? {}

@@ -97,7 +97,7 @@ export class AuthenticationService {
    */
   async verifyPassword(payerId: string, password: string): Promise<string> {
     const { database, clock, partyStore, passwords } = this.deps;
-    this.deps.payerRateLimiter?.attempt(payerId, clock.nowMs());
+    await this.deps.payerRateLimiter?.attempt(payerId, clock.nowMs());
     await checkUnderAttemptLimit(this.deps, {
       subject: payerId,
       evaluate: async () => {

@@ -135,11 +135,17 @@ export type PaymentCommand =
 /** What an operation answers: a creation its created payment; the others the payment after it. */
 export type PaymentResult = CreatedPayment | { readonly payment: Payment; readonly changed: boolean };
 
-/** A command in the queue, with the per-process throttle's verdict kept across re-runs of its batch. */
+/** A command in the queue, with the per-payer throttle's verdict kept across re-runs of its batch. */
 interface Queued {
   readonly command: PaymentCommand;
   throttle?: { readonly error: unknown } | 'counted';
 }
+
+/** The rules' answer for an approval whose attempt is not counted yet; never reaches a caller. */
+const notCountedYet = new Error('the attempt is not counted yet');
+
+/** The passkey challenges and passkeys a batch's passkey approvals name, locked. */
+type PasskeyRows = ConstructorParameters<typeof PasskeyApprovals>[0];
 
 /** The ledger's names as the services define them; transfer ids are keyed like every derived id. */
 function ledgerNamesOf(keyedHash: KeyedHash): LedgerNames {
@@ -215,21 +221,8 @@ export class PaymentExecutor {
     const { deps } = this;
     const nowMs = deps.clock.nowMs();
     const operations = queued.map((q) => this.operationOf(q.command, nowMs));
-    const { book, material, passkeys } = await this.load(tx, operations);
-    const decisions = decidePayments(
-      operations,
-      book,
-      {
-        nowMs,
-        attemptPolicy: deps.settings.attemptPolicy,
-        codesMatch: (locked, approval) =>
-          'passkey' in approval
-            ? passkeys.compare(locked.payment, approval.passkey, nowMs)
-            : this.codesMatch(locked, approval),
-        throttle: (index, payerId) => this.throttle(queued[index]!, payerId, nowMs),
-      },
-      this.ledgerNames,
-    );
+    const { book, material, passkeyRows } = await this.load(tx, operations);
+    const { decisions, passkeys } = await this.decide(queued, operations, book, passkeyRows, nowMs);
     const codes = await this.issueCodes(operations, decisions, material);
     const planned = await this.planTransfers(tx, operations, decisions, nowMs);
     const creations = concludeCreations(operations, decisions, planned.results);
@@ -303,16 +296,62 @@ export class PaymentExecutor {
     const assertions = operations.flatMap((o) =>
       o.kind === 'approve' && 'passkey' in o.approval ? [o.approval.passkey] : [],
     );
-    const passkeys = new PasskeyApprovals(
+    const passkeyRows: PasskeyRows =
       assertions.length === 0
         ? { challenges: new Map(), passkeys: new Map() }
         : await this.deps.passkeyStore.lockForApprovals(
             tx,
             unique(assertions.map((a) => a.challengeId)),
             unique(assertions.map((a) => a.credentialId)),
-          ),
-    );
-    return { book, material, passkeys };
+          );
+    return { book, material, passkeyRows };
+  }
+
+  /**
+   * Step 3: the rules' decisions. The rules ask for the per-payer throttle's verdict synchronously, at the
+   * moment they reach an approval's attempt; the counter may be a shared store, answered asynchronously. So
+   * a pass that reaches approvals not counted yet answers them "not counted" (as if refused: nothing of
+   * theirs changes), their attempts are counted in one call, and the rules run again over the same locked
+   * rows with the verdicts. Where to count stays the rules' decision alone. Usually two passes: the first
+   * changes the least, so a later pass reaches no approval the first did not; the loop is bounded anyway,
+   * since every pass but the last counts at least one more operation. An approval counted in the first pass
+   * whose payment an earlier approval of the same batch then settles was still an attempt on that payer.
+   */
+  private async decide(
+    queued: readonly Queued[],
+    operations: readonly PaymentOperation[],
+    book: PaymentBook,
+    passkeyRows: PasskeyRows,
+    nowMs: number,
+  ): Promise<{ decisions: PaymentDecisions; passkeys: PasskeyApprovals }> {
+    const { deps } = this;
+    for (let pass = 0; pass <= queued.length; pass += 1) {
+      // The comparisons change the passkey rows (a challenge is used up), so each pass starts from the locked rows.
+      const passkeys = new PasskeyApprovals(passkeyRows);
+      const uncounted: { index: number; payerId: string }[] = [];
+      const decisions = decidePayments(
+        operations,
+        book,
+        {
+          nowMs,
+          attemptPolicy: deps.settings.attemptPolicy,
+          codesMatch: (locked, approval) =>
+            'passkey' in approval
+              ? passkeys.compare(locked.payment, approval.passkey, nowMs)
+              : this.codesMatch(locked, approval),
+          throttle: (index, payerId) => {
+            const verdict = queued[index]!.throttle;
+            if (verdict !== undefined) return verdict === 'counted' ? undefined : verdict.error;
+            uncounted.push({ index, payerId });
+            return notCountedYet;
+          },
+        },
+        this.ledgerNames,
+      );
+      if (uncounted.length === 0) return { decisions, passkeys };
+      await this.countAttempts(queued, uncounted, nowMs);
+    }
+    throw new Error('invariant: the throttle asked for more attempts than the batch has operations');
   }
 
   /** Step 4: the ledger's plan; a payee's first payment in a currency opens its account, then plans again. */
@@ -531,17 +570,27 @@ export class PaymentExecutor {
     return firstOk && pinOk;
   }
 
-  /** The per-process throttle, counted once per operation even when its batch runs again. */
-  private throttle(queued: Queued, payerId: string, nowMs: number): unknown {
-    if (queued.throttle === undefined) {
-      try {
-        this.deps.payerRateLimiter?.attempt(payerId, nowMs);
-        queued.throttle = 'counted';
-      } catch (error) {
-        queued.throttle = { error };
-      }
+  /**
+   * Counts the attempts of `uncounted` with the per-payer throttle, in one call, and keeps each verdict on
+   * its operation: counted once per operation even when its batch runs again.
+   */
+  private async countAttempts(
+    queued: readonly Queued[],
+    uncounted: readonly { index: number; payerId: string }[],
+    nowMs: number,
+  ): Promise<void> {
+    const limiter = this.deps.payerRateLimiter;
+    const refusals =
+      limiter === undefined
+        ? uncounted.map(() => undefined)
+        : await limiter.attempts(
+            uncounted.map((attempt) => attempt.payerId),
+            nowMs,
+          );
+    for (const [position, { index }] of uncounted.entries()) {
+      const refusal = refusals[position];
+      queued[index]!.throttle = refusal === undefined ? 'counted' : { error: refusal };
     }
-    return queued.throttle === 'counted' ? undefined : queued.throttle.error;
   }
 }
 
