@@ -3,7 +3,6 @@
  * holds the codes may submit them (the payer, their second terminal, or a merchant in embodiment 3).
  */
 
-import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
@@ -13,7 +12,7 @@ import { amountFromJson } from '../../domain/money.js';
 import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
-import { bearerToken, hashOperatorToken } from '../operator-auth.js';
+import { bearerToken, matchesTokenHash } from '../operator-auth.js';
 import {
   authenticatedPayer,
   passwordAuthentication,
@@ -124,8 +123,8 @@ const PaymentListQuery = Type.Object(
 
 /** Routes of payers and of whoever holds a payment's codes. */
 export function paymentRoutes(services: MethodServices): RoutePlugin {
-  const isOperator = (token: string | undefined): boolean =>
-    token !== undefined && timingSafeEqual(hashOperatorToken(token), Buffer.from(services.operatorTokenHash));
+  const operatorTokenHashes = [Buffer.from(services.operatorTokenHash)];
+  const isOperator = (token: string | undefined): boolean => matchesTokenHash(token, operatorTokenHashes);
 
   /** Whether a request carries the operator token or a session of `payerId`; a dead session is refused. */
   const mayReadPayment = async (request: FastifyRequest, payerId: string): Promise<boolean> => {
