@@ -17,30 +17,29 @@ import { limits } from './domain/limits.js';
 import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
-import type { MetricsSources } from './http/metrics.js';
+import type { MetricsSources } from './http/metrics-sources.js';
 import { hashOperatorToken } from './http/operator-auth.js';
 import { platformRoutes } from './http/routes/index.js';
 import type { HttpServices } from './http/services.js';
-import { AuditService } from './services/audit-service.js';
+import { AuditService } from './services/audit/audit-service.js';
 import { BackgroundJobs } from './services/background-jobs.js';
-import { BackupService } from './services/backup-service.js';
-import { ChallengeRelay } from './services/challenge-relay.js';
+import { BackupService } from './services/backups/backup-service.js';
+import type { Database } from './services/database.js';
 import {
   installMasterKey,
   loadOrCreateMasterKey,
   loadOrCreateOperatorToken,
   operatorTokenFileName,
   readMasterKey,
-} from './services/key-files.js';
-import { prepareDummyPasswordHash } from './services/passwords.js';
-import { openPlatformSecrets } from './services/platform-keys.js';
-import { createPlatformServices, type PlatformServices } from './services/platform-services.js';
-import { masterKeyId, parseMasterKeyHex } from './services/secrets.js';
+} from './services/keys/key-files.js';
+import { openPlatformSecrets } from './services/keys/platform-keys.js';
+import { masterKeyId, parseMasterKeyHex } from './services/keys/secrets.js';
+import { prepareDummyPasswordHash } from './services/parties/passwords.js';
+import { ChallengeRelay } from './services/terminals/challenge-relay.js';
 import { sqlAuditStore } from './store/audit-repository.js';
 import { sqlBackupStore } from './store/backup-repository.js';
 import { sqlChallengeNotifications } from './store/challenge-notifications.js';
 import { DataDirectoryInUseError, dataDirectoryLockFileName } from './store/data-directory-lock.js';
-import type { Database } from './store/database.js';
 import { type TrackedDatabase, trackDatabaseUse } from './store/database-use.js';
 import { sqlLedgerStore } from './store/ledger-repository.js';
 import { readPlatformStateCounts } from './store/metrics-repository.js';
@@ -50,7 +49,8 @@ import { openPglite } from './store/pglite-database.js';
 import { preparePrivateDataDirectory } from './store/private-data-directory.js';
 import { openSharedCounterConnection, type SharedCounterConnection } from './store/redis-client.js';
 import { RedisPayerAttemptCounter } from './store/redis-payer-attempt-counter.js';
-import { sqlPlatformStores } from './store/stores.js';
+import { createPlatformServices, type PlatformServices } from './wiring/platform-services.js';
+import { sqlPlatformStores } from './wiring/sql-stores.js';
 
 /** A platform opened over its database, without HTTP: what the CLI commands use. */
 export interface OpenPlatform {

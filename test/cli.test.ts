@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/store/database.js';
+import type { Database } from '../src/services/database.js';
 import { openDatabase } from '../src/store/open-database.js';
 import { openPglite } from '../src/store/pglite-database.js';
 import { type CliResult, runCli } from './support/processes.js';

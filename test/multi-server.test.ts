@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../src/domain/hex.js';
 import { computeOcra } from '../src/domain/ocra.js';
 import { derivedId } from '../src/services/ids.js';
-import { createSecrets } from '../src/services/secrets.js';
+import { createSecrets } from '../src/services/keys/secrets.js';
 import { openTestDatabase, type TestDatabase, testEngines } from './support/engines.js';
 import { runCli, type ServerProcess, startServerProcess } from './support/processes.js';
 

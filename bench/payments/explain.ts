@@ -12,9 +12,9 @@ import { computeOcra } from '../../src/domain/ocra.js';
 import { buildApp } from '../../src/http/app.js';
 import { hashOperatorToken } from '../../src/http/operator-auth.js';
 import { platformRoutes } from '../../src/http/routes/index.js';
-import { createPlatformServices } from '../../src/services/platform-services.js';
-import type { Database, SqlExecutor } from '../../src/store/database.js';
-import { sqlPlatformStores } from '../../src/store/stores.js';
+import type { Database, SqlExecutor } from '../../src/services/database.js';
+import { createPlatformServices } from '../../src/wiring/platform-services.js';
+import { sqlPlatformStores } from '../../src/wiring/sql-stores.js';
 import {
   benchCurrency,
   benchSuite,

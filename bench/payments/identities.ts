@@ -6,8 +6,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { defaultTerminalSuite } from '../../src/domain/terminal-suite.js';
-import { sessionTokenPrefix } from '../../src/services/authentication-service.js';
 import { derivedId, type KeyedHash } from '../../src/services/ids.js';
+import { sessionTokenPrefix } from '../../src/services/parties/authentication-service.js';
 
 /** The currency every bench payment uses. */
 export const benchCurrency = 'EUR';

@@ -18,12 +18,12 @@ import {
   type PreparedAuditEvent,
   prepareAuditEvent,
 } from '../../src/domain/audit.js';
-import { fundingAccount, payeeAccount, payerWallet } from '../../src/services/accounts.js';
-import { sha256Hex } from '../../src/services/audit-service.js';
-import { terminalKeyLabel, verificationCodeLabel } from '../../src/services/party-service.js';
-import { hashPassword } from '../../src/services/passwords.js';
-import { createSecrets, type Secrets } from '../../src/services/secrets.js';
-import type { Database } from '../../src/store/database.js';
+import { terminalKeyLabel, verificationCodeLabel } from '../../src/domain/sealed-labels.js';
+import { sha256Hex } from '../../src/services/audit/audit-service.js';
+import type { Database } from '../../src/services/database.js';
+import { createSecrets, type Secrets } from '../../src/services/keys/secrets.js';
+import { fundingAccount, payeeAccount, payerWallet } from '../../src/services/ledger/accounts.js';
+import { hashPassword } from '../../src/services/parties/passwords.js';
 import { migrate } from '../../src/store/migrate.js';
 import {
   benchCurrency,

@@ -135,6 +135,9 @@ export const limits = Object.freeze({
    * a request inside the interval only reads the session, so most requests write nothing for it.
    */
   sessionTouchIntervalMsMax: 60_000,
+  /** A payer's session ends after this long without a request (5 minutes), and after the lifetime in all. */
+  payerSessionIdleMs: 5 * 60 * 1000,
+  payerSessionLifetimeMs: 30 * 60 * 1000,
   /** An operator's console session ends after this long without a request, and after the lifetime in all. */
   operatorSessionIdleMs: 15 * 60 * 1000,
   operatorSessionLifetimeMs: 8 * 60 * 60 * 1000,
@@ -155,4 +158,8 @@ export const limits = Object.freeze({
   metadataKeysMax: 20,
   metadataKeyLengthMax: 40,
   metadataValueLengthMax: 500,
+  /** Completed idempotency keys are kept at least this long, so that a client may retry for a whole day. */
+  idempotencyKeyRetentionMs: 24 * 60 * 60 * 1000,
+  /** Expired idempotency keys one purge deletes, at most. */
+  idempotencyPurgeBatchSizeMax: 1000,
 });

@@ -2,6 +2,8 @@
  * Money: an amount in integer minor units (`bigint`) paired with an ISO 4217 currency. Never floats,
  * never `number` arithmetic on amounts.
  */
+import { CountersignError } from './errors.js';
+import { limits } from './limits.js';
 
 /**
  * ISO 4217 currencies the platform accepts, with their minor-unit exponent (EUR 2: cents; JPY 0; BHD 3).
@@ -199,4 +201,41 @@ export function formatMoney(amount: bigint, currency: string): string {
  */
 export function formatDecimal(amount: bigint, currency: string): string {
   return formatMoney(amount, currency).slice(0, -(currency.length + 1));
+}
+
+/**
+ * Checks an amount and currency from a request: a whole number of minor units from 1 to
+ * `limits.apiAmountMax`, in an ISO 4217 currency the platform accepts. Throws `invalid_request` naming
+ * the field.
+ */
+export function assertMoney(amount: bigint, currency: string): void {
+  if (amount <= 0n || amount > BigInt(limits.apiAmountMax)) {
+    throw new CountersignError('invalid_request', {
+      param: 'amount',
+      message: `amount must be a whole number of minor units from 1 to ${limits.apiAmountMax}`,
+    });
+  }
+  if (!isCurrency(currency)) {
+    throw new CountersignError('invalid_request', {
+      param: 'currency',
+      message: 'currency must be an ISO 4217 code such as EUR',
+    });
+  }
+}
+
+/**
+ * An amount as the JSON API carries it (a number of minor units) to the `bigint` the platform computes
+ * with. The one way in: the request schemas allow only integers up to `limits.apiAmountMax`, which a
+ * number holds exactly.
+ */
+export function amountFromJson(amount: number): bigint {
+  return BigInt(amount);
+}
+
+/**
+ * An amount (or balance) to the number the JSON API, webhooks and messages carry. The one way out; exact
+ * for every amount the API accepts (at most `limits.apiAmountMax`, which is 2^53 - 1).
+ */
+export function amountToJson(amount: bigint): number {
+  return Number(amount);
 }

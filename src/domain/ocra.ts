@@ -5,7 +5,7 @@
  * the key is the terminal key and the PIN input is the payer verification code. The same module must run on
  * the server (Node.js 20) and on a second terminal in a browser, so it imports nothing from Node.js: no
  * `node:crypto`, no Buffer. Its hash primitives are WebCrypto's (`globalThis.crypto.subtle`) unless the
- * caller gives others (`OcraPrimitives`; the server gives Node's, in `services/ocra-primitives.ts`). It is
+ * caller gives others (`OcraPrimitives`; the server gives Node's, in `services/payments/ocra-primitives.ts`). It is
  * pure: no I/O, no clock (callers pass time steps).
  */
 

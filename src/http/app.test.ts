@@ -9,7 +9,8 @@ import { loadConfig } from '../config.js';
 import { ManualClock } from '../domain/clock.js';
 import { CountersignError, errorCatalog } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import type { Database, Row } from '../store/database.js';
+import type { Database, Row } from '../services/database.js';
+import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { buildApp } from './app.js';
 import type { AppDependencies, RoutePlugin } from './dependencies.js';
 
@@ -62,9 +63,12 @@ const testRoutes: RoutePlugin = (app) => {
 };
 
 function build(overrides: Partial<AppDependencies> = {}): Promise<FastifyInstance> {
+  const database = overrides.database ?? stubDatabase();
   return buildApp({
     config,
-    database: stubDatabase(),
+    database,
+    // The bare repository: these tests check HTTP behaviour, not sealing.
+    idempotencyStore: new IdempotencyRepository(database),
     clock: new ManualClock(),
     logger: false,
     routes: [testRoutes],

@@ -23,8 +23,7 @@ import type { Config } from '../config.js';
 import { currentApiVersion } from '../domain/api-version.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import { retryableSqlStates, sqlState } from '../store/database.js';
-import { IdempotencyRepository } from '../store/idempotency-repository.js';
+import { retryableSqlStates, sqlState } from '../domain/sql-state.js';
 import { registerApiVersion } from './api-version.js';
 import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
@@ -39,7 +38,7 @@ import {
 } from './logger.js';
 import { registerMetrics } from './metrics.js';
 import { queryCoercingValidators } from './query-coercion.js';
-import { strictJsonRefusal } from './strict-json.js';
+import { useStrictJsonParser } from './strict-json.js';
 
 /**
  * The per-address limit's store when servers share counts (`REDIS_URL`): the plugin's own Redis store, its
@@ -120,7 +119,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerContract(app, { idempotencyKeyLengthMax: effectiveLimits.idempotencyKeyLengthMax });
   registerApiVersion(app);
   registerIdempotency(app, {
-    store: deps.idempotencyStore ?? new IdempotencyRepository(deps.database),
+    store: deps.idempotencyStore,
     clock: deps.clock,
     leaseMs: effectiveLimits.idempotencyLeaseMs,
     keyLengthMax: effectiveLimits.idempotencyKeyLengthMax,
@@ -142,17 +141,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
  * character (no field accepts one, and PostgreSQL cannot store it); see strict-json.ts.
  */
 function refuseAmbiguousJson(app: FastifyTypebox): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    parseJson(request, text, (error, value) => {
-      if (error !== null && error !== undefined) return done(error as FastifyError, undefined);
-      const refusal = strictJsonRefusal(text, value);
-      if (refusal === undefined) return done(null, value);
-      done(refusal as unknown as FastifyError, undefined);
-    });
-  });
+  useStrictJsonParser(app);
 }
 
 /**

@@ -14,10 +14,10 @@ import type { Redis } from 'ioredis';
 import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
-import type { IdempotencyStore } from '../services/idempotency.js';
-import type { Database } from '../store/database.js';
+import type { Database } from '../services/database.js';
+import type { IdempotencyStore } from '../services/idempotency/idempotency-store.js';
 import type { HttpLimits } from './http-limits.js';
-import type { MetricsSources } from './metrics.js';
+import type { MetricsSources } from './metrics-sources.js';
 
 /** A Fastify instance whose route schemas are TypeBox schemas, so handlers get typed bodies and params. */
 export type FastifyTypebox = FastifyInstance<
@@ -47,8 +47,12 @@ export interface AppDependencies {
   readonly logger?: LoggerOptions | FastifyBaseLogger | false;
   /** Route modules, registered in order after the common plugins. */
   readonly routes?: readonly RoutePlugin[];
-  /** Where idempotency keys live. Default: the SQL repository over `database`. */
-  readonly idempotencyStore?: IdempotencyStore;
+  /**
+   * Where idempotency keys live: the services' sealed store, which seals the stored responses (they carry
+   * first codes). Required, with no default: a default over the bare repository would store them in clear
+   * whenever a caller forgot to pass this one.
+   */
+  readonly idempotencyStore: IdempotencyStore;
   /**
    * The Redis connection (`REDIS_URL`, keys already under the platform's prefix) in which every server
    * counts the per-address limit together; absent: this process counts alone, in memory.

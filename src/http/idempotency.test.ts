@@ -6,6 +6,7 @@ import { openTestDatabase, type TestDatabase, testEngines } from '../../test/sup
 import { loadConfig } from '../config.js';
 import { ManualClock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
+import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { buildApp } from './app.js';
 import type { RoutePlugin } from './dependencies.js';
 import { canonicalJson } from './idempotency.js';
@@ -68,6 +69,7 @@ describe.each(testEngines())('idempotent POST on %s', (engine) => {
     app = await buildApp({
       config: loadConfig({ LOG_LEVEL: 'silent' }),
       database: test.database,
+      idempotencyStore: new IdempotencyRepository(test.database),
       clock,
       logger: false,
       routes: [testRoutes],

@@ -19,7 +19,7 @@ import type {
 } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
-import type { IdempotencyStore } from '../services/idempotency.js';
+import type { IdempotencyStore } from '../services/idempotency/idempotency-store.js';
 import type { FastifyTypebox } from './dependencies.js';
 
 declare module 'fastify' {

@@ -5,7 +5,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { ManualClock } from '../domain/clock.js';
-import type { Database } from '../store/database.js';
+import type { Database } from '../services/database.js';
+import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { buildApp } from './app.js';
 import type { RoutePlugin } from './dependencies.js';
 import { httpLoggerOptions, secretFieldNames, serializeRequest } from './logger.js';
@@ -59,6 +60,7 @@ describe('HTTP logging', () => {
       const app = await buildApp({
         config: loadConfig({ LOG_LEVEL: 'silent' }),
         database,
+        idempotencyStore: new IdempotencyRepository(database),
         clock: new ManualClock(),
         logger,
         routes: [carelessRoutes],
@@ -109,6 +111,7 @@ describe('HTTP logging', () => {
       const app = await buildApp({
         config: loadConfig({ LOG_LEVEL: 'silent' }),
         database,
+        idempotencyStore: new IdempotencyRepository(database),
         clock: new ManualClock(),
         logger,
         routes: [failingRoutes],

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
-import type { MerchantService } from '../services/merchant-service.js';
+import type { MerchantService } from '../services/merchants/merchant-service.js';
 import { bearerToken } from './operator-auth.js';
 
 const merchantIds = new WeakMap<FastifyRequest, string>();

@@ -8,8 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
 import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
 import { webhookEventTypes } from '../domain/webhook.js';
-import type { WebhookEventRecord } from '../services/merchant-stores.js';
-import { type DeliveryWithAttempts, publicEventBody } from '../services/webhook-service.js';
+import type { WebhookEventRecord } from '../services/merchants/merchant-stores.js';
+import { type DeliveryWithAttempts, publicEventBody } from '../services/webhooks/webhook-service.js';
 import {
   Amount,
   Currency,

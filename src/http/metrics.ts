@@ -1,38 +1,9 @@
-/**
- * Prometheus metrics at `GET /metrics` (text format 0.0.4): requests by route and status with latency
- * histograms, error codes by route (a payment's approval outcome is its route's answer), the platform's
- * state counts (payments, locks, webhook and delivery backlogs and failures) read at scrape time, the
- * group-commit batch sizes, and the database connections in use. Each app has its own registry, so two
- * apps in one process (tests) never share a counter.
- */
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CountersignError } from '../domain/errors.js';
-import type { PlatformStateCounts, StatusCount } from '../store/metrics-repository.js';
+import type { PlatformStateCounts, StatusCount } from '../services/operators/platform-state-counts.js';
 import type { FastifyTypebox } from './dependencies.js';
-import { bearerToken, hashOperatorToken } from './operator-auth.js';
-
-/** Group-commit counters of one kind of payment operation. */
-export interface BatchCounters {
-  readonly batches: number;
-  readonly inputs: number;
-  readonly batchSizeLargest: number;
-  readonly batchesRolledBack: number;
-}
-
-/** Where `/metrics` reads what it does not count itself; each source is optional. */
-export interface MetricsSources {
-  /**
-   * SHA-256 digests of the tokens that may scrape: the operator token's and, when set, METRICS_TOKEN's.
-   * With none, `/metrics` is not registered at all.
-   */
-  readonly tokenHashes: readonly Uint8Array[];
-  readonly stateCounts?: () => Promise<PlatformStateCounts>;
-  readonly batchCounters?: () => Readonly<Record<string, BatchCounters>>;
-  readonly databaseConnectionsInUse?: () => number;
-  readonly databasePoolSize?: number;
-}
+import type { BatchCounters, MetricsSources } from './metrics-sources.js';
+import { requireOperator } from './operator-auth.js';
 
 /** Latency buckets in seconds: from a cached answer (1 ms) to a slow Argon2 check under load (5 s). */
 const latencyBucketsSeconds = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -196,17 +167,7 @@ function registerRoute(
   refresh: Refresh,
   tokenHashes: readonly Uint8Array[],
 ): void {
-  const allowed = tokenHashes.map((hash) => Buffer.from(hash));
-  const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
-    const digest = hashOperatorToken(bearerToken(request) ?? '');
-    // Every digest is compared, so the time taken does not say which token came close.
-    let matches = false;
-    for (const expected of allowed) matches = timingSafeEqual(digest, expected) || matches;
-    if (bearerToken(request) === undefined || !matches) {
-      reply.header('www-authenticate', 'Bearer realm="countersign-metrics"');
-      throw new CountersignError('authentication_required');
-    }
-  };
+  const authorize = requireOperator(tokenHashes, 'countersign-metrics');
   app.get('/metrics', { schema: { hide: true }, preHandler: authorize }, async (_request, reply) => {
     await refresh();
     const text = await registry.metrics();

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { ManualClock } from '../domain/clock.js';
-import type { Database } from '../store/database.js';
+import type { Database } from '../services/database.js';
+import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { buildApp } from './app.js';
 import { bearerToken, hashOperatorToken, requireOperator } from './operator-auth.js';
 
@@ -46,6 +47,7 @@ describe('requireOperator', () => {
     app = await buildApp({
       config: loadConfig({ LOG_LEVEL: 'silent' }),
       database,
+      idempotencyStore: new IdempotencyRepository(database),
       clock: new ManualClock(),
       logger: false,
       routes: [

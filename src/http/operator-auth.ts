@@ -28,22 +28,34 @@ export function hashOperatorToken(token: string): Buffer {
 }
 
 /**
- * A preHandler that lets a request through only with the operator's bearer token. `tokenHash` is the
- * SHA-256 digest of the token (`hashOperatorToken`). A missing and a wrong token get the same answer,
- * 401 authentication_required, so that a probe learns nothing from the difference.
+ * Whether `token` is one of the tokens whose SHA-256 digests (`hashOperatorToken`) are `tokenHashes`: the
+ * one comparison of an operator-like token, for the hook below and for routes that take either the
+ * operator or a payer's session. The digest of an absent token is still computed, and every digest is
+ * compared, so the time taken says neither whether a token was sent nor which one came close.
+ */
+export function matchesTokenHash(token: string | undefined, tokenHashes: readonly Uint8Array[]): boolean {
+  const digest = hashOperatorToken(token ?? '');
+  let matches = false;
+  for (const expected of tokenHashes) matches = timingSafeEqual(digest, expected) || matches;
+  return token !== undefined && matches;
+}
+
+/**
+ * A preHandler that lets a request through only with the operator's bearer token (or, for `/metrics`, one
+ * of several tokens). `tokenHashes` are SHA-256 digests (`hashOperatorToken`). A missing and a wrong token
+ * get the same answer, 401 authentication_required, so that a probe learns nothing from the difference.
  */
 export function requireOperator(
-  tokenHash: Uint8Array,
+  tokenHashes: Uint8Array | readonly Uint8Array[],
+  realm = 'countersign-operator',
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  if (tokenHash.length !== 32) throw new RangeError('tokenHash must be a 32-byte SHA-256 digest');
-  const expected = Buffer.from(tokenHash);
+  const expected = (tokenHashes instanceof Uint8Array ? [tokenHashes] : tokenHashes).map((hash) => {
+    if (hash.length !== 32) throw new RangeError('a token hash must be a 32-byte SHA-256 digest');
+    return Buffer.from(hash);
+  });
   return async (request, reply) => {
-    const token = bearerToken(request);
-    // The digest of an absent token is still computed and compared, so both failures cost the same time.
-    const digest = hashOperatorToken(token ?? '');
-    const matches = timingSafeEqual(digest, expected);
-    if (token === undefined || !matches) {
-      reply.header('www-authenticate', 'Bearer realm="countersign-operator"');
+    if (!matchesTokenHash(bearerToken(request), expected)) {
+      reply.header('www-authenticate', `Bearer realm="${realm}"`);
       throw new CountersignError('authentication_required');
     }
   };

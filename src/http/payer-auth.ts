@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
-import type { AuthenticationService } from '../services/authentication-service.js';
+import type { AuthenticationService } from '../services/parties/authentication-service.js';
 import { bearerToken } from './operator-auth.js';
 
 /** Credentials that may travel in a body. */

@@ -4,6 +4,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { limits } from '../domain/limits.js';
+import { amountToJson } from '../domain/money.js';
 import type { Payment } from '../domain/payment.js';
 
 export const PartyId = Type.String({
@@ -123,7 +124,7 @@ export function paymentJson(payment: Payment, firstCode?: string): PaymentRespon
     status: payment.status,
     payerId: payment.payerId,
     payeeId: payment.payeeId,
-    amount: Number(payment.amount),
+    amount: amountToJson(payment.amount),
     currency: payment.currency,
     deliverTo: payment.deliverTo,
     failedApprovals: payment.failedApprovals,

@@ -1,7 +1,7 @@
 /**
  * The services the HTTP routes call. Routes stay thin: validate, call one service, map the result.
  */
-import type { PlatformServices } from '../services/platform-services.js';
+import type { PlatformServices } from '../wiring/platform-services.js';
 
 /** The platform's services as the routes see them, with the operator token's digest. */
 export interface HttpServices extends PlatformServices {

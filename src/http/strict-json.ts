@@ -8,7 +8,9 @@
  * query would fail it (a 500, not a clear refusal), and no identifier, name or text of the API has a use
  * for one. Checking the parsed body here covers every route at once, so no schema can forget it.
  */
+import type { FastifyError, FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
+import type { FastifyTypebox } from './dependencies.js';
 
 /** The most nested objects and arrays the NUL scan follows; a 16 KiB body cannot hold more than this. */
 const scanDepthMax = 16 * 1024;
@@ -114,4 +116,27 @@ export function strictJsonRefusal(text: string, value: unknown): CountersignErro
     });
   }
   return undefined;
+}
+
+/**
+ * Installs the platform's one JSON parser in `app`'s context: Fastify's own parser with prototype
+ * poisoning refused, then the refusal of a repeated key or a NUL character. `onAccepted` sees each body
+ * that passed, with its exact text (the terminal routes keep it: a signature covers those bytes).
+ */
+export function useStrictJsonParser(
+  app: FastifyTypebox,
+  onAccepted?: (request: FastifyRequest, text: string) => void,
+): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    parseJson(request, text, (error, value) => {
+      if (error !== null && error !== undefined) return done(error as FastifyError, undefined);
+      const refusal = strictJsonRefusal(text, value);
+      if (refusal !== undefined) return done(refusal as unknown as FastifyError, undefined);
+      onAccepted?.(request, text);
+      done(null, value);
+    });
+  });
 }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { derivedId, newId } from './ids.js';
-import { createSecrets } from './secrets.js';
+import { createSecrets } from './keys/secrets.js';
 
 const keyA = createSecrets('11'.repeat(32)).keyedHash;
 const keyB = createSecrets('22'.repeat(32)).keyedHash;

@@ -5,23 +5,15 @@
 
 import type { AttemptPolicy } from '../domain/attempts.js';
 import type { Clock } from '../domain/clock.js';
-import type { Database, SqlExecutor } from '../store/database.js';
-import type { ChallengeNotifications } from './challenge-relay.js';
-import type { LedgerStore } from './ledger-service.js';
-import type { PartyStore, PaymentStore } from './party-store.js';
-import type { PasskeyStore } from './passkey-store.js';
-import type { PayerRateLimiter } from './payer-rate-limiter.js';
-import type { CommitBatching } from './payment-executor.js';
-
-/** Sealing (AES-256-GCM) and keyed hashing (HMAC-SHA256) under keys derived from the master key. */
-export interface MethodSecrets {
-  readonly box: {
-    seal(plaintext: string | Buffer, associatedData: string): string;
-    open(sealed: string, associatedData: string): Buffer;
-  };
-  keyedHash(purpose: string, ...parts: string[]): string;
-  constantTimeEqualHex(a: string, b: string): boolean;
-}
+import type { Database, SqlExecutor } from './database.js';
+import type { MethodSecrets } from './keys/secrets.js';
+import type { LedgerStore } from './ledger/ledger-service.js';
+import type { PartyStore } from './parties/party-store.js';
+import type { PayerRateLimiter } from './parties/payer-rate-limiter.js';
+import type { PasskeyStore } from './passkeys/passkey-store.js';
+import type { CommitBatching } from './payments/payment-batch-store.js';
+import type { PaymentStore } from './payments/payment-store.js';
+import type { ChallengeNotifications } from './terminals/challenge-relay.js';
 
 /** Password hashing with Argon2id; the dummy path costs the same as a real check. */
 export interface PasswordHasher {

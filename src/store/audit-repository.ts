@@ -4,8 +4,8 @@
  * there and positions come out gapless without a sequence; a trigger refuses UPDATE and DELETE of entries.
  */
 import type { AuditChainPoint, StoredAuditEntry } from '../domain/audit.js';
-import type { AuditStore } from '../services/audit-service.js';
-import type { Row, SqlExecutor } from './database.js';
+import type { AuditStore } from '../services/audit/audit-service.js';
+import type { Row, SqlExecutor } from '../services/database.js';
 
 interface HeadRow extends Row {
   position: bigint;

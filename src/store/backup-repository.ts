@@ -1,8 +1,8 @@
 /**
  * What a backup reads from the database itself.
  */
-import type { BackupStore } from '../services/backup-service.js';
-import type { SqlExecutor } from './database.js';
+import type { BackupStore } from '../services/backups/backup-service.js';
+import type { SqlExecutor } from '../services/database.js';
 
 /** The SQL implementation of BackupStore. */
 export const sqlBackupStore: BackupStore = Object.freeze({

@@ -1,7 +1,7 @@
 // Proves on both engines that an announcement reaches a listener only when its transaction commits, never after a rollback, with the payment ids intact across payloads; and that the relay coalesces a burst of announcements into few passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
-import { ChallengeRelay } from '../services/challenge-relay.js';
+import { ChallengeRelay } from '../services/terminals/challenge-relay.js';
 import { challengePayloads, sqlChallengeNotifications } from './challenge-notifications.js';
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

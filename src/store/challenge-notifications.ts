@@ -1,10 +1,10 @@
 /**
  * Announcements of new challenges over the database's notifications (NOTIFY / LISTEN), on PostgreSQL and on
- * PGlite alike; see `services/challenge-relay.ts` for why they carry payment ids only.
+ * PGlite alike; see `services/terminals/challenge-relay.ts` for why they carry payment ids only.
  */
 import { limits } from '../domain/limits.js';
-import type { ChallengeNotifications } from '../services/challenge-relay.js';
-import type { Database, SqlExecutor } from './database.js';
+import type { Database, SqlExecutor } from '../services/database.js';
+import type { ChallengeNotifications } from '../services/terminals/challenge-relay.js';
 
 /** The notification channel; every server of one database listens on it. */
 export const challengeChannel = 'countersign_challenges';

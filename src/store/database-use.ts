@@ -3,7 +3,7 @@
  * the pool's use. Neither driver exposes its pool, so the count is taken at the one interface every caller
  * goes through; each running statement or transaction holds one connection.
  */
-import type { Database, SqlExecutor, TransactionOptions } from './database.js';
+import type { Database, SqlExecutor, TransactionOptions } from '../services/database.js';
 
 /** A database whose calls in progress are counted. */
 export interface TrackedDatabase {

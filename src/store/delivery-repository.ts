@@ -3,6 +3,7 @@
  * listing, and the development outbox.
  */
 import type { PaymentStatus } from '../domain/payment.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   DeliveryAttemptRecord,
   DeliveryListQuery,
@@ -11,8 +12,7 @@ import type {
   DeliveryStatus,
   DeliveryStore,
   DevelopmentMessageRecord,
-} from '../services/delivery-store.js';
-import type { SqlExecutor } from './database.js';
+} from '../services/delivery/delivery-store.js';
 
 interface DeliveryRow {
   [column: string]: unknown;

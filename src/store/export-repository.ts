@@ -3,8 +3,8 @@
  * `*_created` indexes (0006 for transfers and payments, 0012 for refunds). The range and the cursor are parameters, never spliced in.
  */
 import type { ExportKind, ExportRange, ExportRecord } from '../domain/export-format.js';
-import type { ExportCursor, ExportStore } from '../services/export-service.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { ExportCursor, ExportStore } from '../services/exports/export-service.js';
 
 /** The columns each kind selects; table and column names are constants, never input. */
 const selections: Readonly<Record<ExportKind, string>> = Object.freeze({

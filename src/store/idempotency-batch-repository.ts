@@ -2,12 +2,13 @@
  * Idempotency keys claimed and completed many at a time: one INSERT for the claims of a batch of requests,
  * one UPDATE for their completions, where `idempotency-repository` runs a statement per request.
  */
+
+import type { SqlExecutor } from '../services/database.js';
 import type {
   IdempotencyBatchStore,
   IdempotencyClaim,
   IdempotencyCompletion,
-} from '../services/coalesced-stores.js';
-import type { SqlExecutor } from './database.js';
+} from '../services/group-commit/coalesced-stores.js';
 
 /** Claims free keys with one statement; per claim, whether it was inserted (the caller now holds it). */
 async function claimKeys(executor: SqlExecutor, claims: readonly IdempotencyClaim[]): Promise<boolean[]> {

@@ -2,7 +2,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
-import { idempotencyKeyRetentionMs } from '../services/idempotency.js';
+import { limits } from '../domain/limits.js';
+
+const { idempotencyKeyRetentionMs } = limits;
+
 import { IdempotencyRepository } from './idempotency-repository.js';
 
 const hashA = createHash('sha256').update('request A').digest('hex');

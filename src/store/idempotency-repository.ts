@@ -3,13 +3,12 @@
  * which of two concurrent requests wins, with no advisory lock and no transaction spanning the handler, so
  * the same statements work on PGlite, PostgreSQL and distributed PostgreSQL-compatible engines.
  */
-import {
-  type IdempotencyBeginResult,
-  type IdempotencyStore,
-  idempotencyKeyRetentionMs,
-  idempotencyPurgeBatchSizeMax,
-} from '../services/idempotency.js';
-import type { SqlExecutor } from './database.js';
+
+import { limits } from '../domain/limits.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { IdempotencyBeginResult, IdempotencyStore } from '../services/idempotency/idempotency-store.js';
+
+const { idempotencyKeyRetentionMs, idempotencyPurgeBatchSizeMax } = limits;
 
 interface IdempotencyRow {
   [column: string]: unknown;

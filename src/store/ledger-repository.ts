@@ -15,8 +15,8 @@ import {
   type TransferRequest,
   type TransferResult,
 } from '../domain/ledger.js';
-import type { AccountRequest, LedgerStore, PlannedTransfers } from '../services/ledger-service.js';
-import type { Row, SqlExecutor } from './database.js';
+import type { Row, SqlExecutor } from '../services/database.js';
+import type { AccountRequest, LedgerStore, PlannedTransfers } from '../services/ledger/ledger-service.js';
 import { verifyLedgerIn } from './ledger-verify.js';
 
 interface AccountRow extends Row {

@@ -2,27 +2,8 @@
  * Ledger verification: recomputes what the counters should be from the append-only history and checks
  * every invariant by name. It reads everything, so it is an audit tool, not a hot path.
  */
-import type { SqlExecutor } from './database.js';
-
-/** One named invariant and whether it holds; `violations` lists a few offenders when it does not. */
-export interface LedgerCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly violations: readonly string[];
-}
-
-/** The result of `verifyLedger`: every check, and whether all passed. */
-export interface LedgerVerification {
-  readonly ok: boolean;
-  readonly checks: readonly LedgerCheck[];
-  readonly totals: readonly {
-    currency: string;
-    debitsPosted: string;
-    creditsPosted: string;
-    debitsPending: string;
-    creditsPending: string;
-  }[];
-}
+import type { LedgerCheck, LedgerVerification } from '../domain/ledger-verification.js';
+import type { SqlExecutor } from '../services/database.js';
 
 const violationsShownMax = 20;
 

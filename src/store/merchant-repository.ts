@@ -2,8 +2,8 @@
  * Merchants and their API keys in SQL. Keys are found by their keyed hash (unique), never by the key.
  */
 import type { ApiKeyRecord, MerchantRecord } from '../domain/merchant.js';
-import type { MerchantStore } from '../services/merchant-stores.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { MerchantStore } from '../services/merchants/merchant-stores.js';
 
 interface MerchantRow {
   [column: string]: unknown;

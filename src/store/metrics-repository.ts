@@ -3,28 +3,8 @@
  * same whichever process answers the scrape, so they stay right with several servers over one PostgreSQL
  * (a per-process counter would see only its own share of payments and deliveries).
  */
-import type { SqlExecutor } from './database.js';
-
-/** A count of rows for one value of a status column. */
-export interface StatusCount {
-  readonly status: string;
-  readonly count: number;
-}
-
-/** The state counts `/metrics` reports (see docs/operations.md, "Metrics"). */
-export interface PlatformStateCounts {
-  readonly paymentsByStatus: readonly StatusCount[];
-  /**
-   * Subjects locked now after consecutive failed authentications, or blocked by an operator, by kind:
-   * `payer` (payer ids as claimed) and `operator` (operator sign-ins).
-   */
-  readonly locksByKind: readonly { readonly kind: string; readonly count: number }[];
-  readonly webhookDeliveriesByStatus: readonly StatusCount[];
-  /** Webhook attempts that did not end in a 2xx answer (time-out, connection failure, refusal, 4xx/5xx). */
-  readonly webhookAttemptsFailed: number;
-  readonly deliveriesByStatus: readonly StatusCount[];
-  readonly deliveryAttemptsFailed: number;
-}
+import type { SqlExecutor } from '../services/database.js';
+import type { PlatformStateCounts, StatusCount } from '../services/operators/platform-state-counts.js';
 
 const countOf = (rows: readonly { count: unknown }[]): number => Number(rows[0]?.count ?? 0);
 const statusCounts = (rows: readonly { status: unknown; count: unknown }[]): StatusCount[] =>

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Database, sqlState } from './database.js';
+import { sqlState } from '../domain/sql-state.js';
+import type { Database } from '../services/database.js';
 
 /** Where the migration files live, relative to this module in `src/store` or `dist/store`. */
 export const migrationsDirectory = fileURLToPath(new URL('../../migrations/', import.meta.url));

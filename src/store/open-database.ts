@@ -3,8 +3,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Database, Row } from '../services/database.js';
 import { acquireDataDirectoryLock } from './data-directory-lock.js';
-import type { Database, Row } from './database.js';
 import { openPglite } from './pglite-database.js';
 import { openPostgres } from './postgres-database.js';
 import { preparePrivateDataDirectory, restrictTreeToOwner } from './private-data-directory.js';

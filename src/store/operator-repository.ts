@@ -2,14 +2,14 @@
  * Operators and their console sessions in SQL (migration 0010).
  */
 import type { OperatorRole } from '../domain/operator.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   OperatorRecord,
   OperatorStore,
   OperatorSummary,
   SessionEndReason,
   TouchedOperatorSession,
-} from '../services/operator-store.js';
-import type { SqlExecutor } from './database.js';
+} from '../services/operators/operator-store.js';
 
 type OperatorRow = {
   readonly id: string;

@@ -4,6 +4,7 @@
  */
 import type { Account, Transfer } from '../domain/ledger.js';
 import type { PaymentStatus } from '../domain/payment.js';
+import type { Row, SqlExecutor } from '../services/database.js';
 import type {
   AccountFilter,
   CurrencyBalance,
@@ -16,8 +17,7 @@ import type {
   PayerSummary,
   PaymentListing,
   TransferFilter,
-} from '../services/overview-service.js';
-import type { Row, SqlExecutor } from './database.js';
+} from '../services/operators/overview-service.js';
 import { accountFromRow, transferFromRow } from './ledger-repository.js';
 import { paymentFromRow } from './payment-repository.js';
 

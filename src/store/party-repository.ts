@@ -3,14 +3,14 @@
  */
 import { type AttemptState, freshAttemptState } from '../domain/attempts.js';
 import { sessionTouchIntervalMs } from '../domain/payer.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   PartyStore,
   PayeeRecord,
   PayerRecord,
   TerminalRecord,
   TouchedSession,
-} from '../services/party-store.js';
-import type { SqlExecutor } from './database.js';
+} from '../services/parties/party-store.js';
 
 interface PayerRow {
   [column: string]: unknown;

@@ -1,7 +1,11 @@
 /** The SQL of passkeys and their ceremonies' nonces (migration 0011). */
 import type { PasskeyChallengeState, PasskeyState } from '../domain/passkey.js';
-import type { PasskeyChallengeRecord, PasskeyRecord, PasskeyStore } from '../services/passkey-store.js';
-import type { Row, SqlExecutor } from './database.js';
+import type { Row, SqlExecutor } from '../services/database.js';
+import type {
+  PasskeyChallengeRecord,
+  PasskeyRecord,
+  PasskeyStore,
+} from '../services/passkeys/passkey-store.js';
 
 interface ChallengeRow extends Row {
   id: string;

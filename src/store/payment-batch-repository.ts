@@ -6,14 +6,15 @@ import type { AttemptState } from '../domain/attempts.js';
 import { sessionTouchIntervalMs } from '../domain/payer.js';
 import type { Payment } from '../domain/payment.js';
 import type { LockedPayment } from '../domain/payment-rules.js';
-import type { PaymentInsert, TouchedSession } from '../services/party-store.js';
+import type { Row, SqlExecutor } from '../services/database.js';
+import type { TouchedSession } from '../services/parties/party-store.js';
 import type {
   PayerCodeMaterial,
   PaymentBatchStore,
   PaymentStatusChange,
   SessionTouch,
-} from '../services/payment-executor.js';
-import type { Row, SqlExecutor } from './database.js';
+} from '../services/payments/payment-batch-store.js';
+import type { PaymentInsert } from '../services/payments/payment-store.js';
 import { metadataText } from './metadata-text.js';
 import { attemptColumns, attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';

@@ -2,8 +2,8 @@
  * Payments, their code hashes and the delivery outbox in SQL.
  */
 import type { DeliverTo, Payment, PaymentStatus } from '../domain/payment.js';
-import type { DeliveryInsert, PaymentStore } from '../services/party-store.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { DeliveryInsert, PaymentStore } from '../services/payments/payment-store.js';
 import { metadataFromText } from './metadata-text.js';
 
 interface PaymentRow {

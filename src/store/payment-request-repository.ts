@@ -3,8 +3,8 @@
  */
 import type { ListCursor, PaymentRequest, PaymentRequestStatus } from '../domain/merchant.js';
 import type { Payment } from '../domain/payment.js';
-import type { PaymentRequestStore } from '../services/merchant-stores.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { PaymentRequestStore } from '../services/merchants/merchant-stores.js';
 import { metadataFromText, metadataText } from './metadata-text.js';
 import { paymentFromRow } from './payment-repository.js';
 

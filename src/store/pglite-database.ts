@@ -5,15 +5,9 @@
  */
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { limits } from '../domain/limits.js';
-import {
-  type Database,
-  normalizeParameters,
-  type Row,
-  retryableSqlStates,
-  retryBackoff,
-  type SqlExecutor,
-  sqlState,
-} from './database.js';
+import { retryableSqlStates, sqlState } from '../domain/sql-state.js';
+import type { Database, Row, SqlExecutor } from '../services/database.js';
+import { normalizeParameters, retryBackoff } from './sql-parameters.js';
 
 const int8Oid = 20;
 

@@ -1,8 +1,9 @@
 /**
  * Platform keys in SQL (`platform_keys`, migration 0008).
  */
-import type { PlatformKeyStore } from '../services/platform-keys.js';
-import type { SqlExecutor } from './database.js';
+
+import type { SqlExecutor } from '../services/database.js';
+import type { PlatformKeyStore } from '../services/keys/platform-keys.js';
 
 /** The PlatformKeyStore over SQL. */
 export const sqlPlatformKeyStore: PlatformKeyStore = Object.freeze({

@@ -9,7 +9,7 @@
  */
 import { CountersignError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
-import { sqlState } from './database.js';
+import { sqlState } from '../domain/sql-state.js';
 
 /**
  * Failures that prove the statement was never executed by a primary: no connection could be opened

@@ -4,15 +4,8 @@
  */
 import postgres from 'postgres';
 import { limits } from '../domain/limits.js';
-import {
-  type Database,
-  normalizeParameters,
-  type Row,
-  retryableSqlStates,
-  retryBackoff,
-  type SqlExecutor,
-  sqlState,
-} from './database.js';
+import { retryableSqlStates, sqlState } from '../domain/sql-state.js';
+import type { Database, Row, SqlExecutor } from '../services/database.js';
 import {
   databaseUnavailable,
   neverReachedPrimary,
@@ -20,6 +13,7 @@ import {
   unavailableError,
 } from './postgres-availability.js';
 import { guardedBegin } from './postgres-transaction.js';
+import { normalizeParameters, retryBackoff } from './sql-parameters.js';
 
 /** Options for the pool. */
 export interface PostgresOpenOptions {

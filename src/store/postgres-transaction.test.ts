@@ -1,7 +1,7 @@
 // Proves that a transaction whose PostgreSQL connection is killed, mid-statement or between statements, is answered 503 service_unavailable and leaves the process running: nothing is sent on the dead connection (the driver's ROLLBACK on it used to end the process with a TypeError), and the pool serves the next call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngines } from '../../test/support/engines.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
 
 describe.runIf(testEngines().includes('postgres'))('a transaction whose connection is killed', () => {
   let test: TestDatabase;

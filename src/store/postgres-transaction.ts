@@ -15,7 +15,7 @@
  */
 import type postgres from 'postgres';
 import { limits } from '../domain/limits.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
 import { connectionLost } from './postgres-availability.js';
 
 /** What the guard knows of one transaction's connection. */

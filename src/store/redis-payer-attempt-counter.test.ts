@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/processes.js';
 import { deleteKeys, openTestRedis, uniqueKeyPrefix } from '../../test/support/redis.js';
-import { PayerRateLimiter } from '../services/payer-rate-limiter.js';
+import { PayerRateLimiter } from '../services/parties/payer-rate-limiter.js';
 import { openSharedCounterConnection, type SharedCounterConnection } from './redis-client.js';
 import { payerAttemptKey, RedisPayerAttemptCounter } from './redis-payer-attempt-counter.js';
 

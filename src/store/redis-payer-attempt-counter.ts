@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { PayerAttempt, PayerAttemptCounter } from '../services/payer-rate-limiter.js';
+import type { PayerAttempt, PayerAttemptCounter } from '../services/parties/payer-rate-limiter.js';
 
 const countAttemptScript = `
 local count = redis.call('INCR', KEYS[1])

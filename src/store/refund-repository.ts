@@ -3,8 +3,8 @@
  */
 import type { ListCursor } from '../domain/merchant.js';
 import type { Refund } from '../domain/refund.js';
-import type { RefundStore } from '../services/merchant-stores.js';
-import type { SqlExecutor } from './database.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { RefundStore } from '../services/merchants/merchant-stores.js';
 import { metadataFromText, metadataText } from './metadata-text.js';
 
 interface RefundRow {

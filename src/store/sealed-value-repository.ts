@@ -3,16 +3,21 @@
  * A new sealed column (by convention named `*_sealed`) must be listed here with the associated data it is
  * sealed with; a test fails when the schema has a `*_sealed` column this list does not name.
  */
-import { developmentMessageLabel } from '../services/delivery-channel.js';
-import { deliveryPayloadLabel } from '../services/delivery-message.js';
-import type { SealedValueStore, StaleSealedValue } from '../services/key-rotation.js';
-import { webhookSecretLabel } from '../services/merchant-dependencies.js';
-import { operatorTotpKeyLabel } from '../services/operator-service.js';
-import { terminalKeyLabel, verificationCodeLabel } from '../services/party-service.js';
-import { platformKeyLabel } from '../services/platform-keys.js';
-import { idempotencyResponseLabel } from '../services/sealed-idempotency-store.js';
-import { enrollmentKeyLabel, enrollmentUriLabel } from '../services/terminal-dependencies.js';
-import type { SqlExecutor } from './database.js';
+
+import {
+  deliveryPayloadLabel,
+  developmentMessageLabel,
+  enrollmentKeyLabel,
+  enrollmentUriLabel,
+  idempotencyResponseLabel,
+  operatorTotpKeyLabel,
+  platformKeyLabel,
+  terminalKeyLabel,
+  verificationCodeLabel,
+  webhookSecretLabel,
+} from '../domain/sealed-labels.js';
+import type { SqlExecutor } from '../services/database.js';
+import type { SealedValueStore, StaleSealedValue } from '../services/keys/key-rotation.js';
 
 /** A sealed column: where it is, which columns identify a row, and its associated data. */
 export interface SealedColumn {

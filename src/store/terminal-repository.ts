@@ -1,6 +1,8 @@
 /**
  * Enrollments, terminal credentials, request nonces and open challenges in SQL.
  */
+
+import type { SqlExecutor } from '../services/database.js';
 import type {
   EnrolledTerminalInsert,
   EnrollmentRecord,
@@ -8,8 +10,7 @@ import type {
   OpenChallengeRow,
   TerminalDetails,
   TerminalStore,
-} from '../services/terminal-store.js';
-import type { SqlExecutor } from './database.js';
+} from '../services/terminals/terminal-store.js';
 
 interface EnrollmentRow {
   [column: string]: unknown;

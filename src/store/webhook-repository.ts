@@ -3,6 +3,7 @@
  */
 import type { ListCursor } from '../domain/merchant.js';
 import type { WebhookEventType } from '../domain/webhook.js';
+import type { SqlExecutor } from '../services/database.js';
 import type {
   ClaimedDelivery,
   DeliveryUpdate,
@@ -10,8 +11,7 @@ import type {
   WebhookDeliveryRecord,
   WebhookEventRecord,
   WebhookStore,
-} from '../services/merchant-stores.js';
-import type { SqlExecutor } from './database.js';
+} from '../services/merchants/merchant-stores.js';
 
 interface EventRow {
   [column: string]: unknown;

@@ -1,7 +1,7 @@
 // Proves on both engines that group-committed payments share transactions, decide every operation of a batch in arrival order through the one executor, write exactly what a batch of one writes, and never let a refused or unusual payment fail its neighbours.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/domain/payment.js';
-import type { CreatedPayment } from '../../src/services/payment-service.js';
+import type { CreatedPayment } from '../../src/services/payments/payment-service.js';
 import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';

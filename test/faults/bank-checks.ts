@@ -1,10 +1,10 @@
 // The bank test's final checks, read straight from the database after the server stopped, and the ledger
 // and audit verifiers run through the CLI. Each broken rule is one line of the returned violations.
 import path from 'node:path';
-import { accountId } from '../../src/services/accounts.js';
+import type { Database } from '../../src/services/database.js';
 import { derivedId, type KeyedHash } from '../../src/services/ids.js';
-import { createSecrets } from '../../src/services/secrets.js';
-import type { Database } from '../../src/store/database.js';
+import { createSecrets } from '../../src/services/keys/secrets.js';
+import { accountId } from '../../src/services/ledger/accounts.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { openPostgres } from '../../src/store/postgres-database.js';
 import { runCli } from './server-process.js';

@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { hexToBytes } from '../../src/domain/hex.js';
 import { computeOcra } from '../../src/domain/ocra.js';
 import { derivedId, type KeyedHash } from '../../src/services/ids.js';
-import { createSecrets } from '../../src/services/secrets.js';
+import { createSecrets } from '../../src/services/keys/secrets.js';
 import { type BankHistory, checkBank, type PaymentRecord } from './bank-checks.js';
 import { type Answer, type ClientStatistics, newStatistics, send } from './bank-client.js';
 import { HaCluster, type Promoter } from './ha-cluster.js';

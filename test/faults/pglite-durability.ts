@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { derivedId } from '../../src/services/ids.js';
-import { createSecrets } from '../../src/services/secrets.js';
+import { createSecrets } from '../../src/services/keys/secrets.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { SeededRandom } from './random.js';
 import { freePort, runCli, ServerProcess, sleep } from './server-process.js';

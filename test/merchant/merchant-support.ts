@@ -4,9 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { openSecondTerminalMessage } from '../../src/services/delivery-message.js';
-import type { MethodSecrets } from '../../src/services/method-dependencies.js';
-import type { SqlExecutor } from '../../src/store/database.js';
+import type { SqlExecutor } from '../../src/services/database.js';
+import { openSecondTerminalMessage } from '../../src/services/delivery/delivery-message.js';
+import type { MethodSecrets } from '../../src/services/keys/secrets.js';
 import { call, secondCodeFor, type TestPayer } from '../support/api.js';
 import { changedTables, type DatabaseSnapshot, snapshotTables } from '../support/snapshot.js';
 

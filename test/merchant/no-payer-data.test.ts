@@ -2,7 +2,7 @@
 
 import { Countersign, CountersignApiError } from '@countersign/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountId } from '../../src/services/accounts.js';
+import { accountId } from '../../src/services/ledger/accounts.js';
 import { call, createFundedPayer, secondCodeFor, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';

@@ -1,6 +1,6 @@
 // Proves refunds on both engines: full and partial, never more than is left, idempotent, only of the merchant's own succeeded payments, never overdrawing the merchant, with the money moving back in one ledger transfer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountId, fundingAccount, payeeAccount } from '../../src/services/accounts.js';
+import { accountId, fundingAccount, payeeAccount } from '../../src/services/ledger/accounts.js';
 import { call, createFundedPayer, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';

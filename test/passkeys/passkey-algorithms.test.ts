@@ -3,7 +3,7 @@ import { COSEALG, decodeCredentialPublicKey } from '@simplewebauthn/server/helpe
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/domain/errors.js';
 import { limits } from '../../src/domain/limits.js';
-import { passkeyAlgorithmIds } from '../../src/services/passkey-service.js';
+import { passkeyAlgorithmIds } from '../../src/services/passkeys/passkey-service.js';
 import { createFundedPayer, createPayee } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';

@@ -5,10 +5,10 @@ import { COSEALG, decodeCredentialPublicKey } from '@simplewebauthn/server/helpe
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountersignError } from '../../src/domain/errors.js';
-import { approvalChallenge } from '../../src/services/passkey-service.js';
-import { createPlatformServices } from '../../src/services/platform-services.js';
+import { approvalChallenge } from '../../src/services/passkeys/passkey-service.js';
 import { openPostgres } from '../../src/store/postgres-database.js';
-import { sqlPlatformStores } from '../../src/store/stores.js';
+import { createPlatformServices } from '../../src/wiring/platform-services.js';
+import { sqlPlatformStores } from '../../src/wiring/sql-stores.js';
 import {
   type BrowserPlatform,
   screenshot,

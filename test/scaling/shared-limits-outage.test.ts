@@ -1,7 +1,7 @@
 // Proves that with the counts in Redis an approval is throttled through the shared counter like a password check, and that while Redis cannot be reached authentication is refused with 503 service_unavailable and Retry-After (fail closed) changing nothing, while the per-address limit lets requests through (fail open).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '../../src/domain/limits.js';
-import type { PayerAttemptCounter } from '../../src/services/payer-rate-limiter.js';
+import type { PayerAttemptCounter } from '../../src/services/parties/payer-rate-limiter.js';
 import { openSharedCounterConnection, type SharedCounterConnection } from '../../src/store/redis-client.js';
 import { payerAttemptKey, RedisPayerAttemptCounter } from '../../src/store/redis-payer-attempt-counter.js';
 import { call, createFundedPayer, createPayee, type FundedPayer, secondCodeFor } from '../support/api.js';

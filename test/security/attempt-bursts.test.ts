@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../src/domain/hex.js';
 import { computeOcra } from '../../src/domain/ocra.js';
-import type { SqlExecutor } from '../../src/store/database.js';
+import type { SqlExecutor } from '../../src/services/database.js';
 import { openTestDatabase, type TestDatabase, testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 import { type ServerProcess, startServerProcess } from '../support/processes.js';

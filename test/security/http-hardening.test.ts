@@ -13,6 +13,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { buildApp } from '../../src/http/app.js';
 import { httpLimits } from '../../src/http/http-limits.js';
 import { startServer } from '../../src/main.js';
+import { IdempotencyRepository } from '../../src/store/idempotency-repository.js';
 import { type EngineName, openTestDatabase, type TestDatabase, testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';
 
@@ -123,6 +124,7 @@ describe.each(testEngines())('forwarded addresses on %s', (engine: EngineName) =
     const app = await buildApp({
       config: loadConfig({ TRUST_PROXY: trustProxy, LOG_LEVEL: 'silent' }),
       database: test.database,
+      idempotencyStore: new IdempotencyRepository(test.database),
       clock: new ManualClock(Date.now()),
       logger: false,
       // The address the platform takes for the client, as the rate limit and the request log see it.

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/http/app.js';
 import { hashOperatorToken } from '../../src/http/operator-auth.js';
 import { platformRoutes } from '../../src/http/routes/index.js';
 import { type OpenPlatform, openPlatform } from '../../src/main.js';
-import { masterKeyId, parseMasterKeyHex } from '../../src/services/secrets.js';
+import { masterKeyId, parseMasterKeyHex } from '../../src/services/keys/secrets.js';
 import { sealedColumns } from '../../src/store/sealed-value-repository.js';
 import { runCli } from '../faults/server-process.js';
 import { call, secondCodeFor, type TestPayer } from '../support/api.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../src/domain/hex.js';
 import { computeOcra } from '../../src/domain/ocra.js';
-import type { Database } from '../../src/store/database.js';
+import type { Database } from '../../src/services/database.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { openPostgres } from '../../src/store/postgres-database.js';
 import { freePort, ServerProcess } from '../faults/server-process.js';

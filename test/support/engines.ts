@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { inject } from 'vitest';
-import type { Database } from '../../src/store/database.js';
+import type { Database } from '../../src/services/database.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openPglite } from '../../src/store/pglite-database.js';
 import { openPostgres } from '../../src/store/postgres-database.js';

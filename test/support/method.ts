@@ -11,10 +11,10 @@ import { hashOperatorToken } from '../../src/http/operator-auth.js';
 import { platformRoutes } from '../../src/http/routes/index.js';
 import type { HttpServices } from '../../src/http/services.js';
 import { platformMetrics } from '../../src/main.js';
-import type { PayerAttemptCounter } from '../../src/services/payer-rate-limiter.js';
-import { createPlatformServices, type PlatformServices } from '../../src/services/platform-services.js';
+import type { PayerAttemptCounter } from '../../src/services/parties/payer-rate-limiter.js';
 import { trackDatabaseUse } from '../../src/store/database-use.js';
-import { sqlPlatformStores } from '../../src/store/stores.js';
+import { createPlatformServices, type PlatformServices } from '../../src/wiring/platform-services.js';
+import { sqlPlatformStores } from '../../src/wiring/sql-stores.js';
 import { type ContractCheck, installContractCheck } from './contract-check.js';
 import { type EngineName, openTestDatabase, type TestDatabase } from './engines.js';
 

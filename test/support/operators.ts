@@ -2,7 +2,7 @@
 import type { ManualClock } from '../../src/domain/clock.js';
 import { cliActor, type OperatorRole } from '../../src/domain/operator.js';
 import { base32Decode, totpAt, totpStep } from '../../src/domain/totp.js';
-import type { OperatorService } from '../../src/services/operator-service.js';
+import type { OperatorService } from '../../src/services/operators/operator-service.js';
 
 /** A set-up operator and what it signs in with. */
 export interface TestOperator {

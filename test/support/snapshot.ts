@@ -1,5 +1,5 @@
 // Snapshots every table of a test database, so that a test can assert that a rejected request changed nothing, or exactly which tables it may change.
-import type { SqlExecutor } from '../../src/store/database.js';
+import type { SqlExecutor } from '../../src/services/database.js';
 
 /** Per table, a digest of all its rows (in a canonical order): equal digests, equal contents. */
 export type DatabaseSnapshot = ReadonlyMap<string, string>;

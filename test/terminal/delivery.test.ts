@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '../../src/domain/limits.js';
-import { deliveryBackoffMs } from '../../src/services/delivery-service.js';
+import { deliveryBackoffMs } from '../../src/services/delivery/delivery-service.js';
 import { sqlDeliveryStore } from '../../src/store/delivery-repository.js';
 import { call, createFundedPayer, createPayee } from '../support/api.js';
 import { testEngines } from '../support/engines.js';

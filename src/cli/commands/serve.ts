@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { cliActor } from '../../domain/operator.js';
-import { operatorTokenFileName } from '../../services/key-files.js';
+import { operatorTokenFileName } from '../../services/keys/key-files.js';
 import { configOrExit, restrictNewFilesToUser } from '../platform-command.js';
 
 /** Registers `serve`. */

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
-import type { DeliveryStatus } from '../../services/delivery-store.js';
+import type { DeliveryStatus } from '../../services/delivery/delivery-store.js';
 import { ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { requireOperator } from '../operator-auth.js';

@@ -6,8 +6,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { paymentRequestObject } from '../../services/payment-request-service.js';
-import { refundObject } from '../../services/refund-service.js';
+import { amountFromJson, amountToJson } from '../../domain/money.js';
+import { paymentRequestObject } from '../../services/merchants/payment-request-service.js';
+import { refundObject } from '../../services/merchants/refund-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import { merchantOf, requireMerchant } from '../merchant-auth.js';
@@ -75,7 +76,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         const { amount, ...rest } = request.body;
         const created = await paymentRequests.create(
           merchantId,
-          { ...rest, amount: BigInt(amount) },
+          { ...rest, amount: amountFromJson(amount) },
           scopedKey(request, merchantId),
         );
         return reply.code(201).send(requestJson(created));
@@ -152,7 +153,7 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
           merchantId,
           {
             paymentId: request.body.paymentId,
-            amount: request.body.amount === undefined ? undefined : BigInt(request.body.amount),
+            amount: request.body.amount === undefined ? undefined : amountFromJson(request.body.amount),
             metadata: request.body.metadata,
           },
           scopedKey(request, merchantId),
@@ -195,8 +196,8 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
         return {
           object: 'balance' as const,
           currency: request.query.currency,
-          available: Number(balance.available),
-          incoming: Number(balance.incoming),
+          available: amountToJson(balance.available),
+          incoming: amountToJson(balance.incoming),
         };
       },
     );

@@ -11,6 +11,7 @@ import {
   exportKinds,
   parseExportRequest,
 } from '../../domain/export-format.js';
+import { amountFromJson, amountToJson } from '../../domain/money.js';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
 import { created, filesOf, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
@@ -240,7 +241,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         const deposit = await services.parties.deposit(
           {
             payerId: request.body.payerId,
-            amount: BigInt(request.body.amount),
+            amount: amountFromJson(request.body.amount),
             currency: request.body.currency,
             ...(request.idempotencyKey === undefined
               ? {}
@@ -250,7 +251,7 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
         );
         return reply
           .code(201)
-          .send({ object: 'deposit' as const, ...deposit, amount: Number(deposit.amount) });
+          .send({ object: 'deposit' as const, ...deposit, amount: amountToJson(deposit.amount) });
       },
     );
 
@@ -272,8 +273,8 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           object: 'balance' as const,
           payerId: request.params.id,
           currency: request.query.currency,
-          available: Number(balance.available),
-          held: Number(balance.held),
+          available: amountToJson(balance.available),
+          held: amountToJson(balance.held),
         };
       },
     );
@@ -296,8 +297,8 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           object: 'balance' as const,
           payeeId: request.params.id,
           currency: request.query.currency,
-          available: Number(balance.available),
-          incoming: Number(balance.incoming),
+          available: amountToJson(balance.available),
+          incoming: amountToJson(balance.incoming),
         };
       },
     );

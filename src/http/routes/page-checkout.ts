@@ -10,8 +10,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { acceptsNewPayment, type PaymentRequest } from '../../domain/merchant.js';
 import type { DeliverTo } from '../../domain/payment.js';
-import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
-import type { Approval } from '../../services/payment-service.js';
+import type { PasskeyApprovalInput } from '../../services/passkeys/passkey-service.js';
+import type { Approval } from '../../services/payments/payment-service.js';
 import {
   approvalBody,
   approvalScripts,

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
-import type { AccountFilter, TransferFilter } from '../../services/overview-service.js';
+import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
 import { pathWithQuery } from '../../web/html.js';
 import {
   accountKinds,
@@ -21,7 +21,7 @@ import { sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import { pageFilesOf } from '../contract.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { type OperatorPageKit, queryOf } from './page-operator.js';
+import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { pageSchema } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

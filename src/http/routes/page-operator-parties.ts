@@ -7,8 +7,8 @@ import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
-import type { OperatorPrincipal } from '../../services/operator-service.js';
-import type { FirstTerminal } from '../../services/party-service.js';
+import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
+import type { FirstTerminal } from '../../services/parties/party-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
 import { trustedHtml } from '../../web/html.js';
 import { formErrorMessage } from '../../web/messages.js';
@@ -25,8 +25,8 @@ import {
 import { formField, redirectSeeOther, sendPage } from '../../web/page-context.js';
 import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { type OperatorPageKit, queryOf } from './page-operator.js';
-import { newFormKey } from './page-payer.js';
+import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
+import { newFormKey } from './page-payer-kit.js';
 import { pageSchema } from './page-schemas.js';
 
 /** A search term from the query: at most 64 characters, else none. */

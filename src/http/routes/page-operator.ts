@@ -2,27 +2,21 @@
  * The operator console at `/operator`: sign-in with name, password and TOTP code, the set-up of a new
  * account, the dashboard, the audit log, the outbox and the operators here; payers and payees in
  * `page-operator-parties.ts`; the ledger in `page-operator-ledger.ts`. The session is a database row
- * (`services/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
+ * (`services/operators/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
  * the lifetime and an admin end it on the server, so an old cookie opens nothing.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
 import { mayAct } from '../../domain/operator.js';
-import type { OperatorPrincipal } from '../../services/operator-service.js';
+import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
-import type { CsrfGuard } from '../../web/csrf.js';
 import { pathWithQuery, trustedHtml } from '../../web/html.js';
 import type { Banner } from '../../web/layout.js';
 import { formErrorMessage } from '../../web/messages.js';
 import { auditBody, outboxBody } from '../../web/operator/audit-views.js';
 import { dashboardBody } from '../../web/operator/dashboard-view.js';
-import {
-  type OperatorFrame,
-  operatorNotice,
-  operatorPage,
-  operatorPaths,
-} from '../../web/operator/operator-frame.js';
+import { operatorNotice, operatorPage, operatorPaths } from '../../web/operator/operator-frame.js';
 import { type NewOperator, operatorsBody } from '../../web/operator/operators-view.js';
 import {
   operatorSetupKeyPage,
@@ -34,31 +28,13 @@ import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import { keepaliveResponses } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
+import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { operatorLedgerPages } from './page-operator-ledger.js';
 import { operatorPartyPages } from './page-operator-parties.js';
 import { pageSchema } from './page-schemas.js';
 
-/** What the console's handlers share. */
-export interface OperatorPageKit {
-  readonly services: HttpServices;
-  readonly csrf: CsrfGuard;
-  /** The signed-in operator; throws `authentication_required` (→ sign-in page) without a live session. */
-  session(request: FastifyRequest, reply: FastifyReply): Promise<OperatorPrincipal>;
-  frame(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: OperatorPrincipal,
-    currentPath: string,
-  ): OperatorFrame;
-}
-
 /** Entries of the audit log on one page. */
 const auditPageSize = 50;
-
-/** The query object of a request, for reading optional filters. */
-export function queryOf(request: FastifyRequest): Record<string, unknown> {
-  return (request.query ?? {}) as Record<string, unknown>;
-}
 
 /** The banner of a refused sign-in or set-up, with `Retry-After` on a lock. */
 function refusalBanner(reply: FastifyReply, error: CountersignError): Banner[] {

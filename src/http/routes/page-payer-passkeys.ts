@@ -11,7 +11,7 @@ import { formField, redirectSeeOther } from '../../web/page-context.js';
 import { payerPaths } from '../../web/payer/payer-frame.js';
 import { pageJsonResponses } from '../contract.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import type { PayerPageKit } from './page-payer.js';
+import type { PayerPageKit } from './page-payer-kit.js';
 import { pageSchema } from './page-schemas.js';
 
 /**

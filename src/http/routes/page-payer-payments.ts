@@ -8,15 +8,15 @@ import { CountersignError } from '../../domain/errors.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import { type DeliverTo, isApprovable } from '../../domain/payment.js';
-import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
-import type { Approval } from '../../services/payment-service.js';
+import type { PasskeyApprovalInput } from '../../services/passkeys/passkey-service.js';
+import type { Approval } from '../../services/payments/payment-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
 import { errorPageMessage, pageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, sendPage } from '../../web/page-context.js';
 import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { type ApprovalView, type PayForm, payBody, paymentBody } from '../../web/payer/payment-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer.js';
+import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer-kit.js';
 import { ceremonyResponseField } from './page-payer-passkeys.js';
 import { pageSchema } from './page-schemas.js';
 

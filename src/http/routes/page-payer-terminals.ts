@@ -11,7 +11,7 @@ import { formField, redirectSeeOther, sendPage } from '../../web/page-context.js
 import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { type TerminalsView, terminalsBody } from '../../web/payer/terminal-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
-import type { PayerPageKit, PayerSession } from './page-payer.js';
+import type { PayerPageKit, PayerSession } from './page-payer-kit.js';
 import { pageSchema } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -5,44 +5,21 @@
  * service as the API's bearer sessions (same locks, same timeouts).
  */
 
-import { randomBytes } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
-import type { CsrfGuard } from '../../web/csrf.js';
 import { errorPageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
-import { noticeBanner, type PayerFrame, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
+import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame.js';
 import { historyBody, homeBody, parseCursor } from '../../web/payer/payment-views.js';
 import { signInPage } from '../../web/payer/sign-in-view.js';
 import { keepaliveResponses } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
+import type { PayerPageKit } from './page-payer-kit.js';
 import { payerPasskeyPages } from './page-payer-passkeys.js';
 import { payerPaymentPages } from './page-payer-payments.js';
 import { payerTerminalPages } from './page-payer-terminals.js';
 import { pageSchema } from './page-schemas.js';
-
-/** The signed-in payer of a request. */
-export interface PayerSession {
-  readonly payerId: string;
-  readonly expiresAtMs: number;
-}
-
-/** What the payer's page handlers share. */
-export interface PayerPageKit {
-  readonly services: HttpServices;
-  readonly csrf: CsrfGuard;
-  /** The signed-in payer; throws `authentication_required` (→ sign-in page) without a live session. */
-  session(request: FastifyRequest): Promise<PayerSession>;
-  /** The frame of a signed-in page. */
-  frame(request: FastifyRequest, reply: FastifyReply, session: PayerSession, currentPath: string): PayerFrame;
-}
-
-/** A random key for one rendering of a form, so that submitting it twice creates one payment. */
-export function newFormKey(): string {
-  return randomBytes(18).toString('base64url');
-}
 
 /** The payer's pages. */
 export function payerPageRoutes(services: HttpServices): RoutePlugin {

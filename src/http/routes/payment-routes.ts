@@ -3,16 +3,16 @@
  * holds the codes may submit them (the payer, their second terminal, or a merchant in embodiment 3).
  */
 
-import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { checkMetadata } from '../../domain/metadata.js';
-import type { Approval } from '../../services/payment-service.js';
+import { amountFromJson } from '../../domain/money.js';
+import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
-import { bearerToken, hashOperatorToken } from '../operator-auth.js';
+import { bearerToken, matchesTokenHash } from '../operator-auth.js';
 import {
   authenticatedPayer,
   passwordAuthentication,
@@ -88,7 +88,7 @@ function paymentTargetOf(body: {
     });
   }
   if (payeeId !== undefined && amount !== undefined && currency !== undefined) {
-    return { payeeId, amount: BigInt(amount), currency };
+    return { payeeId, amount: amountFromJson(amount), currency };
   }
   throw new CountersignError('invalid_request', {
     param: payeeId === undefined ? 'payeeId' : amount === undefined ? 'amount' : 'currency',
@@ -123,8 +123,8 @@ const PaymentListQuery = Type.Object(
 
 /** Routes of payers and of whoever holds a payment's codes. */
 export function paymentRoutes(services: MethodServices): RoutePlugin {
-  const isOperator = (token: string | undefined): boolean =>
-    token !== undefined && timingSafeEqual(hashOperatorToken(token), Buffer.from(services.operatorTokenHash));
+  const operatorTokenHashes = [Buffer.from(services.operatorTokenHash)];
+  const isOperator = (token: string | undefined): boolean => matchesTokenHash(token, operatorTokenHashes);
 
   /** Whether a request carries the operator token or a session of `payerId`; a dead session is refused. */
   const mayReadPayment = async (request: FastifyRequest, payerId: string): Promise<boolean> => {

@@ -7,8 +7,8 @@
  */
 import type { FastifyReply } from 'fastify';
 import { limits } from '../../domain/limits.js';
-import type { TerminalStreamEvent, TerminalStreamSink } from '../../services/terminal-push-hub.js';
-import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
+import type { TerminalStreamEvent, TerminalStreamSink } from '../../services/terminals/terminal-push-hub.js';
+import type { AuthenticatedTerminal } from '../../services/terminals/terminal-service.js';
 import type { HttpServices } from '../services.js';
 import { challengeJson } from './terminal-json.js';
 

@@ -4,11 +4,15 @@
  */
 
 import { Type } from '@sinclair/typebox';
-import type { SecondTerminalMessage } from '../../services/delivery-message.js';
-import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery-service.js';
-import type { DeliveryAttemptRecord } from '../../services/delivery-store.js';
-import type { EnrollmentView, IssuedEnrollment } from '../../services/terminal-enrollment-service.js';
-import type { TerminalView } from '../../services/terminal-service.js';
+import { amountToJson } from '../../domain/money.js';
+import type { SecondTerminalMessage } from '../../services/delivery/delivery-message.js';
+import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery/delivery-service.js';
+import type { DeliveryAttemptRecord } from '../../services/delivery/delivery-store.js';
+import type {
+  EnrollmentView,
+  IssuedEnrollment,
+} from '../../services/terminals/terminal-enrollment-service.js';
+import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { WebAuthnOptions } from '../contract.js';
 import { Amount, displayName, nullable, objectOf, Timestamp } from '../schemas.js';
 
@@ -82,7 +86,7 @@ export function challengeJson(challenge: SecondTerminalMessage) {
     object: 'challenge' as const,
     paymentId: challenge.paymentId,
     firstCode: challenge.firstCode,
-    amount: Number(challenge.amount),
+    amount: amountToJson(challenge.amount),
     currency: challenge.currency,
     payeeId: challenge.payeeId,
     payeeName: challenge.payeeName,
@@ -108,7 +112,7 @@ export function deliveryJson(delivery: DeliveryView) {
       delivery.message === null
         ? null
         : {
-            amount: Number(delivery.message.amount),
+            amount: amountToJson(delivery.message.amount),
             currency: delivery.message.currency,
             payeeName: delivery.message.payeeName,
             expiresAt: iso(delivery.message.expiresAtMs),
@@ -136,6 +140,7 @@ export function developmentMessageJson(entry: DevelopmentOutboxEntry) {
     paymentId: entry.paymentId,
     text: entry.text,
     firstCode: entry.firstCode,
+    // The outbox keeps the amount as decimal text inside the sealed message, not as a bigint.
     amount: Number(entry.amount),
     currency: entry.currency,
     payeeName: entry.payeeName,

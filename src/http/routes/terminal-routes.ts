@@ -7,19 +7,18 @@
  *   that key: who am I, open challenges, the event stream, approve or decline a payment, revoke itself.
  */
 
-import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
-import type { PayerLockState } from '../../services/authentication-service.js';
-import type { PasskeyApprovalInput } from '../../services/passkey-service.js';
-import type { Viewer } from '../../services/terminal-enrollment-service.js';
-import type { AuthenticatedTerminal } from '../../services/terminal-service.js';
+import type { PayerLockState } from '../../services/parties/authentication-service.js';
+import type { PasskeyApprovalInput } from '../../services/passkeys/passkey-service.js';
+import type { Viewer } from '../../services/terminals/terminal-enrollment-service.js';
+import type { AuthenticatedTerminal } from '../../services/terminals/terminal-service.js';
 import { created, eventStreamOf, fileOf, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
-import { bearerToken, hashOperatorToken } from '../operator-auth.js';
+import { bearerToken, matchesTokenHash } from '../operator-auth.js';
 import {
   listOf,
   PartyId,
@@ -59,7 +58,7 @@ export interface TerminalRouteOptions {
 
 /** Routes of second terminals and of their management. */
 export function terminalRoutes(services: HttpServices, options: TerminalRouteOptions = {}): RoutePlugin {
-  const expectedOperatorHash = Buffer.from(services.operatorTokenHash);
+  const operatorTokenHashes = [Buffer.from(services.operatorTokenHash)];
 
   /**
    * The operator (any payer) or a payer's session (only `payerId`, when given). A session of another
@@ -68,7 +67,7 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
   async function viewerOf(request: FastifyRequest, payerId?: string): Promise<Viewer> {
     const token = bearerToken(request);
     if (token === undefined) throw new CountersignError('authentication_required');
-    if (timingSafeEqual(hashOperatorToken(token), expectedOperatorHash)) return {};
+    if (matchesTokenHash(token, operatorTokenHashes)) return {};
     const session = await services.authentication.authenticateSession(token);
     if (payerId !== undefined && session.payerId !== payerId) throw new CountersignError('forbidden');
     return { payerId: session.payerId };

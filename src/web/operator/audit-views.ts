@@ -3,8 +3,8 @@
  * (status, attempts and errors of each message; never its payload, so never a code).
  */
 import type { AuditEntry } from '../../domain/audit.js';
-import type { AuditVerification } from '../../services/audit-service.js';
-import type { DeliverySummary } from '../../services/overview-service.js';
+import type { AuditVerification } from '../../services/audit/audit-service.js';
+import type { DeliverySummary } from '../../services/operators/overview-service.js';
 import { shortId, statusBadge, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { operatorPaths } from './operator-frame.js';

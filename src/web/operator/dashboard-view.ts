@@ -2,7 +2,7 @@
  * The console's dashboard: payments per minute (chart), approval success and failure rates, open holds
  * and locked payers.
  */
-import type { Dashboard } from '../../services/overview-service.js';
+import type { Dashboard } from '../../services/operators/overview-service.js';
 import { money } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { barChart } from './chart.js';

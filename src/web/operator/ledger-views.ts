@@ -4,8 +4,8 @@
  */
 import { exportFormats, exportKinds } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
-import type { AccountFilter, TransferFilter } from '../../services/overview-service.js';
-import type { LedgerVerification } from '../../store/ledger-verify.js';
+import type { LedgerVerification } from '../../domain/ledger-verification.js';
+import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
 import { money, shortId, statusBadge, time } from '../format.js';
 import { html, pathWithQuery, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';

@@ -3,7 +3,7 @@
  * create one (its one-time set-up code is shown once, on the page that answers the creation) and a button
  * that ends an operator's sessions.
  */
-import type { OperatorSummary } from '../../services/operator-store.js';
+import type { OperatorSummary } from '../../services/operators/operator-store.js';
 import { statusBadge, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';

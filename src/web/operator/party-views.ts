@@ -10,8 +10,8 @@ import type {
   PayeeSummary,
   PayerSummary,
   PaymentListing,
-} from '../../services/overview-service.js';
-import type { TerminalView } from '../../services/terminal-service.js';
+} from '../../services/operators/overview-service.js';
+import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { money, paymentStatus, shortId, statusBadge, time } from '../format.js';
 import { html, pathWithQuery, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';

@@ -2,7 +2,12 @@
  * The payer's overview, payment history, payment detail, "pay someone" form and approval step.
  */
 import type { Payment } from '../../domain/payment.js';
-import type { CurrencyBalance, Cursor, Paged, PaymentListing } from '../../services/overview-service.js';
+import type {
+  CurrencyBalance,
+  Cursor,
+  Paged,
+  PaymentListing,
+} from '../../services/operators/overview-service.js';
 import { money, paymentStatus, time } from '../format.js';
 import { html, pathWithQuery, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';

@@ -3,7 +3,7 @@
  * never shown here; enrolling a new terminal shows its one-time enrollment QR code (the browser
  * authenticator at `/terminal`, or an authenticator app, reads it).
  */
-import type { TerminalView } from '../../services/terminal-service.js';
+import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { statusBadge, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';

@@ -1,0 +1,41 @@
+/**
+ * Idempotent requests, with Stripe's semantics: the first request with a key runs and its response is
+ * stored; a retry with the same key and the same request gets that response again without running anything;
+ * the same key with a different request is refused. A key is scoped to the caller, so two callers never see
+ * each other's keys.
+ */
+
+/** What `begin` found for a key. */
+export type IdempotencyBeginResult =
+  /** The key was free (or its holder's lease had expired): the caller now holds it and runs the request. */
+  | { readonly kind: 'started' }
+  /** The request already completed: answer with its stored response. */
+  | { readonly kind: 'replay'; readonly status: number; readonly body: string }
+  /** The same request is running elsewhere and its lease has not expired. */
+  | { readonly kind: 'in_progress' }
+  /** The key belongs to a different request (another body, method or path). */
+  | { readonly kind: 'reused' };
+
+/** Where idempotency keys and their stored responses live. */
+export interface IdempotencyStore {
+  /**
+   * Claims `key` in `scope` for the request whose hash is `requestHash`, holding it until `nowMs + leaseMs`;
+   * or reports why it cannot. Exactly one of several concurrent callers gets `started`.
+   */
+  begin(
+    scope: string,
+    key: string,
+    requestHash: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<IdempotencyBeginResult>;
+  /** Stores the final response of a started request; later `begin` calls replay it. */
+  complete(scope: string, key: string, status: number, body: string, nowMs: number): Promise<void>;
+  /** Frees a started key without a result (the request failed on our side), so that a retry runs again. */
+  release(scope: string, key: string): Promise<void>;
+  /**
+   * Deletes at most `limit` keys completed more than `idempotencyKeyRetentionMs` before `nowMs`, and keys
+   * whose lease ran out that long ago; returns how many were deleted.
+   */
+  purgeExpired(nowMs: number, limit: number): Promise<number>;
+}
