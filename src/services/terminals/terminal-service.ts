@@ -60,6 +60,29 @@ export interface AuthenticatedTerminal {
 /** Who revokes a terminal: the operator, its payer, or the terminal itself. */
 export type RevokedBy = 'operator' | 'payer' | 'terminal';
 
+/**
+ * The audit entry of a revocation, one shape for both kinds of second terminal: who revoked (`by`, and the
+ * operator's label when an operator did), and `kind: 'passkey'` for a passkey (an OCRA terminal has none,
+ * as in every entry written before passkeys existed).
+ */
+function revocationEntry(
+  payerId: string,
+  terminalId: string,
+  kind: 'passkey' | undefined,
+  by: 'payer' | 'terminal' | Actor,
+) {
+  return {
+    event: 'terminal_revoked' as const,
+    subject: payerId,
+    detail: {
+      terminalId,
+      ...(kind === undefined ? {} : { kind }),
+      by: typeof by === 'string' ? by : ('operator' as const),
+      ...(typeof by === 'string' ? {} : { actor: actorLabel(by) }),
+    },
+  };
+}
+
 /** Maps a terminal row to its public view. */
 export function terminalView(terminal: TerminalDetails): TerminalView {
   return {
@@ -189,21 +212,7 @@ export class TerminalService {
       if (terminal.status === 'revoked') return terminalView(terminal);
       const nowMs = clock.nowMs();
       await terminalStore.revokeTerminal(tx, terminalId, nowMs);
-      await audit.appendIn(
-        tx,
-        [
-          {
-            event: 'terminal_revoked',
-            subject: terminal.payerId,
-            detail: {
-              terminalId,
-              by: revokedBy,
-              ...(typeof by === 'string' ? {} : { actor: actorLabel(by) }),
-            },
-          },
-        ],
-        nowMs,
-      );
+      await audit.appendIn(tx, [revocationEntry(terminal.payerId, terminalId, undefined, by)], nowMs);
       return terminalView({ ...terminal, status: 'revoked' as const, revokedAtMs: nowMs });
     });
     this.hub.revokeTerminal(terminalId);
@@ -230,22 +239,7 @@ export class TerminalService {
     if (passkey.status === 'revoked') return passkeyTerminalView(passkey);
     const nowMs = clock.nowMs();
     await passkeyStore.revokePasskey(tx, passkeyId, nowMs);
-    await audit.appendIn(
-      tx,
-      [
-        {
-          event: 'terminal_revoked',
-          subject: passkey.payerId,
-          detail: {
-            terminalId: passkeyId,
-            kind: 'passkey',
-            by: revokedBy,
-            ...(typeof by === 'string' ? {} : { actor: actorLabel(by) }),
-          },
-        },
-      ],
-      nowMs,
-    );
+    await audit.appendIn(tx, [revocationEntry(passkey.payerId, passkeyId, 'passkey', by)], nowMs);
     return passkeyTerminalView({ ...passkey, status: 'revoked', revokedAtMs: nowMs });
   }
 
