@@ -37,6 +37,13 @@ export interface AuditAppender {
     nowMs: number,
     alongside?: () => Promise<unknown>,
   ): Promise<unknown>;
+  /**
+   * Locks the head in `tx` (after every other lock of the transaction) and returns what appends under it:
+   * for a caller that sends the lock with its own locks and the entries with its own writes.
+   */
+  lockHeadIn(tx: SqlExecutor): Promise<{
+    writeIn(tx: SqlExecutor, events: readonly AuditEvent[], nowMs: number): Promise<unknown>;
+  }>;
 }
 
 /** Settings of the method, from configuration. */

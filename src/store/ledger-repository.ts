@@ -123,7 +123,11 @@ export async function selectAccounts(
   return rows.map(accountFromRow);
 }
 
-async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[]) {
+async function loadSnapshot(
+  tx: SqlExecutor,
+  requests: readonly TransferRequest[],
+  alongside: (() => Promise<unknown>) | undefined,
+) {
   const dependencies = batchDependencies(requests);
   // Pending transfers first, then accounts: every batch takes its locks in this one order. A batch that
   // resolves no hold (only new holds and single transfers) skips the round trip.
@@ -145,10 +149,12 @@ async function loadSnapshot(tx: SqlExecutor, requests: readonly TransferRequest[
   }
   // Transfers already recorded under the batch's ids are read after the locks: a concurrent batch with
   // the same new id has then committed, and this one answers `exists` instead of hitting the primary key.
-  // Both statements are sent together (one round trip); the server runs them in order.
+  // Both statements are sent together (one round trip), then the caller's `alongside`; the server runs
+  // them in order, so whatever `alongside` locks is locked after the accounts.
   const [accounts, existingRows] = await Promise.all([
     selectAccounts(tx, [...accountIds].sort(), true),
     tx.query<TransferRow>('SELECT * FROM transfers WHERE id = ANY($1::uuid[])', [dependencies.transferIds]),
+    alongside?.(),
   ]);
   const existing = new Map(existingRows.map((row) => [row.id, transferFromRow(row)]));
   return { accounts: new Map(accounts.map((account) => [account.id, account])), pending, existing };
@@ -171,15 +177,20 @@ export async function createTransfersIn(
 /**
  * Locks and reads what a batch touches and decides every transfer; `write()` then records the decisions.
  * A caller with statements of its own to run under the same locks sends them together with `write()`,
- * so that the rows stay locked for one round trip less.
+ * so that the rows stay locked for one round trip less. `alongside` starts the caller's own statements
+ * right after the accounts' lock, in the same round trip (the audit head's lock, last in the lock order).
  */
 export async function planTransfersIn(
   tx: SqlExecutor,
   requests: readonly TransferRequest[],
   nowMs: number,
+  alongside?: () => Promise<unknown>,
 ): Promise<PlannedTransfers> {
-  if (requests.length === 0) return { results: [], write: async () => {} };
-  const snapshot = await loadSnapshot(tx, requests);
+  if (requests.length === 0) {
+    await alongside?.();
+    return { results: [], write: async () => {} };
+  }
+  const snapshot = await loadSnapshot(tx, requests, alongside);
   const changes = applyTransfers(snapshot, requests, nowMs);
   return {
     results: changes.results,

@@ -212,6 +212,43 @@ describe.each(testEngines())('audit log on %s', (engine) => {
       expect(await audit.verify()).toEqual({ ok: true, entries: start + 4 });
     });
 
+    it('appends under a held head, twice in one transaction and past the per-statement bound, as one chain', async () => {
+      const many = Array.from({ length: auditLimits.eventsPerAppendMax + 2 }, (_, index) =>
+        loginFailed('bob', index + 1),
+      );
+      const [first, second] = await test.database.transaction(async (tx) => {
+        const head = await audit.lockHeadIn(tx);
+        const written = await head.writeIn(
+          tx,
+          [{ event: 'payer_created', subject: 'bob', detail: {} }],
+          clock.nowMs(),
+        );
+        return [written, await head.writeIn(tx, many, clock.nowMs())] as const;
+      });
+      expect(first.map((entry) => entry.position)).toEqual([start + 1]);
+      expect(second).toHaveLength(many.length);
+      expect(second[0]).toMatchObject({ position: start + 2, previousHash: first[0]!.hash });
+      expect(second.at(-1)!.position).toBe(start + 1 + many.length);
+      const [head] = await test.database.query('SELECT position, hash FROM audit_head');
+      expect(head).toEqual({ position: BigInt(start + 1 + many.length), hash: second.at(-1)!.hash });
+      expect(await audit.verify()).toEqual({ ok: true, entries: start + 1 + many.length });
+    });
+
+    it('refuses an event that breaks a rule under a held head, and the transaction writes nothing', async () => {
+      const before = await auditState(test.database);
+      await expect(
+        test.database.transaction(async (tx) => {
+          const head = await audit.lockHeadIn(tx);
+          await head.writeIn(
+            tx,
+            [{ event: 'payer_created', subject: 'bob', detail: { password: 'x' } }],
+            clock.nowMs(),
+          );
+        }),
+      ).rejects.toThrow();
+      expect(await auditState(test.database)).toEqual(before);
+    });
+
     it('commits an entry with the change it records, and rolls both back together', async () => {
       const insertPayee = (id: string) =>
         test.database.transaction(async (tx) => {

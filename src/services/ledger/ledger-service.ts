@@ -44,6 +44,7 @@ export interface LedgerStore {
     tx: SqlExecutor,
     requests: readonly TransferRequest[],
     nowMs: number,
+    alongside?: () => Promise<unknown>,
   ): Promise<PlannedTransfers>;
   selectDuePending(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]>;
   verifyLedgerIn(tx: SqlExecutor): Promise<LedgerVerification>;

@@ -13,13 +13,14 @@
  * 2. the approving payers' attempt rows are locked, then the rows of passkey approvals;
  * 3. the rules decide every answer and effect in arrival order (codes are compared only under a reserved
  *    attempt), and the first codes and second-code hashes of the new payments are computed;
- * 4. the ledger plans the transfers on its locked rows; the rules conclude the creations from its answers;
- * 5. every write — ledger, payments, second codes, deliveries, statuses, attempt states — in one round trip
- *    with the audit head's lock, then the audit entries and the observers.
+ * 4. the ledger locks its accounts and plans the transfers on them, with the audit head locked in the same
+ *    round trip; the rules conclude the creations from the ledger's answers;
+ * 5. every write — ledger, payments, second codes, deliveries, statuses, attempt states, audit entries — in
+ *    one round trip, then the observers. The hot rows (payees' accounts, the audit head) stay locked for
+ *    three round trips: their lock, the writes, the commit.
  * A batch that throws is split by the batcher (`commit-batcher.ts`); an `invariant:` failure stops the process.
  */
 
-import { auditLimits } from '../../domain/audit.js';
 import { CountersignError } from '../../domain/errors.js';
 import { generateFirstCode } from '../../domain/first-code.js';
 import { limits } from '../../domain/limits.js';
@@ -162,6 +163,9 @@ function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
 
+/** The audit head as the batch holds it, locked with the accounts. */
+type AuditHead = Awaited<ReturnType<MethodDependencies['audit']['lockHeadIn']>>;
+
 /** A new payment's codes: its first code, and the keyed hashes of the first code and of each second code. */
 interface IssuedCodes {
   readonly firstCode: string;
@@ -224,12 +228,12 @@ export class PaymentExecutor {
     const { book, material, passkeyRows } = await this.load(tx, operations);
     const { decisions, passkeys } = await this.decide(queued, operations, book, passkeyRows, nowMs);
     const codes = await this.issueCodes(operations, decisions, material);
-    const planned = await this.planTransfers(tx, operations, decisions, nowMs);
+    const { planned, head } = await this.planTransfers(tx, operations, decisions, nowMs);
     const creations = concludeCreations(operations, decisions, planned.results);
     const created = [...creations].flatMap(([index, outcome]) =>
       outcome.kind === 'created' ? [{ index, ...codes.get(index)! }] : [],
     );
-    await this.write(tx, decisions, created, book, planned.write, nowMs);
+    await this.write(tx, { decisions, created, book, head }, planned.write, nowMs);
     await Promise.all([
       deps.passkeyStore.markChallengesUsed(tx, passkeys.usedChallengeIds, nowMs),
       deps.passkeyStore.recordSignCounts(tx, passkeys.signCounts, nowMs),
@@ -354,26 +358,35 @@ export class PaymentExecutor {
     throw new Error('invariant: the throttle asked for more attempts than the batch has operations');
   }
 
-  /** Step 4: the ledger's plan; a payee's first payment in a currency opens its account, then plans again. */
+  /**
+   * Step 4: the ledger's plan, with the audit head locked in the same round trip as the accounts (the
+   * last lock of the batch), so that the audit entries can go with the writes; a payee's first payment in
+   * a currency opens its account, then plans again.
+   */
   private async planTransfers(
     tx: SqlExecutor,
     operations: readonly PaymentOperation[],
     decisions: PaymentDecisions,
     nowMs: number,
   ) {
-    const { ledgerStore } = this.deps;
+    const { ledgerStore, audit } = this.deps;
     const { transfers } = decisions.effects;
-    const planned = await ledgerStore.planTransfersIn(tx, transfers, nowMs);
+    let head: AuditHead | undefined;
+    const lockHead = async () => {
+      head = await audit.lockHeadIn(tx);
+    };
+    const first = await ledgerStore.planTransfersIn(tx, transfers, nowMs, lockHead);
+    if (head === undefined) throw new Error('invariant: the audit head was not locked with the accounts');
     const accounts = decisions.answers.flatMap((answer, index) => {
       const operation = operations[index]!;
       if (answer.kind !== 'pending_hold' || operation.kind !== 'create') return [];
-      const result = planned.results[answer.transferIndex]!;
+      const result = first.results[answer.transferIndex]!;
       if (result.status !== 'failed' || result.error !== 'credit_account_not_found') return [];
       return [payeeAccount(operation.payment.payeeId, operation.payment.currency)];
     });
-    if (accounts.length === 0) return planned;
+    if (accounts.length === 0) return { planned: first, head };
     await ledgerStore.insertAccounts(tx, accounts, nowMs);
-    return ledgerStore.planTransfersIn(tx, transfers, nowMs);
+    return { planned: await ledgerStore.planTransfersIn(tx, transfers, nowMs), head };
   }
 
   /**
@@ -416,16 +429,20 @@ export class PaymentExecutor {
     return issued;
   }
 
-  /** Step 5: every write in one round trip while the accounts are locked, then the audit entries. */
+  /** Step 5: every write and the audit entries in one round trip, while the accounts and the head are locked. */
   private async write(
     tx: SqlExecutor,
-    decisions: PaymentDecisions,
-    created: readonly ({ index: number } & IssuedCodes)[],
-    book: PaymentBook,
+    batch: {
+      decisions: PaymentDecisions;
+      created: readonly ({ index: number } & IssuedCodes)[];
+      book: PaymentBook;
+      head: AuditHead;
+    },
     writeLedger: () => Promise<void>,
     nowMs: number,
   ): Promise<void> {
     const { deps } = this;
+    const { decisions, created, book, head } = batch;
     const { effects } = decisions;
     const deliveries = created.flatMap(({ insert, firstCode }) =>
       insert.payment.deliverTo === 'second_terminal'
@@ -453,26 +470,24 @@ export class PaymentExecutor {
     }
     events.push(...effects.events);
     const statuses = [...effects.statuses].map(([paymentId, change]) => ({ paymentId, ...change }));
-    let inserted = new Set<string>();
-    // In an order the foreign keys accept: transfers, then payments, then what names a payment.
-    await appendAll(tx, deps.audit, events, nowMs, async () => {
-      const [, ids] = await Promise.all([
-        writeLedger(),
-        this.batching.store.insertPayments(
-          tx,
-          created.map((c) => c.insert),
-        ),
-        ...deliveries.map((delivery) => deps.paymentStore.insertDelivery(tx, delivery)),
-        // Sent to every server when this transaction commits, never before: see challenge-relay.ts.
-        deps.challengeNotifications?.announceIn(
-          tx,
-          deliveries.flatMap((delivery) => (delivery.paymentId === null ? [] : [delivery.paymentId])),
-        ),
-        this.batching.store.updatePaymentStatuses(tx, statuses, nowMs),
-        deps.partyStore.saveAttemptStates(tx, effects.attempts, nowMs),
-      ]);
-      inserted = ids;
-    });
+    // In an order the foreign keys accept: transfers, then payments, then what names a payment; the audit
+    // entries last.
+    const [, inserted] = await Promise.all([
+      writeLedger(),
+      this.batching.store.insertPayments(
+        tx,
+        created.map((c) => c.insert),
+      ),
+      ...deliveries.map((delivery) => deps.paymentStore.insertDelivery(tx, delivery)),
+      // Sent to every server when this transaction commits, never before: see challenge-relay.ts.
+      deps.challengeNotifications?.announceIn(
+        tx,
+        deliveries.flatMap((delivery) => (delivery.paymentId === null ? [] : [delivery.paymentId])),
+      ),
+      this.batching.store.updatePaymentStatuses(tx, statuses, nowMs),
+      deps.partyStore.saveAttemptStates(tx, effects.attempts, nowMs),
+      head.writeIn(tx, events, nowMs),
+    ]);
     // A payment not inserted met an open first code of its payer (about 1 in 10^8 per open payment): the
     // batch rolls back and is split; the operation draws a new code when its half runs again.
     if (inserted.size !== created.length) throw new Error('first code taken by an open payment of the payer');
@@ -637,22 +652,4 @@ function refusalOptions(refusal: { param?: string; details?: Readonly<Record<str
     ...(refusal.param === undefined ? {} : { param: refusal.param }),
     ...(refusal.details === undefined ? {} : { details: { ...refusal.details } }),
   };
-}
-
-/** Appends `events` in chunks the audit log accepts; `alongside` goes with the first (see `appendIn`). */
-async function appendAll(
-  tx: SqlExecutor,
-  audit: MethodDependencies['audit'],
-  events: readonly AuditEvent[],
-  nowMs: number,
-  alongside: () => Promise<unknown>,
-): Promise<void> {
-  if (events.length === 0) {
-    await alongside();
-    return;
-  }
-  for (let start = 0; start < events.length; start += auditLimits.eventsPerAppendMax) {
-    const chunk = events.slice(start, start + auditLimits.eventsPerAppendMax);
-    await audit.appendIn(tx, chunk, nowMs, start === 0 ? alongside : undefined);
-  }
 }
