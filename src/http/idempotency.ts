@@ -8,6 +8,11 @@
  * The key is claimed in a preHandler appended after the route's own preHandlers, so a request refused by
  * authentication or validation never claims a key. Services read `request.idempotencyKey` to derive
  * deterministic ids, which makes the operation itself idempotent even if a key's record were lost.
+ *
+ * A route whose operation can claim the key in its own transaction (a payment's creation and approval: the
+ * claim is one more statement of the payment's batch) says so with `config.idempotencyInOperation` and
+ * runs its operation through `runWithIdempotencyKey`: the claim then costs no statement and no wait of
+ * its own, and commits with the operation. The answers are those of a key claimed before the handler.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -19,7 +24,12 @@ import type {
 } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { CountersignError } from '../domain/errors.js';
-import type { IdempotencyStore } from '../services/idempotency/idempotency-store.js';
+import {
+  type IdempotencyBeginResult,
+  IdempotencyKeyTaken,
+  type IdempotencyStore,
+  type KeyClaimTicket,
+} from '../services/idempotency/idempotency-store.js';
 import type { FastifyTypebox } from './dependencies.js';
 
 declare module 'fastify' {
@@ -31,6 +41,10 @@ declare module 'fastify' {
      * `payer:<id>` after a password check); undefined: the Authorization header's, else anonymous.
      */
     idempotencyPrincipal: string | undefined;
+  }
+  interface FastifyContextConfig {
+    /** The route's operation claims the key in its own transaction, through `runWithIdempotencyKey`. */
+    idempotencyInOperation?: boolean;
   }
 }
 
@@ -48,8 +62,18 @@ interface KeyState {
   scope: string;
   readonly key: string;
   readonly requestHash: string;
-  phase: 'captured' | 'started' | 'replayed' | 'finished';
+  /** `deferred`: to be claimed by the route's operation (`runWithIdempotencyKey`). */
+  phase: 'captured' | 'deferred' | 'started' | 'replayed' | 'finished';
 }
+
+/** What `runWithIdempotencyKey` needs of a request whose key its operation claims. */
+interface DeferredClaim {
+  readonly options: IdempotencyOptions;
+  readonly state: KeyState;
+}
+
+/** Requests whose key their route's operation claims, set by the claim preHandler. */
+const deferredClaims = new WeakMap<FastifyRequest, DeferredClaim>();
 
 /** The header's name as clients send it, used as `param` of its errors. */
 export const idempotencyKeyHeader = 'Idempotency-Key';
@@ -148,28 +172,13 @@ export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOpt
     const state = states.get(request);
     if (state === undefined) return;
     state.scope = idempotencyScope(request);
-    const nowMs = options.clock.nowMs();
-    const result = await options.store.begin(
-      state.scope,
-      state.key,
-      state.requestHash,
-      nowMs,
-      options.leaseMs,
-    );
-    if (result.kind === 'started') {
-      state.phase = 'started';
+    if (request.routeOptions.config.idempotencyInOperation === true) {
+      state.phase = 'deferred';
+      deferredClaims.set(request, { options, state });
       return;
     }
-    if (result.kind === 'replay') {
-      state.phase = 'replayed';
-      reply.code(result.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8');
-      return reply.send(result.body);
-    }
-    if (result.kind === 'in_progress') {
-      reply.header('retry-after', '1');
-      throw new CountersignError('idempotency_key_in_use', { param: idempotencyKeyHeader });
-    }
-    throw new CountersignError('idempotency_key_reused', { param: idempotencyKeyHeader });
+    const result = await beginClaim(options, state);
+    if (answerClaim(result, state, reply) === 'replayed') return reply;
   };
 
   app.addHook('onRoute', (route) => {
@@ -180,6 +189,7 @@ export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOpt
 
   app.addHook('onSend', async (request, reply, payload) => {
     const state = states.get(request);
+    if (state?.phase === 'deferred') await claimLate(options, state, request, reply);
     if (state?.phase === 'started') await finish(options, state, request, reply, payload);
     return payload;
   });
@@ -194,6 +204,108 @@ export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOpt
       request.log.error({ err: error }, 'could not release an idempotency key');
     });
   });
+}
+
+/** Claims the request's key through the store's own statement. */
+function beginClaim(options: IdempotencyOptions, state: KeyState): Promise<IdempotencyBeginResult> {
+  return options.store.begin(
+    state.scope,
+    state.key,
+    state.requestHash,
+    options.clock.nowMs(),
+    options.leaseMs,
+  );
+}
+
+/**
+ * Answers what a claim found: `started` (the request runs), `replayed` (the stored response is sent), or
+ * throws for a key in use (409) or reused with another request (422).
+ */
+function answerClaim(
+  result: IdempotencyBeginResult,
+  state: KeyState,
+  reply: FastifyReply,
+): 'started' | 'replayed' {
+  if (result.kind === 'started') {
+    state.phase = 'started';
+    return 'started';
+  }
+  if (result.kind === 'replay') {
+    state.phase = 'replayed';
+    reply.code(result.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8');
+    reply.send(result.body);
+    return 'replayed';
+  }
+  if (result.kind === 'in_progress') {
+    reply.header('retry-after', '1');
+    throw new CountersignError('idempotency_key_in_use', { param: idempotencyKeyHeader });
+  }
+  throw new CountersignError('idempotency_key_reused', { param: idempotencyKeyHeader });
+}
+
+/** What `runWithIdempotencyKey` did: ran the operation, or replayed the key's stored response. */
+export type IdempotentRun<T> = { readonly replayed: false; readonly value: T } | { readonly replayed: true };
+
+/**
+ * Runs the operation of a route with `config.idempotencyInOperation`, giving it the ticket with which it
+ * claims the request's key in its own transaction; without a key, it just runs. When the key was claimed
+ * already, the key's record answers as if it had been claimed before the handler: the stored response
+ * is replayed (the handler then returns the reply as it is), a key in use or reused is refused, and a
+ * key whose holder's lease ran out is taken over and the operation runs (its ids are derived from the key,
+ * so it finds what its predecessor did). A refusal after the operation's transaction claimed the key is
+ * stored like any answer; one before it (or a rolled-back transaction) claims the key as the answer is sent.
+ */
+export async function runWithIdempotencyKey<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  operation: (ticket: KeyClaimTicket | undefined) => Promise<T>,
+): Promise<IdempotentRun<T>> {
+  const deferred = deferredClaims.get(request);
+  if (deferred?.state.phase !== 'deferred') return { replayed: false, value: await operation(undefined) };
+  const { options, state } = deferred;
+  const ticket: KeyClaimTicket = {
+    claim: options.store.claimFor(
+      state.scope,
+      state.key,
+      state.requestHash,
+      options.clock.nowMs(),
+      options.leaseMs,
+    ),
+    outcome: undefined,
+  };
+  try {
+    const value = await operation(ticket);
+    // An operation that did not use its ticket leaves the key to be claimed as the answer is sent.
+    if (ticket.outcome === 'held') state.phase = 'started';
+    return { replayed: false, value };
+  } catch (error) {
+    if (ticket.outcome === 'held') state.phase = 'started';
+    if (!(error instanceof IdempotencyKeyTaken)) throw error;
+  }
+  state.phase = 'captured';
+  if (answerClaim(await beginClaim(options, state), state, reply) === 'replayed') return { replayed: true };
+  return { replayed: false, value: await operation(undefined) };
+}
+
+/**
+ * A request whose operation never claimed its key (refused before its transaction, or its transaction
+ * rolled back) claims it now, so that its answer is stored as it would have been had the key been claimed
+ * before the handler; a 5xx answer is never stored, so it claims nothing. A key taken meanwhile by another
+ * request is left to that request.
+ */
+async function claimLate(
+  options: IdempotencyOptions,
+  state: KeyState,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  state.phase = 'finished';
+  if (reply.statusCode >= 500) return;
+  try {
+    if ((await beginClaim(options, state)).kind === 'started') state.phase = 'started';
+  } catch (error) {
+    request.log.error({ err: error }, 'could not claim the idempotency key of a refused request');
+  }
 }
 
 /**

@@ -6,9 +6,9 @@
 import type { SqlExecutor } from '../services/database.js';
 import type {
   IdempotencyBatchStore,
-  IdempotencyClaim,
   IdempotencyCompletion,
 } from '../services/group-commit/coalesced-stores.js';
+import type { IdempotencyClaim } from '../services/idempotency/idempotency-store.js';
 
 /** Claims free keys with one statement; per claim, whether it was inserted (the caller now holds it). */
 async function claimKeys(executor: SqlExecutor, claims: readonly IdempotencyClaim[]): Promise<boolean[]> {

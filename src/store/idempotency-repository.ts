@@ -6,7 +6,11 @@
 
 import { limits } from '../domain/limits.js';
 import type { SqlExecutor } from '../services/database.js';
-import type { IdempotencyBeginResult, IdempotencyStore } from '../services/idempotency/idempotency-store.js';
+import type {
+  IdempotencyBeginResult,
+  IdempotencyClaim,
+  IdempotencyStore,
+} from '../services/idempotency/idempotency-store.js';
 
 const { idempotencyKeyRetentionMs, idempotencyPurgeBatchSizeMax } = limits;
 
@@ -47,6 +51,17 @@ export class IdempotencyRepository implements IdempotencyStore {
       if (await this.takeOver(scope, key, requestHash, nowMs, leaseMs)) return { kind: 'started' };
     }
     return { kind: 'in_progress' };
+  }
+
+  claimFor(
+    scope: string,
+    key: string,
+    requestHash: string,
+    nowMs: number,
+    leaseMs: number,
+  ): IdempotencyClaim {
+    if (!(leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${leaseMs}`);
+    return { scope, key, requestHash, nowMs, leaseMs };
   }
 
   async complete(scope: string, key: string, status: number, body: string, nowMs: number): Promise<void> {

@@ -15,6 +15,7 @@ import type {
   SessionTouch,
 } from '../services/payments/payment-batch-store.js';
 import type { PaymentInsert } from '../services/payments/payment-store.js';
+import { sqlIdempotencyBatchStore } from './idempotency-batch-repository.js';
 import { metadataText } from './metadata-text.js';
 import { attemptColumns, attemptStateOf, type JoinedAttemptColumns } from './party-repository.js';
 import { paymentFromRow } from './payment-repository.js';
@@ -264,4 +265,5 @@ export const sqlPaymentBatchStore: PaymentBatchStore = Object.freeze({
   updatePaymentStatuses,
   selectDuePaymentIds,
   touchSessions,
+  claimKeys: sqlIdempotencyBatchStore.claimKeys,
 });

@@ -12,6 +12,7 @@ import { amountFromJson } from '../../domain/money.js';
 import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
+import { runWithIdempotencyKey } from '../idempotency.js';
 import { bearerToken, matchesTokenHash } from '../operator-auth.js';
 import {
   authenticatedPayer,
@@ -170,6 +171,8 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
     app.post(
       '/v1/payments',
       {
+        // The key is claimed in the payment's own batch (docs/performance.md).
+        config: { idempotencyInOperation: true },
         // The target and the metadata are checked before the password, so that a malformed request counts
         // no attempt and writes nothing (the service checks the metadata again, with the same rule).
         preHandler: [
@@ -213,17 +216,23 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
             : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` };
         const { deliverTo, metadata } = request.body;
         // For a payment request, payee, amount and currency come from the request and cannot be changed.
-        const created =
+        const run = await runWithIdempotencyKey(request, reply, (ticket) =>
           'paymentRequestId' in target
-            ? await services.paymentRequests.pay({ payerId, deliverTo, metadata, ...target, ...idempotency })
-            : await services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency });
-        return reply.code(201).send(paymentJson(created.payment, created.firstCode));
+            ? services.paymentRequests.pay(
+                { payerId, deliverTo, metadata, ...target, ...idempotency },
+                ticket,
+              )
+            : services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket),
+        );
+        if (run.replayed) return reply;
+        return reply.code(201).send(paymentJson(run.value.payment, run.value.firstCode));
       },
     );
 
     app.post(
       '/v1/payments/:id/approve',
       {
+        config: { idempotencyInOperation: true },
         schema: {
           tags: ['payer'],
           summary:
@@ -241,8 +250,12 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
           ),
         },
       },
-      async (request) => {
-        const payment = await services.payments.approve(request.params.id, approvalOf(request.body));
+      async (request, reply) => {
+        const run = await runWithIdempotencyKey(request, reply, (ticket) =>
+          services.payments.approve(request.params.id, approvalOf(request.body), ticket),
+        );
+        if (run.replayed) return reply;
+        const payment = run.value;
         // Holding the codes proves nothing about who the caller is (a merchant's till, a shoulder): only the
         // operator and the payer's own session learn more than the outcome.
         return (await mayReadPayment(request, payment.payerId))

@@ -13,19 +13,17 @@
  */
 import { type AttemptState, freshAttemptState } from '../../domain/attempts.js';
 import type { Database, SqlExecutor } from '../database.js';
-import type { IdempotencyBeginResult, IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type {
+  IdempotencyBeginResult,
+  IdempotencyClaim,
+  IdempotencyStore,
+} from '../idempotency/idempotency-store.js';
+
+export type { IdempotencyClaim };
+
 import type { PartyStore, TouchedSession } from '../parties/party-store.js';
 import type { CommitBatching, SessionTouch } from '../payments/payment-batch-store.js';
 import { type BatchOutcome, CommitBatcher } from './commit-batcher.js';
-
-/** One request's claim of an idempotency key. */
-export interface IdempotencyClaim {
-  readonly scope: string;
-  readonly key: string;
-  readonly requestHash: string;
-  readonly nowMs: number;
-  readonly leaseMs: number;
-}
 
 /** One request's final response, to store under its key. */
 export interface IdempotencyCompletion {
@@ -108,6 +106,8 @@ export function coalescedIdempotencyStore(
       }
       return completions.submit({ scope, key, status, body, nowMs });
     },
+    claimFor: (scope, key, requestHash, nowMs, leaseMs) =>
+      inner.claimFor(scope, key, requestHash, nowMs, leaseMs),
     release: (scope, key) => inner.release(scope, key),
     purgeExpired: (nowMs, limit) => inner.purgeExpired(nowMs, limit),
   };

@@ -16,6 +16,35 @@ export type IdempotencyBeginResult =
   /** The key belongs to a different request (another body, method or path). */
   | { readonly kind: 'reused' };
 
+/** One request's claim of an idempotency key, as the store inserts it (the request's hash as stored). */
+export interface IdempotencyClaim {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  readonly nowMs: number;
+  readonly leaseMs: number;
+}
+
+/**
+ * A key to claim inside the transaction of the operation it guards, so that the claim and the operation
+ * commit together, in one statement of the operation's batch instead of a stage of their own.
+ * `outcome` is set once the operation settled in a committed transaction: `held` when that transaction
+ * claimed the key (whether the operation succeeded or was refused), `taken` when the key was already
+ * claimed and the operation did not run. It stays undefined when the operation's transaction rolled back.
+ */
+export interface KeyClaimTicket {
+  readonly claim: IdempotencyClaim;
+  outcome: 'held' | 'taken' | undefined;
+}
+
+/** The operation did not run: its idempotency key was claimed already (see `KeyClaimTicket`). */
+export class IdempotencyKeyTaken extends Error {
+  constructor() {
+    super('the idempotency key was claimed already; the operation did not run');
+    this.name = 'IdempotencyKeyTaken';
+  }
+}
+
 /** Where idempotency keys and their stored responses live. */
 export interface IdempotencyStore {
   /**
@@ -29,6 +58,11 @@ export interface IdempotencyStore {
     nowMs: number,
     leaseMs: number,
   ): Promise<IdempotencyBeginResult>;
+  /**
+   * The claim `begin` would insert, for an operation that inserts it in its own transaction instead
+   * (`KeyClaimTicket`); a claim so inserted is then completed, replayed and released like any other.
+   */
+  claimFor(scope: string, key: string, requestHash: string, nowMs: number, leaseMs: number): IdempotencyClaim;
   /** Stores the final response of a started request; later `begin` calls replay it. */
   complete(scope: string, key: string, status: number, body: string, nowMs: number): Promise<void>;
   /** Frees a started key without a result (the request failed on our side), so that a retry runs again. */

@@ -29,6 +29,10 @@ export function sealedIdempotencyStore(
       const body = box.open(result.body, idempotencyResponseLabel(scope, key)).toString('utf8');
       return { ...result, body };
     },
+    claimFor(scope, key, requestHash, nowMs, leaseMs) {
+      const storedHash = keyedHash('idempotency_request', scope, key, requestHash);
+      return inner.claimFor(scope, key, storedHash, nowMs, leaseMs);
+    },
     complete(scope, key, status, body, nowMs) {
       return inner.complete(scope, key, status, box.seal(body, idempotencyResponseLabel(scope, key)), nowMs);
     },

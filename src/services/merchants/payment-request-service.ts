@@ -26,6 +26,7 @@ import { checkMetadata, type Metadata } from '../../domain/metadata.js';
 import { amountToJson, assertMoney } from '../../domain/money.js';
 import type { DeliverTo, Payment } from '../../domain/payment.js';
 import type { SqlExecutor } from '../database.js';
+import type { KeyClaimTicket } from '../idempotency/idempotency-store.js';
 import { derivedId, newId } from '../ids.js';
 import type { CreatedPayment, PaymentObserver } from '../payments/payment-service.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
@@ -196,20 +197,24 @@ export class PaymentRequestService implements PaymentObserver {
   /**
    * Starts a payment for a request: the payer is authenticated by the caller; payee, amount and currency
    * come from the request. Its checks are repeated under the request's lock when the payment is inserted.
+   * A `ticket` claims the request's idempotency key in the payment's transaction (see `PaymentService`).
    */
-  async pay(creation: RequestPaymentCreation): Promise<CreatedPayment> {
+  async pay(creation: RequestPaymentCreation, ticket?: KeyClaimTicket): Promise<CreatedPayment> {
     const request = await this.forCheckout(creation.paymentRequestId);
     if (!acceptsNewPayment(request, this.deps.clock.nowMs())) throw notOpen(request, this.deps.clock.nowMs());
-    return this.deps.payments.create({
-      payerId: creation.payerId,
-      payeeId: request.merchantId,
-      amount: request.amount,
-      currency: request.currency,
-      deliverTo: creation.deliverTo,
-      paymentRequestId: request.id,
-      ...(creation.metadata === undefined ? {} : { metadata: creation.metadata }),
-      ...(creation.idempotencyKey === undefined ? {} : { idempotencyKey: creation.idempotencyKey }),
-    });
+    return this.deps.payments.create(
+      {
+        payerId: creation.payerId,
+        payeeId: request.merchantId,
+        amount: request.amount,
+        currency: request.currency,
+        deliverTo: creation.deliverTo,
+        paymentRequestId: request.id,
+        ...(creation.metadata === undefined ? {} : { metadata: creation.metadata }),
+        ...(creation.idempotencyKey === undefined ? {} : { idempotencyKey: creation.idempotencyKey }),
+      },
+      ticket,
+    );
   }
 
   /** Inside a payment's creation: the request must accept it, and no other payment may be pending for it. */

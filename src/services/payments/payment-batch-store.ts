@@ -8,6 +8,7 @@ import type { Payment, PaymentStatus } from '../../domain/payment.js';
 import type { LockedPayment } from '../../domain/payment-rules.js';
 import type { SqlExecutor } from '../database.js';
 import type { CommitBatcherOptions } from '../group-commit/commit-batcher.js';
+import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { TouchedSession } from '../parties/party-store.js';
 import type { PaymentInsert } from './payment-store.js';
 import type { SealedCodeMaterial } from './second-codes.js';
@@ -48,6 +49,11 @@ export interface PaymentBatchStore {
   ): Promise<void>;
   /** Ids of open payments past their expiry, oldest first, at most `limit`. */
   selectDuePaymentIds(tx: SqlExecutor, nowMs: number, limit: number): Promise<string[]>;
+  /**
+   * Inserts the claims of idempotency keys not claimed yet, in the batch's transaction; per claim, whether
+   * it was inserted. A key claimed by a transaction not yet committed makes this wait for its end.
+   */
+  claimKeys(tx: SqlExecutor, claims: readonly IdempotencyClaim[]): Promise<boolean[]>;
   /** Checks and extends many sessions in one statement: per touch, the live session, or undefined. */
   touchSessions(
     executor: SqlExecutor,

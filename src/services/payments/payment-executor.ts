@@ -53,6 +53,11 @@ import {
   CommitBatcher,
   type CommitBatcherOptions,
 } from '../group-commit/commit-batcher.js';
+import {
+  type IdempotencyClaim,
+  IdempotencyKeyTaken,
+  type KeyClaimTicket,
+} from '../idempotency/idempotency-store.js';
 import { derivedId, type KeyedHash, newId } from '../ids.js';
 import { payeeAccount, payerWallet } from '../ledger/accounts.js';
 import { expiryTransferId } from '../ledger/ledger-service.js';
@@ -126,15 +131,29 @@ export interface PaymentObserver {
   paymentSucceededIn(tx: SqlExecutor, payment: Payment, nowMs: number): Promise<void>;
 }
 
-/** An operation as submitted. */
+/** An operation as submitted; `ticket` claims the request's idempotency key in the operation's batch. */
 export type PaymentCommand =
-  | { readonly kind: 'create'; readonly creation: PaymentCreation }
-  | { readonly kind: 'approve'; readonly paymentId: string; readonly approval: Approval }
+  | { readonly kind: 'create'; readonly creation: PaymentCreation; readonly ticket?: KeyClaimTicket }
+  | {
+      readonly kind: 'approve';
+      readonly paymentId: string;
+      readonly approval: Approval;
+      readonly ticket?: KeyClaimTicket;
+    }
   | { readonly kind: 'cancel'; readonly paymentId: string; readonly payerId: string }
   | { readonly kind: 'expire'; readonly paymentId: string };
 
 /** What an operation answers: a creation its created payment; the others the payment after it. */
 export type PaymentResult = CreatedPayment | { readonly payment: Payment; readonly changed: boolean };
+
+/**
+ * How an operation settled in a committed batch: its result, its refusal (an expected error, delivered as a
+ * value so that its caller knows the batch committed), or that its idempotency key was claimed already.
+ */
+type Settled =
+  | { readonly kind: 'result'; readonly result: PaymentResult }
+  | { readonly kind: 'refused'; readonly error: unknown }
+  | { readonly kind: 'key_taken' };
 
 /** A command in the queue, with the per-payer throttle's verdict kept across re-runs of its batch. */
 interface Queued {
@@ -174,7 +193,7 @@ interface IssuedCodes {
 
 /** The executor: submit operations; they are applied in batches through the one rulebook. */
 export class PaymentExecutor {
-  private readonly batcher: CommitBatcher<Queued, PaymentResult>;
+  private readonly batcher: CommitBatcher<Queued, Settled>;
   private readonly ledgerNames: LedgerNames;
 
   constructor(
@@ -184,7 +203,7 @@ export class PaymentExecutor {
     log: (error: unknown, size: number) => void,
   ) {
     this.ledgerNames = ledgerNamesOf(deps.secrets.keyedHash);
-    this.batcher = new CommitBatcher<Queued, PaymentResult>(
+    this.batcher = new CommitBatcher<Queued, Settled>(
       deps.database,
       { runMany: (tx, queued) => this.execute(tx, queued) },
       { ...batching.options, kindOf: (queued) => queued.command.kind, onBatchFailed: log },
@@ -210,9 +229,17 @@ export class PaymentExecutor {
     };
   }
 
-  /** Applies one operation in the next batch; resolves once its batch has committed. */
-  submit(command: PaymentCommand): Promise<PaymentResult> {
-    return this.batcher.submit({ command });
+  /**
+   * Applies one operation in the next batch; resolves once its batch has committed, or rejects with its
+   * refusal. An operation with a `ticket` learns there whether its batch claimed the key.
+   */
+  async submit(command: PaymentCommand): Promise<PaymentResult> {
+    const settled = await this.batcher.submit({ command });
+    const ticket = 'ticket' in command ? command.ticket : undefined;
+    if (ticket !== undefined) ticket.outcome = settled.kind === 'key_taken' ? 'taken' : 'held';
+    if (settled.kind === 'key_taken') throw new IdempotencyKeyTaken();
+    if (settled.kind === 'refused') throw settled.error;
+    return settled.result;
   }
 
   /** Ids of open payments past their expiry, for the sweeper to submit as expiries. */
@@ -220,12 +247,68 @@ export class PaymentExecutor {
     return this.batching.store.selectDuePaymentIds(this.deps.database, nowMs, limit);
   }
 
-  /** One batch in one transaction; one outcome per operation, in order. */
-  private async execute(tx: SqlExecutor, queued: readonly Queued[]): Promise<BatchOutcome<PaymentResult>[]> {
-    const { deps } = this;
-    const nowMs = deps.clock.nowMs();
+  /**
+   * One batch in one transaction; one outcome per operation, in order. The idempotency keys of the
+   * operations that carry one are claimed first, in the round trip that loads the batch's rows; an
+   * operation whose key is claimed already does not run.
+   */
+  private async execute(tx: SqlExecutor, queued: readonly Queued[]): Promise<BatchOutcome<Settled>[]> {
+    const nowMs = this.deps.clock.nowMs();
     const operations = queued.map((q) => this.operationOf(q.command, nowMs));
-    const { book, material, passkeyRows } = await this.load(tx, operations);
+    const [held, loaded] = await Promise.all([this.claimKeys(tx, queued), this.load(tx, operations)]);
+    const kept = queued.flatMap((_, index) => (held[index] ? [index] : []));
+    const outcomes: BatchOutcome<Settled>[] = queued.map(() => ({
+      kind: 'done',
+      value: { kind: 'key_taken' },
+    }));
+    if (kept.length === 0) return outcomes;
+    const applied = await this.apply(
+      tx,
+      kept.map((index) => queued[index]!),
+      kept.map((index) => operations[index]!),
+      loaded,
+      nowMs,
+    );
+    for (const [position, index] of kept.entries()) outcomes[index] = applied[position]!;
+    return outcomes;
+  }
+
+  /**
+   * Claims the keys of the operations that carry a ticket, in one statement; per operation, whether it
+   * runs. The first claim of a key in the batch goes into the statement; a second one finds it taken, as
+   * it would had it come a moment later.
+   */
+  private async claimKeys(tx: SqlExecutor, queued: readonly Queued[]): Promise<boolean[]> {
+    const claims: IdempotencyClaim[] = [];
+    const positions: number[] = [];
+    const seen = new Set<string>();
+    const runs = queued.map((q, index) => {
+      const ticket = 'ticket' in q.command ? q.command.ticket : undefined;
+      if (ticket === undefined) return true;
+      const { scope, key } = ticket.claim;
+      const id = `${scope.length}:${scope}${key}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      claims.push(ticket.claim);
+      positions.push(index);
+      return true;
+    });
+    if (claims.length === 0) return runs;
+    const inserted = await this.batching.store.claimKeys(tx, claims);
+    for (const [position, index] of positions.entries()) runs[index] = inserted[position] === true;
+    return runs;
+  }
+
+  /** The batch's operations that run, over the rows loaded for the batch. */
+  private async apply(
+    tx: SqlExecutor,
+    queued: readonly Queued[],
+    operations: readonly PaymentOperation[],
+    loaded: Awaited<ReturnType<PaymentExecutor['load']>>,
+    nowMs: number,
+  ): Promise<BatchOutcome<Settled>[]> {
+    const { deps } = this;
+    const { book, material, passkeyRows } = loaded;
     const { decisions, passkeys } = await this.decide(queued, operations, book, passkeyRows, nowMs);
     const codes = await this.issueCodes(operations, decisions, material);
     const { planned, head } = await this.planTransfers(tx, operations, decisions, nowMs);
@@ -244,11 +327,21 @@ export class PaymentExecutor {
     for (const payment of decisions.effects.succeeded) {
       for (const observer of this.observers) await observer.paymentSucceededIn(tx, payment, nowMs);
     }
-    const outcomes: BatchOutcome<PaymentResult>[] = [];
+    const outcomes: BatchOutcome<Settled>[] = [];
     for (const [index, answer] of decisions.answers.entries()) {
-      outcomes.push(
-        await this.outcomeOf(tx, index, answer, { operations, decisions, creations, codes, book }),
-      );
+      const outcome = await this.outcomeOf(tx, index, answer, {
+        operations,
+        decisions,
+        creations,
+        codes,
+        book,
+      });
+      if (outcome.kind === 'alone') throw new Error('invariant: a payment operation answered alone');
+      const value: Settled =
+        outcome.kind === 'done'
+          ? { kind: 'result', result: outcome.value }
+          : { kind: 'refused', error: outcome.error };
+      outcomes.push({ kind: 'done', value });
     }
     return outcomes;
   }

@@ -15,6 +15,7 @@ import { checkMetadata } from '../../domain/metadata.js';
 import { assertMoney } from '../../domain/money.js';
 import type { Payment } from '../../domain/payment.js';
 import type { Approval } from '../../domain/payment-rules.js';
+import type { KeyClaimTicket } from '../idempotency/idempotency-store.js';
 import type { MethodDependencies } from '../method-dependencies.js';
 import type { CommitBatching } from './payment-batch-store.js';
 import {
@@ -65,19 +66,25 @@ export class PaymentService {
     this.reporters.push(reporter);
   }
 
-  /** Holds the amount and issues the first code. The payer is authenticated by the caller. */
-  async create(creation: PaymentCreation): Promise<CreatedPayment> {
+  /**
+   * Holds the amount and issues the first code. The payer is authenticated by the caller. With a `ticket`,
+   * the request's idempotency key is claimed in the payment's own transaction (see `KeyClaimTicket`).
+   */
+  async create(creation: PaymentCreation, ticket?: KeyClaimTicket): Promise<CreatedPayment> {
     assertMoney(creation.amount, creation.currency);
     const metadata = checkMetadata(creation.metadata);
-    return (await this.submit({ kind: 'create', creation: { ...creation, metadata } })) as CreatedPayment;
+    const command = { kind: 'create', creation: { ...creation, metadata } } as const;
+    return (await this.submit(ticket === undefined ? command : { ...command, ticket })) as CreatedPayment;
   }
 
   /**
    * Approves a payment with either embodiment's codes. A payment no longer `requires_approval` answers
    * `payment_not_approvable`; a locked payer (or one whose every attempt slot is taken) `payer_locked`.
+   * A `ticket` claims the request's idempotency key in the approval's transaction, as for `create`.
    */
-  async approve(paymentId: string, approval: Approval): Promise<Payment> {
-    return this.paymentOf(await this.submit({ kind: 'approve', paymentId, approval }));
+  async approve(paymentId: string, approval: Approval, ticket?: KeyClaimTicket): Promise<Payment> {
+    const command = { kind: 'approve', paymentId, approval } as const;
+    return this.paymentOf(await this.submit(ticket === undefined ? command : { ...command, ticket }));
   }
 
   /** Cancels an open payment of `payerId` and voids its hold. Someone else's payment is not found. */
