@@ -21,7 +21,6 @@ const excuse = 'Long function:';
 const knownLong = [
   'src/cli/commands/backup.ts#registerBackupCommands',
   'src/cli/commands/parties.ts#registerPartyCommands',
-  'src/cli/commands/terminal.ts#enroll',
   'src/http/app.ts#buildApp',
   'src/http/routes/delivery-routes.ts#deliveryRoutes',
   'src/http/routes/delivery-routes.ts#deliveryRoutes>anonymous',

@@ -33,8 +33,13 @@ const domainModules = [
   'payer',
   'terminal-suite',
 ];
-const pageScripts = ['app', 'scanner', 'terminal-api', 'vault'];
-const terminalCoreModules = ['terminal-vault'];
+const pageScripts = ['app', 'scanner', 'vault'];
+const terminalCoreModules = [
+  'terminal-api-client',
+  'terminal-enrollment',
+  'terminal-events',
+  'terminal-vault',
+];
 const shell = [
   '/terminal/',
   '/terminal/manifest.webmanifest',
