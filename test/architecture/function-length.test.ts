@@ -48,8 +48,6 @@ const knownLong = [
   'src/services/merchants/refund-service.ts#refundIn',
   'src/services/parties/party-service.ts#createPayer',
   'src/store/ledger-verify.ts#verifyLedgerIn',
-  'src/web/terminal/scripts/app.ts#wire',
-  'src/web/terminal/terminal-page.ts#terminalPageBody',
   'src/wiring/platform-services.ts#createPlatformServices',
 ];
 

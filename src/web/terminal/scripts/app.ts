@@ -291,7 +291,8 @@ async function approveWithPasskey(challenge: Challenge): Promise<void> {
   say('notice', status === 'succeeded' ? `Approved: ${describe(challenge)}.` : `The payment is ${status}.`);
 }
 
-function wire(): void {
+/** The forms that take the verification code: enroll, unlock the payer id, unlock this terminal. */
+function wireCodeForms(): void {
   element<HTMLFormElement>('enroll-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const code = element<HTMLInputElement>('enroll-code');
@@ -336,6 +337,22 @@ function wire(): void {
         code.value = '';
       });
   });
+}
+
+/** Declines a payment at the platform and takes it off the list. */
+function decline(challenge: Challenge): void {
+  api
+    ?.decline(challenge.paymentId)
+    .then(() => {
+      challenges.delete(challenge.paymentId);
+      renderChallenges();
+      say('notice', `Declined: ${describe(challenge)}.`);
+    })
+    .catch((error: unknown) => say('error', explain(error)));
+}
+
+/** The buttons of each pending payment: approve, approve with a passkey, show the code, decline. */
+function wireChallengeList(): void {
   challengeList.addEventListener('click', (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
     const item = button?.closest<HTMLLIElement>('li[data-payment-id]');
@@ -351,17 +368,12 @@ function wire(): void {
           button.disabled = false;
         });
     }
-    if (action === 'decline') {
-      api
-        .decline(challenge.paymentId)
-        .then(() => {
-          challenges.delete(challenge.paymentId);
-          renderChallenges();
-          say('notice', `Declined: ${describe(challenge)}.`);
-        })
-        .catch((error: unknown) => say('error', explain(error)));
-    }
+    if (action === 'decline') decline(challenge);
   });
+}
+
+/** The forms that compute a second code: the confirmation dialog's and the offline one. */
+function wireSecondCodeForms(): void {
   element<HTMLFormElement>('confirm-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const code = element<HTMLInputElement>('confirm-code');
@@ -389,6 +401,10 @@ function wire(): void {
         code.value = '';
       });
   });
+}
+
+/** Locking the page, removing the terminal, and the camera where the browser can read QR codes. */
+function wireManagement(): void {
   element('lock').addEventListener('click', () => lock());
   element('forget').addEventListener('click', () => {
     const question =
@@ -408,6 +424,14 @@ function wire(): void {
       }).catch(() => say('error', 'The camera could not be used; paste the enrollment link instead.'));
     });
   }
+}
+
+/** Connects every control of the page to its action, and refreshes the countdowns every second. */
+function wire(): void {
+  wireCodeForms();
+  wireChallengeList();
+  wireSecondCodeForms();
+  wireManagement();
   window.setInterval(renderChallenges, 1000);
 }
 
