@@ -6,6 +6,10 @@
  * composition root (`src/main.ts`, `src/wiring/`) imports both `store/` and the layers above it.
  * `domain/` is pure: no other layer of the project and nothing that does I/O.
  *
+ * `terminal-core/` is the second terminal's own code (its vault, its signed client), shared by the two
+ * terminals the project ships: `cli/` and `web/` → `terminal-core/` → `domain/`. It runs in browsers as
+ * it is, so it imports no Node.js module and no package.
+ *
  * The rules apply to the code, not to its tests: a test may build a platform from any layer. Cycles are
  * forbidden everywhere in `src/`, tests included, because a cycle among modules is a cycle whoever
  * imports it.
@@ -34,7 +38,7 @@ module.exports = {
       severity: 'error',
       comment: 'domain/ is the innermost layer: it imports nothing of the other layers.',
       from: { path: '^src/domain/', pathNot: test },
-      to: { path: '^src/(services|store|http|cli|web|wiring|client)/|^src/(main|config)\\.ts$' },
+      to: { path: '^src/(services|store|http|cli|web|wiring|client|terminal-core)/|^src/(main|config)\\.ts$' },
     },
     {
       name: 'domain-does-no-io',
@@ -90,6 +94,33 @@ module.exports = {
         'services), never call it.',
       from: { path: '^src/(http|web)/', pathNot: test },
       to: { path: '^src/wiring/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'terminal-core-above-domain-only',
+      severity: 'error',
+      comment:
+        'terminal-core/ is a terminal\'s code, not the platform\'s: it imports domain/ and nothing of the ' +
+        'layers above it or beside it.',
+      from: { path: '^src/terminal-core/', pathNot: test },
+      to: { path: '^src/(services|store|http|cli|web|wiring|client)/|^src/(main|config)\\.ts$' },
+    },
+    {
+      name: 'terminal-core-runs-in-browsers',
+      severity: 'error',
+      comment:
+        'terminal-core/ is loaded by the browser authenticator as it is: no Node.js module, no package ' +
+        '(WebCrypto and fetch are globals in both).',
+      from: { path: '^src/terminal-core/', pathNot: test },
+      to: {
+        dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg'],
+      },
+    },
+    {
+      name: 'terminal-core-for-terminals-only',
+      severity: 'error',
+      comment: 'Only the terminals (cli/ and web/) use terminal-core/; the platform verifies with domain/.',
+      from: { path: '^src/', pathNot: [test, '^src/(cli|web|terminal-core)/'] },
+      to: { path: '^src/terminal-core/' },
     },
     {
       name: 'web-renders-only',

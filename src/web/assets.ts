@@ -2,8 +2,9 @@
  * Static assets of the pages: the stylesheet (from `styles.ts`) and the page scripts. Scripts are written
  * in TypeScript under `src/web/**\/scripts/` and compiled by `tsc` into `dist/` (`npm run build`, or
  * `tsconfig.web.json` for the scripts alone); they are served from there whether the server runs from
- * `src/` or `dist/`. Only compiled page scripts and the pure `domain/` modules they may import (OCRA runs
- * in browsers too) can be fetched; no other file of the project is reachable.
+ * `src/` or `dist/`. Only compiled page scripts and the pure modules they may import, of `domain/` (OCRA runs
+ * in browsers too) and `terminal-core/` (the second terminal's vault and signed client, shared with the
+ * command line), can be fetched; no other file of the project is reachable.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -23,8 +24,9 @@ export interface Asset {
 /** The directory compiled modules live in: `<project>/dist`, from either `src/web` or `dist/web`. */
 export const compiledRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
 
-/** Paths under `/assets/js/` that may be served: page scripts, and flat pure domain modules. */
-const servablePattern = /^(?:web\/(?:[a-z0-9-]+\/)*scripts\/[a-z0-9-]+|domain\/[a-z0-9-]+)\.js$/;
+/** Paths under `/assets/js/` that may be served: page scripts, and flat pure domain and terminal-core modules. */
+const servablePattern =
+  /^(?:web\/(?:[a-z0-9-]+\/)*scripts\/[a-z0-9-]+|(?:domain|terminal-core)\/[a-z0-9-]+)\.js$/;
 
 function entityTag(body: string): string {
   return `"${createHash('sha256').update(body, 'utf8').digest('base64url').slice(0, 27)}"`;

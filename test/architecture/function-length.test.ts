@@ -21,7 +21,6 @@ const excuse = 'Long function:';
 const knownLong = [
   'src/cli/commands/backup.ts#registerBackupCommands',
   'src/cli/commands/parties.ts#registerPartyCommands',
-  'src/cli/commands/terminal.ts#enroll',
   'src/http/app.ts#buildApp',
   'src/http/routes/delivery-routes.ts#deliveryRoutes',
   'src/http/routes/delivery-routes.ts#deliveryRoutes>anonymous',
@@ -49,8 +48,6 @@ const knownLong = [
   'src/services/merchants/refund-service.ts#refundIn',
   'src/services/parties/party-service.ts#createPayer',
   'src/store/ledger-verify.ts#verifyLedgerIn',
-  'src/web/terminal/scripts/app.ts#wire',
-  'src/web/terminal/terminal-page.ts#terminalPageBody',
   'src/wiring/platform-services.ts#createPlatformServices',
 ];
 

@@ -50,7 +50,7 @@ describe('layering of src/', () => {
 describe('the layering rules on a deliberately wrong tree', () => {
   const fixture = path.join(root, 'test', 'fixtures', 'layering');
 
-  it('reports a domain file importing store/ and doing I/O, a route importing store/, and a cycle', () => {
+  it('reports a domain file importing store/ and doing I/O, a route importing store/ and terminal-core/, terminal code importing a service and doing I/O, and a cycle', () => {
     const violations = cruise(fixture);
     const found = violations.map(
       (violation) => `${violation.rule.name}: ${violation.from} → ${violation.to}`,
@@ -61,6 +61,9 @@ describe('the layering rules on a deliberately wrong tree', () => {
         'domain-does-no-io: src/domain/amount.ts → fs',
         'store-only-from-composition-root: src/domain/amount.ts → src/store/amount-repository.ts',
         'store-only-from-composition-root: src/http/payment-routes.ts → src/store/amount-repository.ts',
+        'terminal-core-for-terminals-only: src/http/payment-routes.ts → src/terminal-core/sealed-limit.ts',
+        'terminal-core-above-domain-only: src/terminal-core/sealed-limit.ts → src/services/payment-service.ts',
+        'terminal-core-runs-in-browsers: src/terminal-core/sealed-limit.ts → fs',
       ]),
     );
     const cycles = violations.filter((violation) => violation.rule.name === 'no-circular');

@@ -1,4 +1,5 @@
-// Proves on both engines, in headless Chromium, that the platform's OCRA module gives every RFC 6287 vector in the browser, and that the browser authenticator enrolls from a URI, keeps its keys only encrypted, shows each pushed payment with its own payee and amount, approves it (the payment succeeds), shows a second code for the first terminal, refuses a wrong verification code locally, computes codes offline from its service-worker cache, and shows the payer's lock and lifts it with the verification code.
+// Proves on both engines, in headless Chromium, that the platform's OCRA module gives every RFC 6287 vector in the browser, that a browser vault an earlier release wrote still opens there, and that the browser authenticator enrolls from a URI, keeps its keys only encrypted, shows each pushed payment with its own payee and amount, approves it (the payment succeeds), shows a second code for the first terminal, refuses a wrong verification code locally, computes codes offline from its service-worker cache, and shows the payer's lock and lifts it with the verification code.
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../src/domain/hex.js';
@@ -70,6 +71,23 @@ describe.each(testEngines())('browser authenticator on %s', (engine) => {
     })(${JSON.stringify(ocraVectors)})`);
     expect(results).toEqual(ocraVectors.map((vector) => vector.response));
     expect(results).toHaveLength(70);
+  });
+
+  it('opens, in Chromium, a browser vault an earlier release wrote, with its verification code only', async () => {
+    await page.goto('/terminal/');
+    const record = readFileSync(
+      new URL('../fixtures/terminal-vault/browser-record.json', import.meta.url),
+      'utf8',
+    );
+    // As above, a string, so that the test runner leaves the dynamic import of the served module alone.
+    const opened = await page.evaluate(`(async (record) => {
+      const vault = await import('/assets/js/terminal-core/terminal-vault.js');
+      return [await vault.openTerminalVault(record, '4321'), (await vault.openTerminalVault(record, '1234')) ?? null];
+    })(${record})`);
+    expect(opened).toEqual([
+      { ocraKeyHex: 'ab'.repeat(32), signingKeyPkcs8: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg' },
+      null,
+    ]);
   });
 
   it('enrolls from a pasted URI and keeps the keys only encrypted', async () => {

@@ -1,7 +1,8 @@
-// Proves that the command-line terminal's key file opens only with its verification code, keeps no secret in clear, and cannot have its clear part swapped.
+// Proves that the command-line terminal's key file opens only with its verification code, keeps no secret in clear, cannot have its clear part swapped, and that a file written by an earlier release still opens.
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTerminalFile, TerminalFileError, writeTerminalFile } from './terminal-vault.js';
 
@@ -53,6 +54,14 @@ describe('the terminal key file', () => {
     const content = JSON.parse(await readFile(file, 'utf8'));
     await writeFile(changed, JSON.stringify({ ...content, payerId: 'mallory' }));
     await expect(openTerminalFile(changed, '2468')).rejects.toThrow('does not open');
+  });
+
+  it('opens a file written by an earlier release, byte for byte as it was written', async () => {
+    const written = fileURLToPath(
+      new URL('../../../test/fixtures/terminal-vault/terminal-file.json', import.meta.url),
+    );
+    expect(await openTerminalFile(written, '2468')).toEqual({ identity, secrets });
+    await expect(openTerminalFile(written, '1357')).rejects.toThrow('does not open');
   });
 
   it('says where to start when there is no file', async () => {

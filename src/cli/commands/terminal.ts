@@ -5,24 +5,18 @@
  * `respond` computes a second code offline; `approve` sends one, signed; `revoke` retires the terminal.
  */
 import type { Command } from 'commander';
-import {
-  base64urlToBytes,
-  bytesToBase64url,
-  enrollmentKeyId,
-  exportPrivateKey,
-  generateTerminalKeyPair,
-  importPrivateKey,
-  signTerminalRequest,
-} from '../../domain/enrollment-credential.js';
-import {
-  EnrollmentUriError,
-  enrollmentConfirmationQuestion,
-  parseEnrollmentUri,
-} from '../../domain/enrollment-uri.js';
+import { base64urlToBytes, importPrivateKey } from '../../domain/enrollment-credential.js';
+import { EnrollmentUriError, parseEnrollmentUri } from '../../domain/enrollment-uri.js';
 import { hexToBytes } from '../../domain/hex.js';
 import { formatMoney } from '../../domain/money.js';
 import { computeOcra } from '../../domain/ocra.js';
-import { type Challenge, PlatformRefusal, TerminalClient } from './terminal-client.js';
+import {
+  PlatformRefusal,
+  SignedRequests,
+  TerminalApiClient,
+} from '../../terminal-core/terminal-api-client.js';
+import { enrollTerminal } from '../../terminal-core/terminal-enrollment.js';
+import type { Challenge } from '../../terminal-core/terminal-events.js';
 import { askVerificationCode, PromptError } from './terminal-prompt.js';
 import {
   defaultTerminalFile,
@@ -50,6 +44,15 @@ export function challengeLine(challenge: Challenge): string {
     `${formatMoney(BigInt(challenge.amount), challenge.currency)} to ${challenge.payeeName}` +
     ` · first code ${challenge.firstCode} · payment ${challenge.paymentId} · expires ${until}`
   );
+}
+
+/** How this computer reaches a platform: at its URL, each request but the event stream within 15 seconds. */
+function signedRequests(platformUrl: string): SignedRequests {
+  return new SignedRequests({
+    platformUrl,
+    requestTimeoutMs: 15_000,
+    unexplainedRefusal: (status) => `the platform answered HTTP ${status}`,
+  });
 }
 
 /** Runs a command body; expected failures print one line on stderr and set the exit code. */
@@ -80,7 +83,7 @@ async function openTerminal(options: FileOptions) {
   const verificationCode = await askVerificationCode(options.verificationCodeStdin === true);
   const { identity, secrets } = await openTerminalFile(file, verificationCode);
   const signingKey = await importPrivateKey(base64urlToBytes(secrets.signingKeyPkcs8));
-  const client = new TerminalClient(identity.platformUrl, identity.terminalId, signingKey);
+  const client = new TerminalApiClient(signedRequests(identity.platformUrl), identity.terminalId, signingKey);
   const secondCode = (firstCode: string) =>
     computeOcra({
       suite: identity.suite,
@@ -91,86 +94,45 @@ async function openTerminal(options: FileOptions) {
   return { identity, client, secondCode, verificationCode };
 }
 
+/** Refuses to overwrite a terminal file unless told to (`--force`). */
+async function refuseToReplace(file: string, force: boolean): Promise<void> {
+  if (force) return;
+  const exists = await readTerminalIdentity(file).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    throw new TerminalFileError(
+      `${file} already holds a terminal; use --file for another or --force to replace it`,
+    );
+  }
+}
+
 async function enroll(
   uri: string,
   options: FileOptions & { label?: string; force?: boolean },
 ): Promise<void> {
   const enrollment = parseEnrollmentUri(uri);
   const file = options.file ?? defaultTerminalFile();
-  if (
-    options.force !== true &&
-    (await readTerminalIdentity(file).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    throw new TerminalFileError(
-      `${file} already holds a terminal; use --file for another or --force to replace it`,
-    );
-  }
+  await refuseToReplace(file, options.force === true);
   if (enrollment.expiresAtMs <= Date.now()) {
     process.stderr.write(
       "countersign terminal: warning: this enrollment looks expired by this computer's clock\n",
     );
   }
   const verificationCode = await askVerificationCode(options.verificationCodeStdin === true);
-  const key = hexToBytes(enrollment.keyHex);
-  const pair = await generateTerminalKeyPair();
-  const confirmationCode = await computeOcra({
-    suite: enrollment.suite,
-    key,
-    question: enrollmentConfirmationQuestion(enrollment.enrollmentId),
-    pin: verificationCode,
-  });
-  const body = JSON.stringify({
-    enrollmentId: enrollment.enrollmentId,
-    secret: enrollment.secret,
-    publicKey: pair.publicKeySpki,
-    confirmationCode,
-    ...(options.label === undefined ? {} : { label: options.label }),
-  });
-  const path = '/v1/terminals/enroll';
-  const headers = await signTerminalRequest(pair.privateKey, {
-    method: 'POST',
-    path,
-    keyId: enrollmentKeyId(enrollment.enrollmentId),
-    body,
-    timestampMs: Date.now(),
-  });
-  const response = await fetch(`${enrollment.platformUrl}${path}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(15_000),
-  });
-  const answer = (await response.json().catch(() => ({}))) as {
-    terminal?: { id: string; label: string | null };
-    error?: { code: string; message: string };
-  };
-  if (response.status !== 201 || answer.terminal === undefined) {
-    throw new PlatformRefusal(
-      response.status,
-      answer.error?.code ?? `http_${response.status}`,
-      answer.error?.message ?? 'enrollment refused',
-    );
-  }
-  await writeTerminalFile(
-    file,
-    {
-      terminalId: answer.terminal.id,
-      payerId: enrollment.payerId,
-      platformUrl: enrollment.platformUrl,
-      suite: enrollment.suite,
-      label: answer.terminal.label,
-    },
-    {
-      ocraKeyHex: enrollment.keyHex,
-      signingKeyPkcs8: bytesToBase64url(await exportPrivateKey(pair.privateKey)),
-    },
+  // Sent once: a refusal as stale is printed with its code, since the payer can set this computer's clock;
+  // the browser, whose clock a payer often cannot set, signs again with the platform's.
+  const { identity, secrets } = await enrollTerminal(
+    signedRequests(enrollment.platformUrl),
+    enrollment,
     verificationCode,
+    options.label,
+    { retryWhenStale: false, unexplained: 'enrollment refused' },
   );
+  await writeTerminalFile(file, identity, secrets, verificationCode);
   process.stdout.write(
-    `enrolled terminal ${answer.terminal.id} for payer ${enrollment.payerId} at ${enrollment.platformUrl}\n`,
+    `enrolled terminal ${identity.terminalId} for payer ${enrollment.payerId} at ${enrollment.platformUrl}\n`,
   );
 }
 
@@ -190,11 +152,10 @@ async function watch(options: FileOptions): Promise<void> {
   process.stderr.write('watching for payments to approve (Ctrl-C to stop)\n');
   while (!stop.signal.aborted && !revoked) {
     try {
-      await client.stream((event, data) => {
-        if (event === 'challenge') process.stdout.write(`${challengeLine(JSON.parse(data) as Challenge)}\n`);
-        else if (event === 'closed')
-          process.stdout.write(`closed · payment ${(JSON.parse(data) as { paymentId: string }).paymentId}\n`);
-        else if (event === 'revoked') revoked = true;
+      await client.stream((event) => {
+        if (event.type === 'challenge') process.stdout.write(`${challengeLine(event.challenge)}\n`);
+        else if (event.type === 'closed') process.stdout.write(`closed · payment ${event.paymentId}\n`);
+        else revoked = true;
       }, stop.signal);
     } catch (error) {
       if (stop.signal.aborted) break;
@@ -225,10 +186,8 @@ async function approve(paymentId: string, options: FileOptions): Promise<void> {
     );
   }
   process.stderr.write(`approving ${challengeLine(challenge)}\n`);
-  const payment = await client.request('POST', `/v1/terminal/payments/${paymentId}/approve`, {
-    secondCode: await secondCode(challenge.firstCode),
-  });
-  process.stdout.write(`payment ${paymentId} ${String(payment['status'])}\n`);
+  const status = await client.approve(paymentId, await secondCode(challenge.firstCode));
+  process.stdout.write(`payment ${paymentId} ${status}\n`);
 }
 
 /** The lock of the terminal's payer, as one line. */
@@ -256,7 +215,7 @@ async function unlockPayer(options: FileOptions): Promise<void> {
 
 async function revoke(options: FileOptions): Promise<void> {
   const { client, identity } = await openTerminal(options);
-  await client.request('POST', '/v1/terminal/revoke');
+  await client.revoke();
   process.stdout.write(`terminal ${identity.terminalId} revoked; remove its file\n`);
 }
 

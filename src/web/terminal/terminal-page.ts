@@ -9,14 +9,9 @@ import { html, type SafeHtml } from '../html.js';
 const codeInput = (id: string) =>
   html`<input id="${id}" type="password" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,12}" minlength="4" maxlength="12" required>`;
 
-/** The body of `/terminal/`. */
-export function terminalPageBody(): SafeHtml {
-  return html`<h1>Second terminal</h1>
-<noscript><p class="warning">This authenticator runs in the browser: please allow JavaScript for this page.</p></noscript>
-<p id="connection" class="hint" role="status" hidden></p>
-<div id="message" role="alert" hidden></div>
-
-<section id="enroll" class="card" hidden>
+/** Enrolling this browser: the enrollment link (pasted or scanned), a name, the verification code. */
+function enrollSection(): SafeHtml {
+  return html`<section id="enroll" class="card" hidden>
 <h2>Enroll this browser</h2>
 <p>Scan the QR code the platform showed you, or paste its enrollment link (it starts with <span class="mono">countersign://enroll?</span>).</p>
 <form id="enroll-form">
@@ -30,9 +25,12 @@ export function terminalPageBody(): SafeHtml {
 ${codeInput('enroll-code')}
 <button type="submit" id="enroll-submit">Enroll</button>
 </form>
-</section>
+</section>`;
+}
 
-<section id="locked" class="card" hidden>
+/** Unlocking the stored keys with the verification code. */
+function unlockSection(): SafeHtml {
+  return html`<section id="locked" class="card" hidden>
 <h2>Unlock</h2>
 <p>Terminal <strong id="locked-label"></strong> of payer <strong id="locked-payer"></strong>.</p>
 <form id="unlock-form">
@@ -40,9 +38,12 @@ ${codeInput('enroll-code')}
 ${codeInput('unlock-code')}
 <button type="submit" id="unlock-submit">Unlock</button>
 </form>
-</section>
+</section>`;
+}
 
-<section id="payer-lock" class="card warning" hidden>
+/** The payer id's lock, with the form that lifts it from here. */
+function payerLockSection(): SafeHtml {
+  return html`<section id="payer-lock" class="card warning" hidden>
 <h2>Your payer id is locked</h2>
 <p id="payer-lock-state"></p>
 <form id="payer-unlock-form">
@@ -51,9 +52,12 @@ ${codeInput('payer-unlock-code')}
 <button type="submit" id="payer-unlock-submit">Unlock my payer id</button>
 <p class="hint">One attempt: a wrong code counts like a wrong password.</p>
 </form>
-</section>
+</section>`;
+}
 
-<section id="pending" hidden>
+/** The pending payments, a live region, and the template of one. */
+function pendingSection(): SafeHtml {
+  return html`<section id="pending" hidden>
 <h2>Payments waiting for you</h2>
 <p id="pending-empty">No payment is waiting for approval.</p>
 <ul id="challenges" class="challenges" aria-live="polite"></ul>
@@ -64,9 +68,12 @@ ${codeInput('payer-unlock-code')}
 <button type="button" data-action="code" class="secondary">Show the code</button>
 <button type="button" data-action="decline" class="secondary">Decline</button>
 </div></li></template>
-</section>
+</section>`;
+}
 
-<dialog id="confirm" aria-labelledby="confirm-title">
+/** The dialog that asks the verification code to approve a payment or show its second code. */
+function confirmDialog(): SafeHtml {
+  return html`<dialog id="confirm" aria-labelledby="confirm-title">
 <h2 id="confirm-title">Approve this payment</h2>
 <p id="confirm-summary"></p>
 <form id="confirm-form">
@@ -76,9 +83,12 @@ ${codeInput('confirm-code')}
 </form>
 <p id="second-code-box" hidden>Type this second code into the first terminal: <output id="second-code" class="code"></output></p>
 <button type="button" id="confirm-cancel" class="secondary">Close</button>
-</dialog>
+</dialog>`;
+}
 
-<section id="offline" class="card" hidden>
+/** Computing a second code without a network. */
+function offlineSection(): SafeHtml {
+  return html`<section id="offline" class="card" hidden>
 <h2>Compute a second code</h2>
 <p>Works without a connection: type the first code the first terminal shows.</p>
 <form id="offline-form">
@@ -89,13 +99,38 @@ ${codeInput('offline-code')}
 <button type="submit">Compute</button>
 </form>
 <p id="offline-result" hidden>Second code: <output id="offline-second-code" class="code"></output></p>
-</section>
+</section>`;
+}
 
-<section id="manage" class="card" hidden>
+/** Locking the page and removing the terminal. */
+function manageSection(): SafeHtml {
+  return html`<section id="manage" class="card" hidden>
 <h2>This terminal</h2>
 <button type="button" id="lock" class="secondary">Lock</button>
 <button type="button" id="forget" class="danger">Remove this terminal</button>
 </section>`;
+}
+
+/** The body of `/terminal/`. */
+export function terminalPageBody(): SafeHtml {
+  return html`<h1>Second terminal</h1>
+<noscript><p class="warning">This authenticator runs in the browser: please allow JavaScript for this page.</p></noscript>
+<p id="connection" class="hint" role="status" hidden></p>
+<div id="message" role="alert" hidden></div>
+
+${enrollSection()}
+
+${unlockSection()}
+
+${payerLockSection()}
+
+${pendingSection()}
+
+${confirmDialog()}
+
+${offlineSection()}
+
+${manageSection()}`;
 }
 
 /** The web-app manifest: the authenticator installs as its own app, scoped to `/terminal/`. */

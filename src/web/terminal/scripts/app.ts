@@ -8,21 +8,18 @@
  * shows it to type into the first terminal. The offline form computes a second code without a network.
  * Markup is in the page; this script only fills text and toggles `hidden`, never builds HTML from strings.
  */
-import {
-  base64urlToBytes,
-  bytesToBase64url,
-  exportPrivateKey,
-  generateTerminalKeyPair,
-  importPrivateKey,
-} from '../../../domain/enrollment-credential.js';
-import {
-  EnrollmentUriError,
-  enrollmentConfirmationQuestion,
-  parseEnrollmentUri,
-} from '../../../domain/enrollment-uri.js';
+import { base64urlToBytes, importPrivateKey } from '../../../domain/enrollment-credential.js';
+import { EnrollmentUriError, parseEnrollmentUri } from '../../../domain/enrollment-uri.js';
 import { hexToBytes } from '../../../domain/hex.js';
 import { formatMoney } from '../../../domain/money.js';
 import { computeOcra } from '../../../domain/ocra.js';
+import {
+  PlatformRefusal,
+  SignedRequests,
+  TerminalApiClient,
+} from '../../../terminal-core/terminal-api-client.js';
+import { enrollTerminal } from '../../../terminal-core/terminal-enrollment.js';
+import type { Challenge } from '../../../terminal-core/terminal-events.js';
 import {
   type PaymentDisplay,
   type RequestOptions,
@@ -30,7 +27,6 @@ import {
   webAuthnLibrary,
 } from '../../scripts/passkey-ceremony.js';
 import { startScanner } from './scanner.js';
-import { ApiError, type Challenge, redeemEnrollment, TerminalApi } from './terminal-api.js';
 import {
   forgetTerminal,
   loadTerminal,
@@ -66,8 +62,18 @@ const messages: Readonly<Record<string, string>> = {
   terminal_streams_exhausted: 'This terminal is open in too many windows.',
 };
 
+/**
+ * The page's requests to the platform: its own origin, never with cookies (the signature is the
+ * credential), never from the HTTP cache. One for the page, so that every request shares the clock offset.
+ */
+const signedRequests = new SignedRequests({
+  platformUrl: '',
+  requestInit: { credentials: 'omit', cache: 'no-store' },
+  unexplainedRefusal: (status) => `The platform answered HTTP ${status}.`,
+});
+
 let stored: StoredTerminal | undefined;
-let api: TerminalApi | undefined;
+let api: TerminalApiClient | undefined;
 let streamAbort: AbortController | undefined;
 const challenges = new Map<string, Challenge>();
 
@@ -82,7 +88,7 @@ function say(kind: 'notice' | 'error', text: string): void {
 }
 
 function explain(error: unknown): string {
-  if (error instanceof ApiError) return messages[error.code] ?? error.message;
+  if (error instanceof PlatformRefusal) return messages[error.code] ?? error.message;
   if (error instanceof WrongCodeError || error instanceof EnrollmentUriError) return error.message;
   return 'Something went wrong; nothing was sent. Try again.';
 }
@@ -141,7 +147,7 @@ async function listen(): Promise<void> {
       }, abort.signal);
     } catch (error) {
       if (abort.signal.aborted) return;
-      if (error instanceof ApiError) {
+      if (error instanceof PlatformRefusal) {
         say('error', explain(error));
         setConnection('Not connected.');
         return;
@@ -155,7 +161,8 @@ async function listen(): Promise<void> {
 
 async function unlockWith(record: StoredTerminal, verificationCode: string): Promise<void> {
   const secrets = await openSecrets(record, verificationCode);
-  api = new TerminalApi(record.terminalId, await importPrivateKey(base64urlToBytes(secrets.signingKeyPkcs8)));
+  const signingKey = await importPrivateKey(base64urlToBytes(secrets.signingKeyPkcs8));
+  api = new TerminalApiClient(signedRequests, record.terminalId, signingKey);
   challenges.clear();
   renderChallenges();
   show('pending', 'offline', 'manage');
@@ -194,34 +201,13 @@ async function enroll(uriText: string, label: string, verificationCode: string):
   if (enrollment.platformUrl !== platformUrl.replace(/\/+$/, '')) {
     throw new EnrollmentUriError(`it is for another platform (${enrollment.platformUrl})`);
   }
-  const pair = await generateTerminalKeyPair();
-  const confirmationCode = await computeOcra({
-    suite: enrollment.suite,
-    key: hexToBytes(enrollment.keyHex),
-    question: enrollmentConfirmationQuestion(enrollment.enrollmentId),
-    pin: verificationCode,
-  });
-  const terminal = await redeemEnrollment(pair.privateKey, enrollment.enrollmentId, {
-    enrollmentId: enrollment.enrollmentId,
-    secret: enrollment.secret,
-    publicKey: pair.publicKeySpki,
-    confirmationCode,
-    ...(label === '' ? {} : { label }),
-  });
-  stored = await saveTerminal(
-    {
-      terminalId: terminal.id,
-      payerId: enrollment.payerId,
-      platformUrl: enrollment.platformUrl,
-      suite: enrollment.suite,
-      label: terminal.label,
-    },
-    {
-      ocraKeyHex: enrollment.keyHex,
-      signingKeyPkcs8: bytesToBase64url(await exportPrivateKey(pair.privateKey)),
-    },
+  const { identity, secrets } = await enrollTerminal(
+    signedRequests,
+    enrollment,
     verificationCode,
+    label === '' ? undefined : label,
   );
+  stored = await saveTerminal(identity, secrets, verificationCode);
   say(
     'notice',
     'This browser is now your second terminal. Its keys are stored encrypted under your verification code.',
@@ -273,7 +259,7 @@ async function confirm(verificationCode: string): Promise<void> {
 
 /** What went wrong with a passkey approval: the platform's answer, or the browser's ceremony. */
 function passkeyFailure(error: unknown): string {
-  if (error instanceof ApiError) {
+  if (error instanceof PlatformRefusal) {
     if (error.code === 'approval_failed')
       return 'The passkey did not approve this payment. After three refused attempts the payment fails.';
     return explain(error);
@@ -305,7 +291,8 @@ async function approveWithPasskey(challenge: Challenge): Promise<void> {
   say('notice', status === 'succeeded' ? `Approved: ${describe(challenge)}.` : `The payment is ${status}.`);
 }
 
-function wire(): void {
+/** The forms that take the verification code: enroll, unlock the payer id, unlock this terminal. */
+function wireCodeForms(): void {
   element<HTMLFormElement>('enroll-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const code = element<HTMLInputElement>('enroll-code');
@@ -350,6 +337,22 @@ function wire(): void {
         code.value = '';
       });
   });
+}
+
+/** Declines a payment at the platform and takes it off the list. */
+function decline(challenge: Challenge): void {
+  api
+    ?.decline(challenge.paymentId)
+    .then(() => {
+      challenges.delete(challenge.paymentId);
+      renderChallenges();
+      say('notice', `Declined: ${describe(challenge)}.`);
+    })
+    .catch((error: unknown) => say('error', explain(error)));
+}
+
+/** The buttons of each pending payment: approve, approve with a passkey, show the code, decline. */
+function wireChallengeList(): void {
   challengeList.addEventListener('click', (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
     const item = button?.closest<HTMLLIElement>('li[data-payment-id]');
@@ -365,17 +368,12 @@ function wire(): void {
           button.disabled = false;
         });
     }
-    if (action === 'decline') {
-      api
-        .decline(challenge.paymentId)
-        .then(() => {
-          challenges.delete(challenge.paymentId);
-          renderChallenges();
-          say('notice', `Declined: ${describe(challenge)}.`);
-        })
-        .catch((error: unknown) => say('error', explain(error)));
-    }
+    if (action === 'decline') decline(challenge);
   });
+}
+
+/** The forms that compute a second code: the confirmation dialog's and the offline one. */
+function wireSecondCodeForms(): void {
   element<HTMLFormElement>('confirm-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const code = element<HTMLInputElement>('confirm-code');
@@ -403,6 +401,10 @@ function wire(): void {
         code.value = '';
       });
   });
+}
+
+/** Locking the page, removing the terminal, and the camera where the browser can read QR codes. */
+function wireManagement(): void {
   element('lock').addEventListener('click', () => lock());
   element('forget').addEventListener('click', () => {
     const question =
@@ -422,6 +424,14 @@ function wire(): void {
       }).catch(() => say('error', 'The camera could not be used; paste the enrollment link instead.'));
     });
   }
+}
+
+/** Connects every control of the page to its action, and refreshes the countdowns every second. */
+function wire(): void {
+  wireCodeForms();
+  wireChallengeList();
+  wireSecondCodeForms();
+  wireManagement();
   window.setInterval(renderChallenges, 1000);
 }
 

@@ -33,7 +33,13 @@ const domainModules = [
   'payer',
   'terminal-suite',
 ];
-const pageScripts = ['app', 'scanner', 'terminal-api', 'vault'];
+const pageScripts = ['app', 'scanner', 'vault'];
+const terminalCoreModules = [
+  'terminal-api-client',
+  'terminal-enrollment',
+  'terminal-events',
+  'terminal-vault',
+];
 const shell = [
   '/terminal/',
   '/terminal/manifest.webmanifest',
@@ -44,6 +50,7 @@ const shell = [
   '/assets/js/web/scripts/passkey-ceremony.js',
   ...pageScripts.map((name) => `/assets/js/web/terminal/scripts/${name}.js`),
   ...domainModules.map((name) => `/assets/js/domain/${name}.js`),
+  ...terminalCoreModules.map((name) => `/assets/js/terminal-core/${name}.js`),
 ];
 
 worker.addEventListener('install', (event) => {

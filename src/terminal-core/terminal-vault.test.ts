@@ -1,0 +1,140 @@
+// Proves that the terminal vault opens the files and browser records earlier releases wrote (fixed fixtures), that a new vault opens only with its verification code and its own clear part, and that a file keeps the GCM tag where the earlier Node.js cipher put it.
+import { createDecipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import argon2 from 'argon2';
+import { describe, expect, it } from 'vitest';
+import {
+  type Argon2idParameters,
+  type BrowserVault,
+  isBrowserVault,
+  isTerminalFileVault,
+  openTerminalVault,
+  sealBrowserVault,
+  sealTerminalFile,
+  type TerminalFileVault,
+  vaultFormats,
+} from './terminal-vault.js';
+
+const identity = {
+  terminalId: '7d2f1c3a-9b8e-4f6d-a5c4-3b2a1f0e9d8c',
+  payerId: 'alice',
+  platformUrl: 'https://pay.example.com',
+  suite: 'OCRA-1:HOTP-SHA256-8:QN08-PSHA1',
+  label: 'laptop',
+};
+const secrets = {
+  ocraKeyHex: 'ab'.repeat(32),
+  signingKeyPkcs8: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg',
+};
+
+/** Argon2id of the native package, as the command line passes it in. */
+async function argon2id(verificationCode: string, parameters: Argon2idParameters): Promise<Uint8Array> {
+  return argon2.hash(verificationCode, {
+    type: argon2.argon2id,
+    raw: true,
+    salt: Buffer.from(parameters.salt, 'base64url'),
+    memoryCost: parameters.memoryKibibytes,
+    timeCost: parameters.iterations,
+    parallelism: parameters.parallelism,
+    hashLength: 32,
+  });
+}
+
+function fixture(name: string): unknown {
+  return JSON.parse(
+    readFileSync(new URL(`../../test/fixtures/terminal-vault/${name}`, import.meta.url), 'utf8'),
+  );
+}
+
+describe('vaults written by an earlier release', () => {
+  it('opens the command line file (Argon2id, tag apart) with its verification code only', async () => {
+    const vault = fixture('terminal-file.json');
+    expect(isTerminalFileVault(vault)).toBe(true);
+    expect(isBrowserVault(vault)).toBe(false);
+    const file = vault as TerminalFileVault;
+    expect(await openTerminalVault(file, '2468', argon2id)).toEqual(secrets);
+    expect(await openTerminalVault(file, '2469', argon2id)).toBeUndefined();
+    await expect(openTerminalVault(file, '2468')).rejects.toThrow('needs Argon2id');
+  });
+
+  it('opens the browser record (PBKDF2, tag appended) with its verification code only', async () => {
+    const vault = fixture('browser-record.json');
+    expect(isBrowserVault(vault)).toBe(true);
+    expect(isTerminalFileVault(vault)).toBe(false);
+    const record = vault as BrowserVault;
+    expect(record.label).toBe('Phone');
+    expect(await openTerminalVault(record, '4321')).toEqual(secrets);
+    expect(await openTerminalVault(record, '1234')).toBeUndefined();
+  });
+});
+
+describe('new vaults', () => {
+  it('seal a file that opens with its code, and that the earlier Node.js cipher opens too', async () => {
+    const vault = await sealTerminalFile(
+      { ...identity, extra: 'not written' } as typeof identity,
+      secrets,
+      '2468',
+      argon2id,
+    );
+    expect(Object.keys(vault)).toEqual([
+      'format',
+      'terminalId',
+      'payerId',
+      'platformUrl',
+      'suite',
+      'label',
+      'kdf',
+      'cipher',
+    ]);
+    expect(vault).toMatchObject({
+      format: vaultFormats.file,
+      kdf: { name: 'argon2id', memoryKibibytes: 65536, iterations: 3, parallelism: 1 },
+    });
+    expect(JSON.stringify(vault)).not.toContain(secrets.ocraKeyHex);
+    expect(await openTerminalVault(vault, '2468', argon2id)).toEqual(secrets);
+    // The reader of the earlier releases: node:crypto with the tag set apart.
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      Buffer.from(await argon2id('2468', vault.kdf)),
+      Buffer.from(vault.cipher.iv, 'base64url'),
+    );
+    decipher.setAAD(
+      Buffer.from(
+        JSON.stringify([vault.format, vault.terminalId, vault.payerId, vault.platformUrl, vault.suite]),
+      ),
+    );
+    decipher.setAuthTag(Buffer.from(vault.cipher.tag, 'base64url'));
+    const plaintext = Buffer.concat([
+      decipher.update(Buffer.from(vault.cipher.ciphertext, 'base64url')),
+      decipher.final(),
+    ]);
+    expect(JSON.parse(plaintext.toString('utf8'))).toEqual(secrets);
+  });
+
+  it('seal a browser record that refuses a wrong code and a clear part changed to another payer', async () => {
+    const record = await sealBrowserVault(identity, secrets, '4321');
+    expect(record.kdf).toMatchObject({ name: 'PBKDF2-SHA256', iterations: 600_000 });
+    expect(await openTerminalVault(record, '4321')).toEqual(secrets);
+    expect(await openTerminalVault(record, '4322')).toBeUndefined();
+    expect(await openTerminalVault({ ...record, payerId: 'mallory' }, '4321')).toBeUndefined();
+    // The label is not bound: renaming a terminal does not lock its keys away.
+    expect(await openTerminalVault({ ...record, label: 'renamed' }, '4321')).toEqual(secrets);
+  });
+
+  it('use a fresh salt and IV each time', async () => {
+    const first = await sealBrowserVault(identity, secrets, '4321');
+    const second = await sealBrowserVault(identity, secrets, '4321');
+    expect(first.kdf.salt).not.toBe(second.kdf.salt);
+    expect(first.cipher.iv).not.toBe(second.cipher.iv);
+  });
+
+  it('treat a damaged record like a wrong code', async () => {
+    const record = await sealBrowserVault(identity, secrets, '4321');
+    expect(
+      await openTerminalVault({ ...record, kdf: { ...record.kdf, salt: '***' } }, '4321'),
+    ).toBeUndefined();
+    const first = record.cipher.ciphertext.startsWith('A') ? 'B' : 'A';
+    const cipher = { ...record.cipher, ciphertext: `${first}${record.cipher.ciphertext.slice(1)}` };
+    expect(await openTerminalVault({ ...record, cipher }, '4321')).toBeUndefined();
+  });
+});
