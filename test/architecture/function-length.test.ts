@@ -31,8 +31,6 @@ const knownLong = [
   'src/http/routes/merchant-routes.ts#merchantRoutes>anonymous',
   'src/http/routes/operator-routes.ts#operatorRoutes',
   'src/http/routes/operator-routes.ts#operatorRoutes>anonymous',
-  'src/http/routes/page-checkout.ts#checkoutPageRoutes',
-  'src/http/routes/page-checkout.ts#checkoutPageRoutes>anonymous',
   'src/http/routes/payment-routes.ts#paymentRoutes',
   'src/http/routes/payment-routes.ts#paymentRoutes>anonymous',
   'src/http/routes/terminal-routes.ts#registerSignedRoutes',
