@@ -4,7 +4,7 @@
  */
 
 import { Readable } from 'node:stream';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
 import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
@@ -58,10 +58,96 @@ function transferFilterOf(request: FastifyRequest): TransferFilter {
   };
 }
 
+/** GET one page of ledger accounts, filtered. */
+async function showAccounts(
+  kit: OperatorPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request, reply);
+  const filter = accountFilterOf(request);
+  const after = queryValue(request, 'after', uuidPattern);
+  const page = await kit.services.overview.accounts(filter, after, 50);
+  const nextHref =
+    page.next === undefined
+      ? undefined
+      : pathWithQuery(operatorPaths.accounts, { ...filter, after: page.next.id });
+  const frame = kit.frame(request, reply, session, operatorPaths.accounts);
+  return sendPage(reply, operatorPage(frame, 'Accounts', accountsBody(filter, page.items, nextHref)));
+}
+
+/** GET one page of ledger transfers, filtered, newest first. */
+async function showTransfers(
+  kit: OperatorPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request, reply);
+  const filter = transferFilterOf(request);
+  const page = await kit.services.overview.transfers(filter, parseCursor(queryOf(request)['after']), 50);
+  const query = {
+    currency: filter.currency,
+    kind: filter.kind,
+    account: filter.accountId,
+    reference: filter.reference,
+  };
+  const nextHref =
+    page.next === undefined
+      ? undefined
+      : pathWithQuery(operatorPaths.transfers, { ...query, after: cursorParam(page.next) });
+  const frame = kit.frame(request, reply, session, operatorPaths.transfers);
+  return sendPage(reply, operatorPage(frame, 'Transfers', transfersBody(filter, page.items, nextHref)));
+}
+
+/** GET an export for the books, streamed as a download. */
+async function downloadExport(
+  kit: OperatorPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request, reply);
+  const query = queryOf(request);
+  const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : '');
+  const { kind, format, range } = parseExportRequest({
+    kind: text('kind'),
+    format: text('format') || 'csv',
+    from: text('from'),
+    to: text('to'),
+  });
+  // The role is checked by the service before the first byte: a viewer gets an error, never a file.
+  const chunks = kit.services.exports.file(session.actor, kind, format, range);
+  return reply
+    .type(exportContentType(format))
+    .header('content-disposition', `attachment; filename="${exportFileName(kind, format, range)}"`)
+    .header('cache-control', 'no-store')
+    .send(Readable.from(chunks));
+}
+
+/** GET the "verify ledger" page, before any verification. */
+async function showVerify(
+  kit: OperatorPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request, reply);
+  const frame = kit.frame(request, reply, session, operatorPaths.verify);
+  return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(undefined, frame.csrfToken)));
+}
+
+/** POST "verify ledger": every invariant check's result, with the totals per currency. */
+async function verifyLedger(
+  kit: OperatorPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request, reply);
+  const result = await kit.services.ledger.verify();
+  const frame = kit.frame(request, reply, session, operatorPaths.verify);
+  return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(result, frame.csrfToken)));
+}
+
 /** Registers the ledger pages in the console's context. */
 export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  const { services } = kit;
-
   app.get(
     operatorPaths.accounts,
     {
@@ -71,17 +157,7 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
         query: ['currency', 'kind', 'owner', 'after'],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request, reply);
-      const filter = accountFilterOf(request);
-      const page = await services.overview.accounts(filter, queryValue(request, 'after', uuidPattern), 50);
-      const nextHref =
-        page.next === undefined
-          ? undefined
-          : pathWithQuery(operatorPaths.accounts, { ...filter, after: page.next.id });
-      const frame = kit.frame(request, reply, session, operatorPaths.accounts);
-      return sendPage(reply, operatorPage(frame, 'Accounts', accountsBody(filter, page.items, nextHref)));
-    },
+    (request, reply) => showAccounts(kit, request, reply),
   );
 
   app.get(
@@ -93,23 +169,7 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
         query: ['currency', 'kind', 'account', 'reference', 'after'],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request, reply);
-      const filter = transferFilterOf(request);
-      const page = await services.overview.transfers(filter, parseCursor(queryOf(request)['after']), 50);
-      const query = {
-        currency: filter.currency,
-        kind: filter.kind,
-        account: filter.accountId,
-        reference: filter.reference,
-      };
-      const nextHref =
-        page.next === undefined
-          ? undefined
-          : pathWithQuery(operatorPaths.transfers, { ...query, after: cursorParam(page.next) });
-      const frame = kit.frame(request, reply, session, operatorPaths.transfers);
-      return sendPage(reply, operatorPage(frame, 'Transfers', transfersBody(filter, page.items, nextHref)));
-    },
+    (request, reply) => showTransfers(kit, request, reply),
   );
 
   app.get(
@@ -124,34 +184,13 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
         response: pageFilesOf(['text/csv', 'application/x-ndjson'], 'The export, streamed'),
       },
     },
-    async (request, reply) => {
-      const session = await kit.session(request, reply);
-      const query = queryOf(request);
-      const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : '');
-      const { kind, format, range } = parseExportRequest({
-        kind: text('kind'),
-        format: text('format') || 'csv',
-        from: text('from'),
-        to: text('to'),
-      });
-      // The role is checked by the service before the first byte: a viewer gets an error, never a file.
-      const chunks = services.exports.file(session.actor, kind, format, range);
-      return reply
-        .type(exportContentType(format))
-        .header('content-disposition', `attachment; filename="${exportFileName(kind, format, range)}"`)
-        .header('cache-control', 'no-store')
-        .send(Readable.from(chunks));
-    },
+    (request, reply) => downloadExport(kit, request, reply),
   );
 
   app.get(
     operatorPaths.verify,
     { schema: pageSchema({ tag: 'operator pages', summary: 'The "verify ledger" page' }) },
-    async (request, reply) => {
-      const session = await kit.session(request, reply);
-      const frame = kit.frame(request, reply, session, operatorPaths.verify);
-      return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(undefined, frame.csrfToken)));
-    },
+    (request, reply) => showVerify(kit, request, reply),
   );
 
   // A POST, though it changes nothing: verification reads the whole ledger, and no other site may make a
@@ -165,11 +204,6 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
         form: [],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request, reply);
-      const result = await services.ledger.verify();
-      const frame = kit.frame(request, reply, session, operatorPaths.verify);
-      return sendPage(reply, operatorPage(frame, 'Verify ledger', verifyBody(result, frame.csrfToken)));
-    },
+    (request, reply) => verifyLedger(kit, request, reply),
   );
 }

@@ -98,52 +98,152 @@ function readPasskeyApproval(body: unknown): PasskeyApprovalInput | undefined {
   };
 }
 
+/** Renders the "pay someone" form, in the first currency the payer holds unless the form names one. */
+async function renderPay(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PayerSession,
+  form: PayForm,
+  status = 200,
+): Promise<FastifyReply> {
+  const balances = await kit.services.overview.payerBalances(session.payerId);
+  const currencies = balances.map((balance) => balance.currency);
+  const frame = kit.frame(request, reply, session, payerPaths.pay);
+  const withCurrency = { ...form, currency: form.currency || currencies[0] || 'EUR' };
+  return sendPage(
+    reply,
+    payerPage(frame, 'Pay someone', payBody(withCurrency, currencies, frame.csrfToken)),
+    status,
+  );
+}
+
+/** Renders a payment's page: the approval step while it is approvable, else its detail. */
+async function renderPayment(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PayerSession,
+  view: Omit<ApprovalView, 'payeeName'>,
+  status = 200,
+): Promise<FastifyReply> {
+  const { services } = kit;
+  const payeeName = (await services.overview.payeeName(view.payment.payeeId)) ?? view.payment.payeeId;
+  const frame = kit.frame(request, reply, session, payerPaths.payment(view.payment.id));
+  const approvable = isApprovable(view.payment, services.deps.clock.nowMs());
+  const query = request.query as Record<string, unknown>;
+  const body = paymentBody({ ...view, payeeName }, approvable, frame.csrfToken);
+  return sendPage(
+    reply,
+    payerPage(frame, approvable ? 'Approve' : 'Payment', body, noticeBanner(query['notice'])),
+    status,
+  );
+}
+
+/** GET the "pay someone" form, with a new form key. */
+async function showPay(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  return renderPay(kit, request, reply, await kit.session(request), { formKey: newFormKey() });
+}
+
+/** POST the "pay someone" form: the new payment's approval step, or the form again with its errors. */
+async function createPayment(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request);
+  const { form, errors, amount } = readPayForm(request.body);
+  if (Object.keys(errors).length > 0 || amount === undefined)
+    return renderPay(kit, request, reply, session, { ...form, errors }, 400);
+  try {
+    const created = await kit.services.payments.create({
+      payerId: session.payerId,
+      payeeId: form.payeeId!,
+      amount,
+      currency: form.currency!,
+      deliverTo: form.deliverTo!,
+      idempotencyKey: `page:${session.payerId}:${form.formKey}`,
+    });
+    const view =
+      created.firstCode === undefined
+        ? { payment: created.payment }
+        : { payment: created.payment, firstCode: created.firstCode };
+    return renderPayment(kit, request, reply, session, view, 201);
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    return renderPay(kit, request, reply, session, { ...form, errors: payErrorsOf(error) }, error.status);
+  }
+}
+
+/** GET a payment of the signed-in payer. */
+async function showPayment(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request);
+  const payment = await kit.services.payments.get(paymentIdOf(request), session.payerId);
+  return renderPayment(kit, request, reply, session, { payment });
+}
+
+/** POST the approval form: approved, or the payment's page again with why not. */
+async function approvePayment(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { services } = kit;
+  const session = await kit.session(request);
+  const payment = await services.payments.get(paymentIdOf(request), session.payerId);
+  const passkey = readPasskeyApproval(request.body);
+  const approval = passkey === undefined ? readApproval(request.body) : undefined;
+  if (passkey === undefined && approval === undefined) {
+    const error =
+      'Enter the second code (6 to 10 digits), or the first code (8 digits) with your verification code.';
+    return renderPayment(kit, request, reply, session, { payment, error }, 400);
+  }
+  try {
+    if (passkey !== undefined) await services.passkeys.approve(payment.id, passkey);
+    else await services.payments.approve(payment.id, approval!);
+    return redirectSeeOther(reply, `${payerPaths.payment(payment.id)}?notice=approved`);
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    if (error.code === 'payment_not_approvable') {
+      return redirectSeeOther(reply, `${payerPaths.payment(payment.id)}?notice=not_approvable`);
+    }
+    const now = await services.payments.get(payment.id, session.payerId);
+    const view = { payment: now, error: errorPageMessage(error) };
+    return renderPayment(kit, request, reply, session, view, error.status);
+  }
+}
+
+/** POST a payment's cancellation; back to the payment's page with the outcome. */
+async function cancelPayment(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request);
+  const id = paymentIdOf(request);
+  try {
+    await kit.services.payments.cancel(id, session.payerId);
+    return redirectSeeOther(reply, `${payerPaths.payment(id)}?notice=canceled`);
+  } catch (error) {
+    if (!(error instanceof CountersignError) || error.code !== 'payment_not_cancelable') throw error;
+    return redirectSeeOther(reply, `${payerPaths.payment(id)}?notice=not_cancelable`);
+  }
+}
+
 /** Registers the payment pages in the payer's context. */
 export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void {
-  const { services } = kit;
-
-  const renderPay = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: PayerSession,
-    form: PayForm,
-    status = 200,
-  ) => {
-    const balances = await services.overview.payerBalances(session.payerId);
-    const currencies = balances.map((balance) => balance.currency);
-    const frame = kit.frame(request, reply, session, payerPaths.pay);
-    const withCurrency = { ...form, currency: form.currency || currencies[0] || 'EUR' };
-    return sendPage(
-      reply,
-      payerPage(frame, 'Pay someone', payBody(withCurrency, currencies, frame.csrfToken)),
-      status,
-    );
-  };
-
-  const renderPayment = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: PayerSession,
-    view: Omit<ApprovalView, 'payeeName'>,
-    status = 200,
-  ) => {
-    const payeeName = (await services.overview.payeeName(view.payment.payeeId)) ?? view.payment.payeeId;
-    const frame = kit.frame(request, reply, session, payerPaths.payment(view.payment.id));
-    const approvable = isApprovable(view.payment, services.deps.clock.nowMs());
-    const query = request.query as Record<string, unknown>;
-    const body = paymentBody({ ...view, payeeName }, approvable, frame.csrfToken);
-    return sendPage(
-      reply,
-      payerPage(frame, approvable ? 'Approve' : 'Payment', body, noticeBanner(query['notice'])),
-      status,
-    );
-  };
-
   app.get(
     payerPaths.pay,
     { schema: pageSchema({ tag: 'payer pages', summary: 'The "pay someone" form' }) },
-    async (request, reply) =>
-      renderPay(request, reply, await kit.session(request), { formKey: newFormKey() }),
+    (request, reply) => showPay(kit, request, reply),
   );
 
   app.post(
@@ -155,30 +255,7 @@ export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void 
         form: ['payeeId', 'amount', 'currency', 'deliverTo', 'formKey'],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request);
-      const { form, errors, amount } = readPayForm(request.body);
-      if (Object.keys(errors).length > 0 || amount === undefined)
-        return renderPay(request, reply, session, { ...form, errors }, 400);
-      try {
-        const created = await services.payments.create({
-          payerId: session.payerId,
-          payeeId: form.payeeId!,
-          amount,
-          currency: form.currency!,
-          deliverTo: form.deliverTo!,
-          idempotencyKey: `page:${session.payerId}:${form.formKey}`,
-        });
-        const view =
-          created.firstCode === undefined
-            ? { payment: created.payment }
-            : { payment: created.payment, firstCode: created.firstCode };
-        return renderPayment(request, reply, session, view, 201);
-      } catch (error) {
-        if (!(error instanceof CountersignError)) throw error;
-        return renderPay(request, reply, session, { ...form, errors: payErrorsOf(error) }, error.status);
-      }
-    },
+    (request, reply) => createPayment(kit, request, reply),
   );
 
   app.get(
@@ -191,11 +268,7 @@ export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void 
         query: ['notice'],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request);
-      const payment = await services.payments.get(paymentIdOf(request), session.payerId);
-      return renderPayment(request, reply, session, { payment });
-    },
+    (request, reply) => showPayment(kit, request, reply),
   );
 
   app.post(
@@ -208,35 +281,7 @@ export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void 
         form: ['secondCode', 'firstCode', 'verificationCode', 'passkeyChallengeId', 'passkeyResponse'],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request);
-      const payment = await services.payments.get(paymentIdOf(request), session.payerId);
-      const passkey = readPasskeyApproval(request.body);
-      const approval = passkey === undefined ? readApproval(request.body) : undefined;
-      if (passkey === undefined && approval === undefined) {
-        const error =
-          'Enter the second code (6 to 10 digits), or the first code (8 digits) with your verification code.';
-        return renderPayment(request, reply, session, { payment, error }, 400);
-      }
-      try {
-        if (passkey !== undefined) await services.passkeys.approve(payment.id, passkey);
-        else await services.payments.approve(payment.id, approval!);
-        return redirectSeeOther(reply, `${payerPaths.payment(payment.id)}?notice=approved`);
-      } catch (error) {
-        if (!(error instanceof CountersignError)) throw error;
-        if (error.code === 'payment_not_approvable') {
-          return redirectSeeOther(reply, `${payerPaths.payment(payment.id)}?notice=not_approvable`);
-        }
-        const now = await services.payments.get(payment.id, session.payerId);
-        return renderPayment(
-          request,
-          reply,
-          session,
-          { payment: now, error: errorPageMessage(error) },
-          error.status,
-        );
-      }
-    },
+    (request, reply) => approvePayment(kit, request, reply),
   );
 
   app.post(
@@ -244,16 +289,6 @@ export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void 
     {
       schema: pageSchema({ tag: 'payer pages', summary: 'Cancel an open payment', params: ['id'], form: [] }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request);
-      const id = paymentIdOf(request);
-      try {
-        await services.payments.cancel(id, session.payerId);
-        return redirectSeeOther(reply, `${payerPaths.payment(id)}?notice=canceled`);
-      } catch (error) {
-        if (!(error instanceof CountersignError) || error.code !== 'payment_not_cancelable') throw error;
-        return redirectSeeOther(reply, `${payerPaths.payment(id)}?notice=not_cancelable`);
-      }
-    },
+    (request, reply) => cancelPayment(kit, request, reply),
   );
 }

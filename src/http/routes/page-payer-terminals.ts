@@ -16,34 +16,86 @@ import { pageSchema } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** What the terminals page shows besides the list: the enrollment just issued, or why it failed. */
+type TerminalsExtra = Pick<TerminalsView, 'enrollment' | 'error'>;
+
+/** Renders the terminals page of the signed-in payer. */
+async function renderTerminals(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: PayerSession,
+  extra: TerminalsExtra = {},
+  status = 200,
+): Promise<FastifyReply> {
+  const terminals = await kit.services.terminals.list(session.payerId);
+  const frame = kit.frame(request, reply, session, payerPaths.terminals);
+  const query = request.query as Record<string, unknown>;
+  const body = terminalsBody({
+    terminals,
+    csrfToken: frame.csrfToken,
+    canRevoke: true,
+    enroll: { kind: 'form', action: payerPaths.terminals },
+    ...extra,
+  });
+  return sendPage(reply, payerPage(frame, 'Terminals', body, noticeBanner(query['notice'])), status);
+}
+
+/** GET the terminals page. */
+async function showTerminals(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  return renderTerminals(kit, request, reply, await kit.session(request));
+}
+
+/** POST the "enroll" form: the terminals page with the new terminal's one-time QR code. */
+async function enrollTerminal(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request);
+  const { enrollments } = kit.services;
+  try {
+    const label = formField(request.body, 'label');
+    const issued = await enrollments.issue({
+      payerId: session.payerId,
+      ...(label === undefined ? {} : { label }),
+      by: 'payer',
+    });
+    const svg = await enrollments.qrCode(issued.id, { payerId: session.payerId }, 'svg');
+    // The QR library's SVG of the platform's own enrollment URI: markup from trusted code.
+    const qrSvg: SafeHtml = trustedHtml(String(svg));
+    const enrollment = { qrSvg, expiresAtMs: issued.expiresAtMs };
+    return renderTerminals(kit, request, reply, session, { enrollment }, 201);
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    const message = error.code === 'invalid_request' ? error.message : pageMessage(error.code);
+    return renderTerminals(kit, request, reply, session, { error: message }, error.status);
+  }
+}
+
+/** POST a terminal's revocation; back to the terminals page. */
+async function revokeTerminal(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request);
+  const id = (request.params as { id?: unknown }).id;
+  if (typeof id !== 'string' || !uuidPattern.test(id)) throw new CountersignError('terminal_not_found');
+  await kit.services.terminals.revoke(id, 'payer', session.payerId);
+  return redirectSeeOther(reply, `${payerPaths.terminals}?notice=revoked`);
+}
+
 /** Registers the terminal pages in the payer's context. */
 export function payerTerminalPages(app: FastifyTypebox, kit: PayerPageKit): void {
-  const { services } = kit;
-
-  const render = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    session: PayerSession,
-    extra: Pick<TerminalsView, 'enrollment' | 'error'> = {},
-    status = 200,
-  ) => {
-    const terminals = await services.terminals.list(session.payerId);
-    const frame = kit.frame(request, reply, session, payerPaths.terminals);
-    const query = request.query as Record<string, unknown>;
-    const body = terminalsBody({
-      terminals,
-      csrfToken: frame.csrfToken,
-      canRevoke: true,
-      enroll: { kind: 'form', action: payerPaths.terminals },
-      ...extra,
-    });
-    return sendPage(reply, payerPage(frame, 'Terminals', body, noticeBanner(query['notice'])), status);
-  };
-
   app.get(
     payerPaths.terminals,
     { schema: pageSchema({ tag: 'payer pages', summary: "The payer's terminals", query: ['notice'] }) },
-    async (request, reply) => render(request, reply, await kit.session(request)),
+    (request, reply) => showTerminals(kit, request, reply),
   );
 
   app.post(
@@ -55,42 +107,12 @@ export function payerTerminalPages(app: FastifyTypebox, kit: PayerPageKit): void
         form: ['label'],
       }),
     },
-    async (request, reply) => {
-      const session = await kit.session(request);
-      try {
-        const label = formField(request.body, 'label');
-        const issued = await services.enrollments.issue({
-          payerId: session.payerId,
-          ...(label === undefined ? {} : { label }),
-          by: 'payer',
-        });
-        const svg = await services.enrollments.qrCode(issued.id, { payerId: session.payerId }, 'svg');
-        // The QR library's SVG of the platform's own enrollment URI: markup from trusted code.
-        const qrSvg: SafeHtml = trustedHtml(String(svg));
-        return render(
-          request,
-          reply,
-          session,
-          { enrollment: { qrSvg, expiresAtMs: issued.expiresAtMs } },
-          201,
-        );
-      } catch (error) {
-        if (!(error instanceof CountersignError)) throw error;
-        const message = error.code === 'invalid_request' ? error.message : pageMessage(error.code);
-        return render(request, reply, session, { error: message }, error.status);
-      }
-    },
+    (request, reply) => enrollTerminal(kit, request, reply),
   );
 
   app.post(
     '/terminals/:id/revoke',
     { schema: pageSchema({ tag: 'payer pages', summary: 'Revoke a terminal', params: ['id'], form: [] }) },
-    async (request, reply) => {
-      const session = await kit.session(request);
-      const id = (request.params as { id?: unknown }).id;
-      if (typeof id !== 'string' || !uuidPattern.test(id)) throw new CountersignError('terminal_not_found');
-      await services.terminals.revoke(id, 'payer', session.payerId);
-      return redirectSeeOther(reply, `${payerPaths.terminals}?notice=revoked`);
-    },
+    (request, reply) => revokeTerminal(kit, request, reply),
   );
 }

@@ -5,6 +5,7 @@
  * service as the API's bearer sessions (same locks, same timeouts).
  */
 
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
 import { errorPageMessage } from '../../web/messages.js';
@@ -13,7 +14,7 @@ import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame
 import { historyBody, homeBody, parseCursor } from '../../web/payer/payment-views.js';
 import { signInPage } from '../../web/payer/sign-in-view.js';
 import { keepaliveResponses } from '../contract.js';
-import type { RoutePlugin } from '../dependencies.js';
+import type { FastifyTypebox, RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
 import type { PayerPageKit } from './page-payer-kit.js';
 import { payerPasskeyPages } from './page-payer-passkeys.js';
@@ -21,124 +22,198 @@ import { payerPaymentPages } from './page-payer-payments.js';
 import { payerTerminalPages } from './page-payer-terminals.js';
 import { pageSchema } from './page-schemas.js';
 
+/** Registers the payer's page context (cookies, CSRF, the sign-in redirect) and returns what handlers share. */
+async function registerPayerContext(app: FastifyTypebox, services: HttpServices): Promise<PayerPageKit> {
+  const clock = services.deps.clock;
+  const { csrf } = await registerPageContext(app, {
+    area: 'payer',
+    secrets: services.deps.secrets,
+    sessionBinding: (request) => request.cookies[cookieNames.payerSession] ?? '',
+    policy: { connectToSelf: true },
+    signIn: {
+      // "Your session ended" only to someone who had one.
+      url: (request) =>
+        request.cookies[cookieNames.payerSession] === undefined
+          ? payerPaths.signIn
+          : `${payerPaths.signIn}?notice=expired`,
+      sessionCookie: cookieNames.payerSession,
+    },
+  });
+  return {
+    services,
+    csrf,
+    session: async (request) => {
+      const token = request.cookies[cookieNames.payerSession];
+      if (token === undefined) throw new CountersignError('authentication_required');
+      return services.authentication.authenticateSession(token);
+    },
+    frame: (request, reply, session, currentPath) => ({
+      payerId: session.payerId,
+      csrfToken: csrf.token(request, reply),
+      idleSecondsLeft: (session.expiresAtMs - clock.nowMs()) / 1000,
+      currentPath,
+    }),
+  };
+}
+
+/** GET the sign-in page; a browser with a live session goes home instead. */
+async function showSignIn(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const query = request.query as Record<string, unknown>;
+  if (request.cookies[cookieNames.payerSession] !== undefined) {
+    // A live session goes home; a dead one is deleted first, so that the form's token is bound to no session.
+    const live = await kit.session(request).then(
+      () => true,
+      () => false,
+    );
+    if (live) return redirectSeeOther(reply, payerPaths.home);
+    reply.clearCookie(cookieNames.payerSession, cookieAttributes);
+    return redirectSeeOther(reply, `${payerPaths.signIn}?notice=expired`);
+  }
+  return sendPage(
+    reply,
+    signInPage({ csrfToken: kit.csrf.token(request, reply), banners: noticeBanner(query['notice']) }),
+  );
+}
+
+/** POST the sign-in form: the session cookie and home, or the form again with why not. */
+async function signIn(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const payerId = formField(request.body, 'payerId')?.trim() ?? '';
+  const password = formField(request.body, 'password') ?? '';
+  try {
+    if (payerId === '' || password === '') throw new CountersignError('authentication_failed');
+    const created = await kit.services.authentication.createSession(payerId, password);
+    reply.setCookie(cookieNames.payerSession, created.token, cookieAttributes);
+    return redirectSeeOther(reply, payerPaths.home);
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    const page = signInPage({
+      csrfToken: kit.csrf.token(request, reply),
+      payerId,
+      banners: [{ kind: 'error', text: errorPageMessage(error) }],
+    });
+    return sendPage(reply, page, error.status);
+  }
+}
+
+/** POST sign-out: ends the session on the server and deletes the cookie. */
+async function signOut(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const token = request.cookies[cookieNames.payerSession];
+  if (token !== undefined) await kit.services.authentication.revokeSession(token);
+  reply.clearCookie(cookieNames.payerSession, cookieAttributes);
+  return redirectSeeOther(reply, `${payerPaths.signIn}?notice=signed_out`);
+}
+
+/**
+ * GET keepalive: the seconds the session has left (JSON), 401 with none left. The body is returned, not
+ * sent, so that its type is checked against the route's response schema.
+ */
+async function keepalive(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<{ secondsLeft: number }> {
+  try {
+    const session = await kit.session(request);
+    const clock = kit.services.deps.clock;
+    return { secondsLeft: Math.floor((session.expiresAtMs - clock.nowMs()) / 1000) };
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    reply.code(401);
+    return { secondsLeft: 0 };
+  }
+}
+
+/** GET the overview: balances and the latest payments. */
+async function showHome(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { overview } = kit.services;
+  const session = await kit.session(request);
+  const balances = await overview.payerBalances(session.payerId);
+  const recent = await overview.payments({ payerId: session.payerId }, undefined, 5);
+  const query = request.query as Record<string, unknown>;
+  const frame = kit.frame(request, reply, session, payerPaths.home);
+  return sendPage(
+    reply,
+    payerPage(frame, 'Overview', homeBody(balances, recent), noticeBanner(query['notice'])),
+  );
+}
+
+/** GET one page of the payment history. */
+async function showHistory(
+  kit: PayerPageKit,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const session = await kit.session(request);
+  const query = request.query as Record<string, unknown>;
+  const after = parseCursor(query['after']);
+  const page = await kit.services.overview.payments({ payerId: session.payerId }, after, 20);
+  const frame = kit.frame(request, reply, session, payerPaths.payments);
+  return sendPage(reply, payerPage(frame, 'Payments', historyBody(page, after === undefined)));
+}
+
+/** Registers sign-in, sign-out and the idle session's keepalive. */
+function payerSessionPages(app: FastifyTypebox, kit: PayerPageKit): void {
+  app.get(
+    payerPaths.signIn,
+    { schema: pageSchema({ tag: 'payer pages', summary: 'Sign-in page', query: ['notice'] }) },
+    (request, reply) => showSignIn(kit, request, reply),
+  );
+
+  app.post(
+    payerPaths.signIn,
+    {
+      schema: pageSchema({
+        tag: 'payer pages',
+        summary: 'Sign in with payer id and password (sets the session cookie)',
+        form: ['payerId', 'password'],
+      }),
+    },
+    (request, reply) => signIn(kit, request, reply),
+  );
+
+  app.post(
+    payerPaths.signOut,
+    { schema: pageSchema({ tag: 'payer pages', summary: 'Sign out', form: [] }) },
+    (request, reply) => signOut(kit, request, reply),
+  );
+
+  // Called by the idle-timeout script's "Stay signed in": answers JSON, never a redirect.
+  app.get(
+    payerPaths.keepalive,
+    {
+      schema: {
+        ...pageSchema({
+          tag: 'payer pages',
+          summary: 'Extend the idle session (JSON, for the idle-timeout script)',
+        }),
+        response: keepaliveResponses,
+      },
+    },
+    (request, reply) => keepalive(kit, request, reply),
+  );
+}
+
 /** The payer's pages. */
 export function payerPageRoutes(services: HttpServices): RoutePlugin {
   return async (app) => {
-    const clock = services.deps.clock;
-    const { csrf } = await registerPageContext(app, {
-      area: 'payer',
-      secrets: services.deps.secrets,
-      sessionBinding: (request) => request.cookies[cookieNames.payerSession] ?? '',
-      policy: { connectToSelf: true },
-      signIn: {
-        // "Your session ended" only to someone who had one.
-        url: (request) =>
-          request.cookies[cookieNames.payerSession] === undefined
-            ? payerPaths.signIn
-            : `${payerPaths.signIn}?notice=expired`,
-        sessionCookie: cookieNames.payerSession,
-      },
-    });
-    const kit: PayerPageKit = {
-      services,
-      csrf,
-      session: async (request) => {
-        const token = request.cookies[cookieNames.payerSession];
-        if (token === undefined) throw new CountersignError('authentication_required');
-        return services.authentication.authenticateSession(token);
-      },
-      frame: (request, reply, session, currentPath) => ({
-        payerId: session.payerId,
-        csrfToken: csrf.token(request, reply),
-        idleSecondsLeft: (session.expiresAtMs - clock.nowMs()) / 1000,
-        currentPath,
-      }),
-    };
-
-    app.get(
-      payerPaths.signIn,
-      { schema: pageSchema({ tag: 'payer pages', summary: 'Sign-in page', query: ['notice'] }) },
-      async (request, reply) => {
-        const query = request.query as Record<string, unknown>;
-        if (request.cookies[cookieNames.payerSession] !== undefined) {
-          // A live session goes home; a dead one is deleted first, so that the form's token is bound to no session.
-          const live = await kit.session(request).then(
-            () => true,
-            () => false,
-          );
-          if (live) return redirectSeeOther(reply, payerPaths.home);
-          reply.clearCookie(cookieNames.payerSession, cookieAttributes);
-          return redirectSeeOther(reply, `${payerPaths.signIn}?notice=expired`);
-        }
-        return sendPage(
-          reply,
-          signInPage({ csrfToken: csrf.token(request, reply), banners: noticeBanner(query['notice']) }),
-        );
-      },
-    );
-
-    app.post(
-      payerPaths.signIn,
-      {
-        schema: pageSchema({
-          tag: 'payer pages',
-          summary: 'Sign in with payer id and password (sets the session cookie)',
-          form: ['payerId', 'password'],
-        }),
-      },
-      async (request, reply) => {
-        const payerId = formField(request.body, 'payerId')?.trim() ?? '';
-        const password = formField(request.body, 'password') ?? '';
-        try {
-          if (payerId === '' || password === '') throw new CountersignError('authentication_failed');
-          const created = await services.authentication.createSession(payerId, password);
-          reply.setCookie(cookieNames.payerSession, created.token, cookieAttributes);
-          return redirectSeeOther(reply, payerPaths.home);
-        } catch (error) {
-          if (!(error instanceof CountersignError)) throw error;
-          const page = signInPage({
-            csrfToken: csrf.token(request, reply),
-            payerId,
-            banners: [{ kind: 'error', text: errorPageMessage(error) }],
-          });
-          return sendPage(reply, page, error.status);
-        }
-      },
-    );
-
-    app.post(
-      payerPaths.signOut,
-      { schema: pageSchema({ tag: 'payer pages', summary: 'Sign out', form: [] }) },
-      async (request, reply) => {
-        const token = request.cookies[cookieNames.payerSession];
-        if (token !== undefined) await services.authentication.revokeSession(token);
-        reply.clearCookie(cookieNames.payerSession, cookieAttributes);
-        return redirectSeeOther(reply, `${payerPaths.signIn}?notice=signed_out`);
-      },
-    );
-
-    // Called by the idle-timeout script's "Stay signed in": answers JSON, never a redirect.
-    app.get(
-      payerPaths.keepalive,
-      {
-        schema: {
-          ...pageSchema({
-            tag: 'payer pages',
-            summary: 'Extend the idle session (JSON, for the idle-timeout script)',
-          }),
-          response: keepaliveResponses,
-        },
-      },
-      async (request, reply) => {
-        try {
-          const session = await kit.session(request);
-          return reply.send({ secondsLeft: Math.floor((session.expiresAtMs - clock.nowMs()) / 1000) });
-        } catch (error) {
-          if (!(error instanceof CountersignError)) throw error;
-          return reply.code(401).send({ secondsLeft: 0 });
-        }
-      },
-    );
+    const kit = await registerPayerContext(app, services);
+    payerSessionPages(app, kit);
 
     app.get(
       payerPaths.home,
@@ -149,30 +224,13 @@ export function payerPageRoutes(services: HttpServices): RoutePlugin {
           query: ['notice'],
         }),
       },
-      async (request, reply) => {
-        const session = await kit.session(request);
-        const balances = await services.overview.payerBalances(session.payerId);
-        const recent = await services.overview.payments({ payerId: session.payerId }, undefined, 5);
-        const query = request.query as Record<string, unknown>;
-        const frame = kit.frame(request, reply, session, payerPaths.home);
-        return sendPage(
-          reply,
-          payerPage(frame, 'Overview', homeBody(balances, recent), noticeBanner(query['notice'])),
-        );
-      },
+      (request, reply) => showHome(kit, request, reply),
     );
 
     app.get(
       payerPaths.payments,
       { schema: pageSchema({ tag: 'payer pages', summary: 'Payment history, paged', query: ['after'] }) },
-      async (request, reply) => {
-        const session = await kit.session(request);
-        const query = request.query as Record<string, unknown>;
-        const after = parseCursor(query['after']);
-        const page = await services.overview.payments({ payerId: session.payerId }, after, 20);
-        const frame = kit.frame(request, reply, session, payerPaths.payments);
-        return sendPage(reply, payerPage(frame, 'Payments', historyBody(page, after === undefined)));
-      },
+      (request, reply) => showHistory(kit, request, reply),
     );
 
     payerPaymentPages(app, kit);
