@@ -4,8 +4,7 @@
  * (no `master.key`, no database). Each applies the domain's own rule; none restates one.
  */
 import { InvalidArgumentError } from 'commander';
-import { limits } from '../domain/limits.js';
-import { merchantLimits } from '../domain/merchant.js';
+import { limits, merchantLimits } from '../domain/limits.js';
 import { isCurrency } from '../domain/money.js';
 import {
   isAcceptablePassword,

@@ -10,7 +10,7 @@
  * APIs, because the browser authenticator parses the same URIs with it.
  */
 import { hexToBytes } from './hex.js';
-import { ocraLimits } from './ocra.js';
+import { ocraLimits } from './limits.js';
 import { isPartyId } from './payer.js';
 import { checkTerminalSuite } from './terminal-suite.js';
 

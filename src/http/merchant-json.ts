@@ -6,7 +6,8 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
-import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
+import { merchantLimits } from '../domain/limits.js';
+import type { ApiKeyRecord, Page } from '../domain/merchant.js';
 import { webhookEventTypes } from '../domain/webhook.js';
 import type { WebhookEventRecord } from '../services/merchants/merchant-stores.js';
 import { type DeliveryWithAttempts, publicEventBody } from '../services/webhooks/webhook-service.js';

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CountersignError } from '../../domain/errors.js';
+import { merchantLimits } from '../../domain/limits.js';
 import {
   type ApiKeyRecord,
   apiKeyDisplayCharacters,
@@ -13,7 +14,6 @@ import {
   apiKeyPrefix,
   apiKeyRandomBytes,
   isApiKeyUsable,
-  merchantLimits,
   webhookSecretPrefix,
   webhookSecretRandomBytes,
 } from '../../domain/merchant.js';

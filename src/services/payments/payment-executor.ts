@@ -19,10 +19,9 @@
  * A batch that throws is split by the batcher (`commit-batcher.ts`); an `invariant:` failure stops the process.
  */
 
-import { auditLimits } from '../../domain/audit.js';
 import { CountersignError } from '../../domain/errors.js';
 import { generateFirstCode } from '../../domain/first-code.js';
-import { limits } from '../../domain/limits.js';
+import { auditLimits, limits } from '../../domain/limits.js';
 import { emptyMetadata, type Metadata } from '../../domain/metadata.js';
 import {
   type PasskeyAssertion,
