@@ -7,6 +7,9 @@
  * delivery), `ocraLimits` (RFC 4226 and RFC 6287) and `httpLimits` (the HTTP layer, which tests may lower
  * per app). This module imports nothing, so that the page scripts (OCRA runs in browsers too) can load it.
  */
+/** Request body size accepted by the HTTP API (named here because a second limit derives from it). */
+const requestBodyBytesMax = 16 * 1024;
+
 export const limits = Object.freeze({
   /** Largest amount one ledger transfer may carry: the largest signed 64-bit integer. */
   transferAmountMax: 2n ** 63n - 1n,
@@ -20,9 +23,15 @@ export const limits = Object.freeze({
   codeTtlSecondsMin: 1,
   codeTtlSecondsMax: 600,
   /** Request body size accepted by the HTTP API. */
-  requestBodyBytesMax: 16 * 1024,
-  /** Page size bounds for list endpoints. */
+  requestBodyBytesMax,
+  /**
+   * Nesting of objects and arrays the JSON body scan for NUL follows: each level takes at least one byte,
+   * so a body within `requestBodyBytesMax` never reaches it.
+   */
+  jsonScanDepthMax: requestBodyBytesMax,
+  /** Page size bounds for list endpoints, and the size of a page when the request names none (Stripe's). */
   pageSizeMax: 100,
+  pageSizeDefault: 10,
   /** Proxies `TRUST_PROXY` may count in front of the server; more hops than this are no real deployment. */
   trustedProxyHopsMax: 16,
   /** Proxy addresses and networks `TRUST_PROXY` may list. */
@@ -148,11 +157,19 @@ export const limits = Object.freeze({
   operatorSessionLifetimeMs: 8 * 60 * 60 * 1000,
   /** How long a new operator's one-time set-up code is valid. */
   operatorSetupTtlMs: 24 * 60 * 60 * 1000,
+  /** Characters of an operator's name: a login name, not a person's full name. */
+  operatorNameLengthMax: 64,
   /** Bounds of an operator's password (longer than a payer's: operators hold every payer's fate). */
   operatorPasswordLengthMin: 12,
   operatorPasswordLengthMax: 128,
   /** The longest date range one export of the books covers, in days (a year, leap or not). */
   exportRangeDaysMax: 366,
+  /**
+   * Characters of an export's kind, and of each end of its range (a date, or an instant with milliseconds:
+   * 24 characters), and of its format's name (`csv`, `json`): anything longer names none of them.
+   */
+  exportQueryValueLengthMax: 32,
+  exportFormatLengthMax: 8,
   /** Rows an export reads from the database per page; the file is streamed, a page at a time. */
   exportPageRowsMax: 1000,
   /**
@@ -167,6 +184,68 @@ export const limits = Object.freeze({
   idempotencyKeyRetentionMs: 24 * 60 * 60 * 1000,
   /** Expired idempotency keys one purge deletes, at most. */
   idempotencyPurgeBatchSizeMax: 1000,
+  // Parties: what the operator and the payer type.
+  /** Payer identification code (and payee id) length: short enough to type, room for an e-mail-like id. */
+  partyIdLengthMin: 3,
+  partyIdLengthMax: 64,
+  /** Digits of the payer verification code, the OCRA PIN input: a PIN of 4 digits at least, 12 at most. */
+  verificationCodeDigitsMin: 4,
+  verificationCodeDigitsMax: 12,
+  /** Password length bounds, in characters; the upper bound keeps the hash's input bounded. */
+  passwordLengthMin: 8,
+  passwordLengthMax: 128,
+  /** Payee display-name length, in characters: enough for a company's full name, short enough for a page. */
+  payeeNameLengthMax: 200,
+
+  // Terminals and enrollments.
+  /** Longest label of a terminal, in characters: a name such as "work laptop", shown in lists. */
+  terminalLabelLengthMax: 64,
+  /**
+   * Digits of the second code a terminal suite may produce: RFC 4226's bounds of a HOTP value (at least 6,
+   * and 31 bits give at most 10), the same as `ocraLimits.hotpDigitsMin` and `hotpDigitsMax`.
+   */
+  terminalSuiteDigitsMin: 6,
+  terminalSuiteDigitsMax: 10,
+  /** Longest enrollment URI accepted: a 256-byte key is 512 hex digits; everything else is well under 600. */
+  enrollmentUriLengthMax: 2048,
+  /** Characters of a terminal's public key (base64url SPKI) at enrollment: a P-256 key is 122. */
+  terminalPublicKeyLengthMax: 200,
+
+  // Ledger, storage and keys.
+  /** Characters of a transfer's reference: a kind and an id (`refund:<uuid>`), with room to spare. */
+  transferReferenceLengthMax: 200,
+  /** Violations of one invariant that `ledger verify` lists; past a few, more names add nothing to fix. */
+  ledgerViolationsShownMax: 20,
+  /** Longest backup manifest line read before giving up: a manifest is a few hundred bytes. */
+  backupManifestBytesMax: 4096,
+  /** Largest plaintext `seal` accepts: sealed values are small secrets, never documents. */
+  sealPlaintextBytesMax: 64 * 1024,
+  /** Rounds of "find a stale lock, move it away, try again" before giving up on a contended directory. */
+  dataDirectoryTakeoverAttemptsMax: 3,
+  /** Deepest nesting `restrictTreeToOwner` walks: PGlite's directory is a few levels deep. */
+  dataDirectoryDepthMax: 16,
+  /**
+   * Claiming an idempotency key can race with a release (row gone between INSERT and SELECT) or with a
+   * take-over; a few rounds settle every such race, and a caller who still has no answer is told the key
+   * is in use.
+   */
+  idempotencyClaimRoundsMax: 3,
+  /**
+   * Payment batches running at once. PGlite runs one transaction at a time, so a second batch would only
+   * wait; on PostgreSQL a second batch reads, locks its payments and computes its codes while the first one
+   * holds the accounts and commits (docs/performance.md). With group commit off every operation is a batch
+   * of one, and as many run at once as the pool serves.
+   */
+  commitBatchesInFlightMax: Object.freeze({ pglite: 1, postgres: 2 } as const),
+  singleOperationsInFlightMax: Object.freeze({ pglite: 1, postgres: 16 } as const),
+
+  // Pages and logs.
+  /** Largest form body the pages accept: forms carry a few short fields. */
+  pageFormBytesMax: 8 * 1024,
+  /** Longest value of one form field, in characters; longer values are refused, not cut. */
+  formFieldLengthMax: 512,
+  /** Nested causes of a logged error searched for database fields to strip; an error chain is never deeper. */
+  loggedErrorDepthMax: 8,
 });
 
 /** Bounds of what a merchant sends. */
@@ -185,10 +264,14 @@ export const merchantLimits = Object.freeze({
   activeApiKeysMax: 10,
   /** How long a rotated key may keep working, at most. */
   rotationGraceSecondsMax: 7 * 24 * 60 * 60,
-  /** Page sizes of list endpoints. */
+  /**
+   * Page sizes of list endpoints: the platform's. `pageSizeAcceptedMax` is the largest `limit` the schema
+   * lets through, so that `limitOf` answers a page size out of bounds with a message naming them.
+   */
   pageSizeMin: 1,
-  pageSizeMax: 100,
-  pageSizeDefault: 10,
+  pageSizeMax: limits.pageSizeMax,
+  pageSizeDefault: limits.pageSizeDefault,
+  pageSizeAcceptedMax: 9999,
 });
 /** Bounds of what one event may carry, and of the work one call may ask for. */
 export const auditLimits = Object.freeze({

@@ -31,7 +31,11 @@ export const ListQuery = Type.Object(
   {
     // The range is checked by `limitOf`, whose message names the bounds.
     limit: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 9999, description: 'Page size, 1 to 100 (default 10)' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: merchantLimits.pageSizeAcceptedMax,
+        description: `Page size, ${merchantLimits.pageSizeMin} to ${merchantLimits.pageSizeMax} (default ${merchantLimits.pageSizeDefault})`,
+      }),
     ),
     starting_after: Type.Optional(Uuid),
   },

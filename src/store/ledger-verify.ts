@@ -3,12 +3,11 @@
  * every invariant by name. It reads everything, so it is an audit tool, not a hot path.
  */
 import type { LedgerCheck, LedgerVerification } from '../domain/ledger-verification.js';
+import { limits } from '../domain/limits.js';
 import type { SqlExecutor } from '../services/database.js';
 
-const violationsShownMax = 20;
-
 async function check(tx: SqlExecutor, name: string, sql: string): Promise<LedgerCheck> {
-  const rows = await tx.query<{ violation: string }>(`${sql} LIMIT ${violationsShownMax}`);
+  const rows = await tx.query<{ violation: string }>(`${sql} LIMIT ${limits.ledgerViolationsShownMax}`);
   return { name, ok: rows.length === 0, violations: rows.map((row) => row.violation) };
 }
 

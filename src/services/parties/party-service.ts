@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { CountersignError } from '../../domain/errors.js';
 import { bytesToHex } from '../../domain/hex.js';
+import { limits } from '../../domain/limits.js';
 import { assertMoney, isCurrency } from '../../domain/money.js';
 import { type Actor, actorLabel, assertMayAct } from '../../domain/operator.js';
 import {
@@ -12,7 +13,7 @@ import {
   isPartyId,
   isPayeeName,
   isVerificationCode,
-  payeeNameLengthMax,
+  partyIdRule,
 } from '../../domain/payer.js';
 import { terminalKeyLabel, verificationCodeLabel } from '../../domain/sealed-labels.js';
 import { checkTerminalSuite } from '../../domain/terminal-suite.js';
@@ -102,11 +103,17 @@ interface FirstOcraTerminal {
 
 /** Refuses a new payer's malformed id, password or verification code with `invalid_request`. */
 function checkPayerCreation(creation: PayerCreation): void {
-  if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
+  if (!isPartyId(creation.id)) throw invalid('id', `id must be ${partyIdRule}`);
   if (!isAcceptablePassword(creation.password))
-    throw invalid('password', 'password must be 8–128 characters');
+    throw invalid(
+      'password',
+      `password must be ${limits.passwordLengthMin}–${limits.passwordLengthMax} characters`,
+    );
   if (!isVerificationCode(creation.verificationCode)) {
-    throw invalid('verificationCode', 'verificationCode must be 4–12 digits');
+    throw invalid(
+      'verificationCode',
+      `verificationCode must be ${limits.verificationCodeDigitsMin}–${limits.verificationCodeDigitsMax} digits`,
+    );
   }
 }
 
@@ -231,10 +238,10 @@ export class PartyService {
   ): Promise<{ id: string; name: string }> {
     assertMayAct(actor, 'create_party');
     const { database, clock, partyStore, audit } = this.deps;
-    if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
+    if (!isPartyId(creation.id)) throw invalid('id', `id must be ${partyIdRule}`);
     const name = creation.name.trim();
     if (!isPayeeName(name)) {
-      throw invalid('name', `name must be 1–${payeeNameLengthMax} characters`);
+      throw invalid('name', `name must be 1–${limits.payeeNameLengthMax} characters`);
     }
     const nowMs = clock.nowMs();
     await database.transaction(async (tx) => {
