@@ -4,17 +4,14 @@
  * (no `master.key`, no database). Each applies the domain's own rule; none restates one.
  */
 import { InvalidArgumentError } from 'commander';
-import { limits } from '../domain/limits.js';
-import { merchantLimits } from '../domain/merchant.js';
+import { limits, merchantLimits } from '../domain/limits.js';
 import { isCurrency } from '../domain/money.js';
 import {
   isAcceptablePassword,
   isPartyId,
   isPayeeName,
   isVerificationCode,
-  passwordLengthMax,
-  passwordLengthMin,
-  payeeNameLengthMax,
+  partyIdRule,
 } from '../domain/payer.js';
 import { checkTerminalSuite } from '../domain/terminal-suite.js';
 
@@ -36,28 +33,33 @@ export function currencyOption(value: string): string {
 
 /** A payer, payee or merchant id. */
 export function partyIdOption(value: string): string {
-  if (!isPartyId(value)) throw new InvalidArgumentError('Expected 3–64 characters of A-Z a-z 0-9 . _ @ + -.');
+  if (!isPartyId(value)) throw new InvalidArgumentError(`Expected ${partyIdRule}.`);
   return value;
 }
 
 /** A payer's password. */
 export function passwordOption(value: string): string {
   if (!isAcceptablePassword(value)) {
-    throw new InvalidArgumentError(`Expected ${passwordLengthMin}–${passwordLengthMax} characters.`);
+    throw new InvalidArgumentError(
+      `Expected ${limits.passwordLengthMin}–${limits.passwordLengthMax} characters.`,
+    );
   }
   return value;
 }
 
 /** A payer's verification code (PIN). */
 export function verificationCodeOption(value: string): string {
-  if (!isVerificationCode(value)) throw new InvalidArgumentError('Expected 4–12 digits.');
+  if (!isVerificationCode(value))
+    throw new InvalidArgumentError(
+      `Expected ${limits.verificationCodeDigitsMin}–${limits.verificationCodeDigitsMax} digits.`,
+    );
   return value;
 }
 
 /** A payee's or merchant's display name. */
 export function nameOption(value: string): string {
   if (!isPayeeName(value.trim())) {
-    throw new InvalidArgumentError(`Expected 1–${payeeNameLengthMax} characters.`);
+    throw new InvalidArgumentError(`Expected 1–${limits.payeeNameLengthMax} characters.`);
   }
   return value;
 }

@@ -11,6 +11,7 @@
  * SHA-256 reaches these functions as an argument (`Sha256Hex`) so that this file stays free of I/O and of
  * Node's crypto module; `services/audit-service` passes Node's implementation.
  */
+import { auditLimits } from './limits.js';
 
 /**
  * The events the log records. Later work adds an event without editing this file, by augmenting this
@@ -84,22 +85,6 @@ export type AuditChainCheck =
 
 /** SHA-256 of the UTF-8 text, as lowercase hex. */
 export type Sha256Hex = (text: string) => string;
-
-/** Bounds of what one event may carry, and of the work one call may ask for. */
-export const auditLimits = Object.freeze({
-  /** Events appended by one call (one transaction). */
-  eventsPerAppendMax: 1000,
-  /** Characters of a subject (an id). */
-  subjectCharactersMax: 200,
-  /** Keys of one detail object. */
-  detailKeysMax: 32,
-  /** Characters of one string value of a detail. */
-  detailValueCharactersMax: 1000,
-  /** Characters of the canonical detail text. */
-  detailCharactersMax: 4000,
-  /** Entries read at once when verifying the log. */
-  verifyPageSizeEntries: 1000,
-});
 
 /** The `previousHash` of the first entry, and the head's hash of an empty log. */
 export const genesisHash = '0'.repeat(64);

@@ -7,15 +7,13 @@
  *
  * Pure rules: encoding, parsing and the checks a restore makes before it writes anything.
  */
+import { limits } from './limits.js';
 
 /** The `format` field of every backup. */
 export const backupFormat = 'countersign-backup';
 
 /** The current format version; a restore refuses any other. */
 export const backupFormatVersion = 1;
-
-/** Longest manifest line read before giving up: a manifest is a few hundred bytes. */
-export const backupManifestBytesMax = 4096;
 
 /** What a backup says about itself. */
 export interface BackupManifest {
@@ -63,7 +61,7 @@ function isManifest(value: unknown): value is BackupManifest {
 
 /** Splits a file into manifest and payload; throws `BackupRefused` when it is not a backup at all. */
 export function parseBackup(file: Uint8Array): { manifest: BackupManifest; payload: Uint8Array } {
-  const newline = file.subarray(0, backupManifestBytesMax).indexOf(0x0a);
+  const newline = file.subarray(0, limits.backupManifestBytesMax).indexOf(0x0a);
   if (newline < 0) throw new BackupRefused('the file is not a Countersign backup (no manifest line)');
   let parsed: unknown;
   try {

@@ -10,7 +10,7 @@
  * APIs, because the browser authenticator parses the same URIs with it.
  */
 import { hexToBytes } from './hex.js';
-import { ocraLimits } from './ocra.js';
+import { limits, ocraLimits } from './limits.js';
 import { isPartyId } from './payer.js';
 import { checkTerminalSuite } from './terminal-suite.js';
 
@@ -22,9 +22,6 @@ export const enrollmentUriVersion = 1;
 
 /** Characters of the one-time secret: 32 random bytes as base64url without padding. */
 export const enrollmentSecretLength = 43;
-
-/** Longest URI accepted: a 256-byte key is 512 hex digits; everything else is well under 600 characters. */
-export const enrollmentUriLengthMax = 2048;
 
 /** Digits of the question a terminal answers to confirm the verification code at enrollment. */
 export const enrollmentConfirmationQuestionDigits = 8;
@@ -144,7 +141,7 @@ function onlyParameter(query: URLSearchParams, name: string): string {
  */
 export function parseEnrollmentUri(text: string): EnrollmentUri {
   const uri = text.trim();
-  if (uri.length > enrollmentUriLengthMax) throw new EnrollmentUriError('it is too long');
+  if (uri.length > limits.enrollmentUriLengthMax) throw new EnrollmentUriError('it is too long');
   if (!uri.startsWith(enrollmentUriPrefix)) {
     throw new EnrollmentUriError(`it must start with ${enrollmentUriPrefix}`);
   }

@@ -115,7 +115,6 @@ export interface LedgerChanges {
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const referenceLengthMax = 200;
 
 /** True when `id` is a lower-case UUID, the form every ledger id takes. */
 export function isUuid(id: string): boolean {
@@ -173,7 +172,7 @@ function applyOne(
 ): TransferResult {
   const fail = (error: TransferErrorCode): TransferResult => ({ id: request.id, status: 'failed', error });
   if (!isUuid(request.id)) return fail('id_invalid');
-  if (request.reference !== undefined && request.reference.length > referenceLengthMax) {
+  if (request.reference !== undefined && request.reference.length > limits.transferReferenceLengthMax) {
     return fail('reference_too_long');
   }
   const recorded = state.existing.get(request.id);

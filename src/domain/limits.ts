@@ -1,7 +1,15 @@
 /**
  * Every limit of the platform, in one place. Names carry their unit last, so that a reader never has to
  * guess whether a number counts seconds, milliseconds, bytes or items.
+ *
+ * Grouped by what they bound: `limits` (the platform's own: ledger, payers, terminals, sessions, storage),
+ * `merchantLimits` (what a merchant sends), `auditLimits` (the audit log), `webhookLimits` (webhook
+ * delivery), `ocraLimits` (RFC 4226 and RFC 6287) and `httpLimits` (the HTTP layer, which tests may lower
+ * per app). This module imports nothing, so that the page scripts (OCRA runs in browsers too) can load it.
  */
+/** Request body size accepted by the HTTP API (named here because a second limit derives from it). */
+const requestBodyBytesMax = 16 * 1024;
+
 export const limits = Object.freeze({
   /** Largest amount one ledger transfer may carry: the largest signed 64-bit integer. */
   transferAmountMax: 2n ** 63n - 1n,
@@ -15,9 +23,15 @@ export const limits = Object.freeze({
   codeTtlSecondsMin: 1,
   codeTtlSecondsMax: 600,
   /** Request body size accepted by the HTTP API. */
-  requestBodyBytesMax: 16 * 1024,
-  /** Page size bounds for list endpoints. */
+  requestBodyBytesMax,
+  /**
+   * Nesting of objects and arrays the JSON body scan for NUL follows: each level takes at least one byte,
+   * so a body within `requestBodyBytesMax` never reaches it.
+   */
+  jsonScanDepthMax: requestBodyBytesMax,
+  /** Page size bounds for list endpoints, and the size of a page when the request names none (Stripe's). */
   pageSizeMax: 100,
+  pageSizeDefault: 10,
   /** Proxies `TRUST_PROXY` may count in front of the server; more hops than this are no real deployment. */
   trustedProxyHopsMax: 16,
   /** Proxy addresses and networks `TRUST_PROXY` may list. */
@@ -143,11 +157,19 @@ export const limits = Object.freeze({
   operatorSessionLifetimeMs: 8 * 60 * 60 * 1000,
   /** How long a new operator's one-time set-up code is valid. */
   operatorSetupTtlMs: 24 * 60 * 60 * 1000,
+  /** Characters of an operator's name: a login name, not a person's full name. */
+  operatorNameLengthMax: 64,
   /** Bounds of an operator's password (longer than a payer's: operators hold every payer's fate). */
   operatorPasswordLengthMin: 12,
   operatorPasswordLengthMax: 128,
   /** The longest date range one export of the books covers, in days (a year, leap or not). */
   exportRangeDaysMax: 366,
+  /**
+   * Characters of an export's kind, and of each end of its range (a date, or an instant with milliseconds:
+   * 24 characters), and of its format's name (`csv`, `json`): anything longer names none of them.
+   */
+  exportQueryValueLengthMax: 32,
+  exportFormatLengthMax: 8,
   /** Rows an export reads from the database per page; the file is streamed, a page at a time. */
   exportPageRowsMax: 1000,
   /**
@@ -162,4 +184,198 @@ export const limits = Object.freeze({
   idempotencyKeyRetentionMs: 24 * 60 * 60 * 1000,
   /** Expired idempotency keys one purge deletes, at most. */
   idempotencyPurgeBatchSizeMax: 1000,
+  // Parties: what the operator and the payer type.
+  /** Payer identification code (and payee id) length: short enough to type, room for an e-mail-like id. */
+  partyIdLengthMin: 3,
+  partyIdLengthMax: 64,
+  /** Digits of the payer verification code, the OCRA PIN input: a PIN of 4 digits at least, 12 at most. */
+  verificationCodeDigitsMin: 4,
+  verificationCodeDigitsMax: 12,
+  /** Password length bounds, in characters; the upper bound keeps the hash's input bounded. */
+  passwordLengthMin: 8,
+  passwordLengthMax: 128,
+  /** Payee display-name length, in characters: enough for a company's full name, short enough for a page. */
+  payeeNameLengthMax: 200,
+
+  // Terminals and enrollments.
+  /** Longest label of a terminal, in characters: a name such as "work laptop", shown in lists. */
+  terminalLabelLengthMax: 64,
+  /**
+   * Digits of the second code a terminal suite may produce: RFC 4226's bounds of a HOTP value (at least 6,
+   * and 31 bits give at most 10), the same as `ocraLimits.hotpDigitsMin` and `hotpDigitsMax`.
+   */
+  terminalSuiteDigitsMin: 6,
+  terminalSuiteDigitsMax: 10,
+  /** Longest enrollment URI accepted: a 256-byte key is 512 hex digits; everything else is well under 600. */
+  enrollmentUriLengthMax: 2048,
+  /** Characters of a terminal's public key (base64url SPKI) at enrollment: a P-256 key is 122. */
+  terminalPublicKeyLengthMax: 200,
+
+  // Ledger, storage and keys.
+  /** Characters of a transfer's reference: a kind and an id (`refund:<uuid>`), with room to spare. */
+  transferReferenceLengthMax: 200,
+  /** Violations of one invariant that `ledger verify` lists; past a few, more names add nothing to fix. */
+  ledgerViolationsShownMax: 20,
+  /** Longest backup manifest line read before giving up: a manifest is a few hundred bytes. */
+  backupManifestBytesMax: 4096,
+  /** Largest plaintext `seal` accepts: sealed values are small secrets, never documents. */
+  sealPlaintextBytesMax: 64 * 1024,
+  /** Rounds of "find a stale lock, move it away, try again" before giving up on a contended directory. */
+  dataDirectoryTakeoverAttemptsMax: 3,
+  /** Deepest nesting `restrictTreeToOwner` walks: PGlite's directory is a few levels deep. */
+  dataDirectoryDepthMax: 16,
+  /**
+   * Claiming an idempotency key can race with a release (row gone between INSERT and SELECT) or with a
+   * take-over; a few rounds settle every such race, and a caller who still has no answer is told the key
+   * is in use.
+   */
+  idempotencyClaimRoundsMax: 3,
+  /**
+   * Payment batches running at once. PGlite runs one transaction at a time, so a second batch would only
+   * wait; on PostgreSQL a second batch reads, locks its payments and computes its codes while the first one
+   * holds the accounts and commits (docs/performance.md). With group commit off every operation is a batch
+   * of one, and as many run at once as the pool serves.
+   */
+  commitBatchesInFlightMax: Object.freeze({ pglite: 1, postgres: 2 } as const),
+  singleOperationsInFlightMax: Object.freeze({ pglite: 1, postgres: 16 } as const),
+
+  // Pages and logs.
+  /** Largest form body the pages accept: forms carry a few short fields. */
+  pageFormBytesMax: 8 * 1024,
+  /** Longest value of one form field, in characters; longer values are refused, not cut. */
+  formFieldLengthMax: 512,
+  /** Nested causes of a logged error searched for database fields to strip; an error chain is never deeper. */
+  loggedErrorDepthMax: 8,
 });
+
+/** Bounds of what a merchant sends. */
+export const merchantLimits = Object.freeze({
+  /** Characters of a payment request's reference (the merchant's order number, shown to the payer). */
+  referenceCharactersMax: 200,
+  /** Characters of a payment request's description. */
+  descriptionCharactersMax: 500,
+  /** Characters of a URL (return URL, webhook URL). */
+  urlCharactersMax: 2048,
+  /** A payment request's lifetime: at least a minute, at most a day, an hour unless the merchant says. */
+  paymentRequestTtlSecondsMin: 60,
+  paymentRequestTtlSecondsMax: 24 * 60 * 60,
+  paymentRequestTtlSecondsDefault: 60 * 60,
+  /** Active API keys of one merchant at once (rotation needs two). */
+  activeApiKeysMax: 10,
+  /** How long a rotated key may keep working, at most. */
+  rotationGraceSecondsMax: 7 * 24 * 60 * 60,
+  /**
+   * Page sizes of list endpoints: the platform's. `pageSizeAcceptedMax` is the largest `limit` the schema
+   * lets through, so that `limitOf` answers a page size out of bounds with a message naming them.
+   */
+  pageSizeMin: 1,
+  pageSizeMax: limits.pageSizeMax,
+  pageSizeDefault: limits.pageSizeDefault,
+  pageSizeAcceptedMax: 9999,
+});
+/** Bounds of what one event may carry, and of the work one call may ask for. */
+export const auditLimits = Object.freeze({
+  /** Events appended by one call (one transaction). */
+  eventsPerAppendMax: 1000,
+  /** Characters of a subject (an id). */
+  subjectCharactersMax: 200,
+  /** Keys of one detail object. */
+  detailKeysMax: 32,
+  /** Characters of one string value of a detail. */
+  detailValueCharactersMax: 1000,
+  /** Characters of the canonical detail text. */
+  detailCharactersMax: 4000,
+  /** Entries read at once when verifying the log. */
+  verifyPageSizeEntries: 1000,
+});
+/** Bounds of webhook delivery. */
+export const webhookLimits = Object.freeze({
+  /** First wait after a failed attempt. */
+  firstRetryDelayMs: 30_000,
+  /** Longest wait between two attempts. */
+  retryDelayMaxMs: 6 * 60 * 60 * 1000,
+  /** No attempt starts later than this after the event (at-least-once, within three days). */
+  retryWindowMs: 3 * 24 * 60 * 60 * 1000,
+  /** Jitter of a wait, as a fraction of it. */
+  retryJitterFraction: 0.1,
+  /** Time one attempt may take (connect, send, answer), bounds and default. */
+  attemptTimeoutMsMin: 1_000,
+  attemptTimeoutMsMax: 30_000,
+  attemptTimeoutMsDefault: 10_000,
+  /** Extra lease beyond the attempt timeout before a claimed delivery may be claimed again. */
+  claimLeaseMarginMs: 30_000,
+  /** Deliveries one pass of the job claims, and how many it sends at once. */
+  claimBatchSizeMax: 50,
+  concurrentAttemptsMax: 8,
+  /** Bytes of an answer read (the rest is discarded) and characters of it kept for the merchant to see. */
+  responseBytesReadMax: 64 * 1024,
+  responseExcerptCharactersMax: 256,
+});
+/**
+ * Bounds of OCRA (`ocra.ts`): those set by RFC 4226 and RFC 6287, plus the few the platform adds (marked
+ * "Ours") so that no input is unbounded. The RFC's are protocol constants, not policy: never change them.
+ */
+export const ocraLimits = Object.freeze({
+  /** RFC 6287 section 6.3: a question format is QF04 to QF64. */
+  questionLengthMin: 4,
+  questionLengthMax: 64,
+  /** RFC 6287 section 5.1: the question field is 128 bytes. */
+  questionFieldBytes: 128,
+  /** RFC 6287 section 6.2: t is 0 or 4 to 10. */
+  digitsMin: 4,
+  digitsMax: 10,
+  /** RFC 4226 section 5.3: a HOTP value has at least 6 digits; 31 bits give at most 10. */
+  hotpDigitsMin: 6,
+  hotpDigitsMax: 10,
+  /** RFC 4226 section 4 (R6): the shared secret is at least 128 bits. The maximum is ours. */
+  keyBytesMin: 16,
+  keyBytesMax: 256,
+  /** Ours: a PIN or password longer than this is a mistake, not a credential. */
+  pinBytesMax: 256,
+  /** Ours: RFC 6287 lets the parties agree on any Snnn; 512 is its largest typical value. */
+  sessionInformationBytesMax: 512,
+  /** RFC 6287 section 6.3, Table 3: [1-59]S, [1-59]M, [1-48]H. */
+  timeStepSecondsMax: 59,
+  timeStepMinutesMax: 59,
+  timeStepHoursMax: 48,
+  /** Ours: the longest well-formed suite is 46 characters; longer text is rejected before parsing. */
+  suiteLengthMax: 64,
+});
+/**
+ * Limits of the HTTP layer. Tests may lower a limit through `AppDependencies.httpLimits` instead of sending
+ * thousands of requests; production uses these values.
+ */
+export const httpLimits = Object.freeze({
+  /** Requests one client address may make in one rate-limit window, across all routes. */
+  requestsPerWindowPerAddressMax: 600,
+  /** Length of the rate-limit window. */
+  rateLimitWindowMs: 60_000,
+  /** Client addresses the in-memory rate limiter tracks at once; the least recently seen are forgotten. */
+  rateLimitAddressesTrackedMax: 10_000,
+  /** Time to receive a whole request (headers and body); cuts off slow-loris clients. */
+  requestTimeoutMs: 10_000,
+  /** Idle time after which a socket is closed. */
+  connectionTimeoutMs: 30_000,
+  /** Idle time a kept-alive connection waits for the next request. */
+  keepAliveTimeoutMs: 5_000,
+  /** Length of an Idempotency-Key header, in characters. */
+  idempotencyKeyLengthMax: 255,
+  /**
+   * How long a started idempotent request holds its key. A retry arriving later takes the key over, which
+   * is how a request whose process crashed mid-way becomes retryable; it must exceed the longest handler.
+   */
+  idempotencyLeaseMs: 60_000,
+  /** Length of a bearer token accepted in an Authorization header, in characters. */
+  bearerTokenLengthMax: 512,
+  /** Time the health check waits for the database before answering 503. */
+  healthCheckTimeoutMs: 2_000,
+  /**
+   * Length of an incoming X-Request-Id kept as the request's id, in characters: room for a UUID with a
+   * prefix, short enough that a client cannot fill log lines with it.
+   */
+  requestIdLengthMax: 128,
+  /** Length of a URL path parameter, in characters. */
+  pathParameterLengthMax: 200,
+});
+/** The shape of the HTTP limits, for overrides in tests. */
+export type HttpLimits = { readonly [name in keyof typeof httpLimits]: number };

@@ -2,6 +2,7 @@
  * Merchants as pure rules: the shape of their credentials, of a payment request and its life, and of list
  * pages. A merchant is a payee that integrates over the API; it never learns who paid it (embodiment 3).
  */
+import { merchantLimits } from './limits.js';
 import type { Metadata } from './metadata.js';
 
 /** Prefix of merchant API keys, so that a leaked key is recognisable to secret scanners and to people. */
@@ -64,28 +65,6 @@ export interface ApiKeyRecord {
   readonly expiresAtMs: number | null;
   readonly revokedAtMs: number | null;
 }
-
-/** Bounds of what a merchant sends. */
-export const merchantLimits = Object.freeze({
-  /** Characters of a payment request's reference (the merchant's order number, shown to the payer). */
-  referenceCharactersMax: 200,
-  /** Characters of a payment request's description. */
-  descriptionCharactersMax: 500,
-  /** Characters of a URL (return URL, webhook URL). */
-  urlCharactersMax: 2048,
-  /** A payment request's lifetime: at least a minute, at most a day, an hour unless the merchant says. */
-  paymentRequestTtlSecondsMin: 60,
-  paymentRequestTtlSecondsMax: 24 * 60 * 60,
-  paymentRequestTtlSecondsDefault: 60 * 60,
-  /** Active API keys of one merchant at once (rotation needs two). */
-  activeApiKeysMax: 10,
-  /** How long a rotated key may keep working, at most. */
-  rotationGraceSecondsMax: 7 * 24 * 60 * 60,
-  /** Page sizes of list endpoints. */
-  pageSizeMin: 1,
-  pageSizeMax: 100,
-  pageSizeDefault: 10,
-});
 
 /** True when an API key is usable at `nowMs`: active and not past the end of a rotation's grace period. */
 export function isApiKeyUsable(key: ApiKeyRecord, nowMs: number): boolean {

@@ -10,6 +10,7 @@
  */
 
 import { bytesToHex, hexToBytes } from './hex.js';
+import { ocraLimits } from './limits.js';
 
 /** The hash functions RFC 4226 and RFC 6287 allow, spelled as WebCrypto names them. */
 export type OtpHash = 'SHA-1' | 'SHA-256' | 'SHA-512';
@@ -47,37 +48,6 @@ export interface OcraSuite {
   /** Size of the time step (T input), or null when the suite takes no time. */
   readonly timeStep: OcraTimeStep | null;
 }
-
-/**
- * Bounds set by RFC 4226 and RFC 6287, plus the few this module adds (marked) so that no input is unbounded.
- * Kept here rather than in `limits.ts` because they are protocol constants, not platform policy.
- */
-export const ocraLimits = Object.freeze({
-  /** RFC 6287 section 6.3: a question format is QF04 to QF64. */
-  questionLengthMin: 4,
-  questionLengthMax: 64,
-  /** RFC 6287 section 5.1: the question field is 128 bytes. */
-  questionFieldBytes: 128,
-  /** RFC 6287 section 6.2: t is 0 or 4 to 10. */
-  digitsMin: 4,
-  digitsMax: 10,
-  /** RFC 4226 section 5.3: a HOTP value has at least 6 digits; 31 bits give at most 10. */
-  hotpDigitsMin: 6,
-  hotpDigitsMax: 10,
-  /** RFC 4226 section 4 (R6): the shared secret is at least 128 bits. The maximum is ours. */
-  keyBytesMin: 16,
-  keyBytesMax: 256,
-  /** Ours: a PIN or password longer than this is a mistake, not a credential. */
-  pinBytesMax: 256,
-  /** Ours: RFC 6287 lets the parties agree on any Snnn; 512 is its largest typical value. */
-  sessionInformationBytesMax: 512,
-  /** RFC 6287 section 6.3, Table 3: [1-59]S, [1-59]M, [1-48]H. */
-  timeStepSecondsMax: 59,
-  timeStepMinutesMax: 59,
-  timeStepHoursMax: 48,
-  /** Ours: the longest well-formed suite is 46 characters; longer text is rejected before parsing. */
-  suiteLengthMax: 64,
-});
 
 /** Thrown by `parseOcraSuite` for a malformed suite; `reason` names the defect in one sentence. */
 export class OcraSuiteError extends Error {

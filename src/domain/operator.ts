@@ -8,6 +8,7 @@
  * which runs with the data directory's keys in hand, act with an admin's rights.
  */
 import { CountersignError } from './errors.js';
+import { limits } from './limits.js';
 
 /** The roles, weakest first. */
 export const operatorRoles = Object.freeze(['viewer', 'support', 'admin'] as const);
@@ -47,7 +48,7 @@ export function isOperatorRole(value: unknown): value is OperatorRole {
  * An operator's name: 2 to 64 of lower-case letters, digits, `.`, `_` and `-`, starting with a letter. Lower
  * case only, so that `Ada` and `ada` can never be two accounts; it appears in the audit log and the console.
  */
-export const operatorNamePattern = /^[a-z][a-z0-9._-]{1,63}$/;
+export const operatorNamePattern = new RegExp(`^[a-z][a-z0-9._-]{1,${limits.operatorNameLengthMax - 1}}$`);
 
 /** Whether a string is an operator name. */
 export function isOperatorName(value: unknown): value is string {

@@ -4,18 +4,18 @@
  */
 import { limits } from './limits.js';
 
-/** The payer identification code (and payee id): 3–64 characters of A-Z a-z 0-9 . _ @ + - */
-export const partyIdPattern = /^[A-Za-z0-9._@+-]{3,64}$/;
+const { partyIdLengthMin, partyIdLengthMax, verificationCodeDigitsMin, verificationCodeDigitsMax } = limits;
 
-/** The payer verification code: 4–12 digits, the OCRA PIN input. */
-export const verificationCodePattern = /^[0-9]{4,12}$/;
+/** The payer identification code (and payee id): `partyIdRule`. */
+export const partyIdPattern = new RegExp(`^[A-Za-z0-9._@+-]{${partyIdLengthMin},${partyIdLengthMax}}$`);
 
-/** Password length bounds, in characters; the upper bound keeps the hash's input bounded. */
-export const passwordLengthMin = 8;
-export const passwordLengthMax = 128;
+/** The payer verification code: `limits.verificationCodeDigitsMin` to `Max` digits, the OCRA PIN input. */
+export const verificationCodePattern = new RegExp(
+  `^[0-9]{${verificationCodeDigitsMin},${verificationCodeDigitsMax}}$`,
+);
 
-/** Payee display-name bounds, in characters. */
-export const payeeNameLengthMax = 200;
+/** What the id rule says, in the words the CLI and the API answer with. */
+export const partyIdRule = `${partyIdLengthMin}–${partyIdLengthMax} characters of A-Z a-z 0-9 . _ @ + -`;
 
 /** True when `id` may name a payer or payee. */
 export function isPartyId(id: string): boolean {
@@ -29,7 +29,7 @@ export function isVerificationCode(code: string): boolean {
 
 /** True when `password` has an acceptable length. */
 export function isAcceptablePassword(password: string): boolean {
-  return password.length >= passwordLengthMin && password.length <= passwordLengthMax;
+  return password.length >= limits.passwordLengthMin && password.length <= limits.passwordLengthMax;
 }
 
 /**
@@ -41,7 +41,7 @@ export function sessionTouchIntervalMs(idleMs: number): number {
   return Math.max(0, Math.min(limits.sessionTouchIntervalMsMax, Math.floor(idleMs / 10)));
 }
 
-/** A payee's or merchant's display name, as stored: trimmed, 1 to `payeeNameLengthMax` characters. */
+/** A payee's or merchant's display name, as stored: trimmed, 1 to `limits.payeeNameLengthMax` characters. */
 export function isPayeeName(trimmedName: string): boolean {
-  return trimmedName.length > 0 && trimmedName.length <= payeeNameLengthMax;
+  return trimmedName.length > 0 && trimmedName.length <= limits.payeeNameLengthMax;
 }

@@ -4,14 +4,16 @@
  * out because the platform precomputes the expected second codes when it issues the first code.
  */
 import { firstCodeDigits } from './first-code.js';
+import { limits } from './limits.js';
 import { type OcraSuite, OcraSuiteError, parseOcraSuite } from './ocra.js';
 
 /** The default suite: SHA-256, 8 digits, numeric 8-digit question, PIN hashed with SHA-1. */
 export const defaultTerminalSuite = 'OCRA-1:HOTP-SHA256-8:QN08-PSHA1';
 
-/** Digits of the second code a terminal suite may produce. */
-export const terminalSuiteDigitsMin = 6;
-export const terminalSuiteDigitsMax = 10;
+const { terminalSuiteDigitsMin, terminalSuiteDigitsMax } = limits;
+
+/** A second code as a terminal suite may produce it: 6 to 10 digits (`limits.terminalSuiteDigitsMin`, `Max`). */
+export const secondCodePattern = new RegExp(`^[0-9]{${terminalSuiteDigitsMin},${terminalSuiteDigitsMax}}$`);
 
 /** Parses a suite and checks that a second terminal can use it; returns a reason when it cannot. */
 export function checkTerminalSuite(

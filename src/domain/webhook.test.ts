@@ -1,12 +1,12 @@
 // Proves the webhook rules: the retry schedule's bounds and its three-day window, and the signature header's format and parsing.
 import { describe, expect, it } from 'vitest';
+import { webhookLimits } from './limits.js';
 import {
   baseRetryDelayMs,
   formatSignatureHeader,
   nextAttemptAtMs,
   parseSignatureHeader,
   retryDelayMs,
-  webhookLimits,
 } from './webhook.js';
 
 describe('webhook retry schedule', () => {

@@ -6,6 +6,7 @@
  * jitter derived from the delivery's id, so that many deliveries to an endpoint that comes back do not
  * arrive at once, and a test with a manual clock still knows the bounds of every wait.
  */
+import { webhookLimits } from './limits.js';
 
 /** Every event type a merchant may receive. */
 export const webhookEventTypes = [
@@ -20,30 +21,6 @@ export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 /** The name of the signature header. */
 export const signatureHeader = 'Countersign-Signature';
-
-/** Bounds of webhook delivery. */
-export const webhookLimits = Object.freeze({
-  /** First wait after a failed attempt. */
-  firstRetryDelayMs: 30_000,
-  /** Longest wait between two attempts. */
-  retryDelayMaxMs: 6 * 60 * 60 * 1000,
-  /** No attempt starts later than this after the event (at-least-once, within three days). */
-  retryWindowMs: 3 * 24 * 60 * 60 * 1000,
-  /** Jitter of a wait, as a fraction of it. */
-  retryJitterFraction: 0.1,
-  /** Time one attempt may take (connect, send, answer), bounds and default. */
-  attemptTimeoutMsMin: 1_000,
-  attemptTimeoutMsMax: 30_000,
-  attemptTimeoutMsDefault: 10_000,
-  /** Extra lease beyond the attempt timeout before a claimed delivery may be claimed again. */
-  claimLeaseMarginMs: 30_000,
-  /** Deliveries one pass of the job claims, and how many it sends at once. */
-  claimBatchSizeMax: 50,
-  concurrentAttemptsMax: 8,
-  /** Bytes of an answer read (the rest is discarded) and characters of it kept for the merchant to see. */
-  responseBytesReadMax: 64 * 1024,
-  responseExcerptCharactersMax: 256,
-});
 
 /**
  * The wait after failed attempt number `attempt` (1 for the first), before jitter: 30 s doubled each time,

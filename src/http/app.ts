@@ -22,12 +22,11 @@ import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import { currentApiVersion } from '../domain/api-version.js';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
-import { limits } from '../domain/limits.js';
+import { type HttpLimits, httpLimits, limits } from '../domain/limits.js';
 import { retryableSqlStates, sqlState } from '../domain/sql-state.js';
 import { registerApiVersion } from './api-version.js';
 import { correctedDocument, registerContract } from './contract.js';
 import type { AppDependencies, FastifyTypebox } from './dependencies.js';
-import { type HttpLimits, httpLimits } from './http-limits.js';
 import { registerIdempotency } from './idempotency.js';
 import {
   httpLoggerOptions,

@@ -14,9 +14,9 @@ import type { Redis } from 'ioredis';
 import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
+import type { HttpLimits } from '../domain/limits.js';
 import type { Database } from '../services/database.js';
 import type { IdempotencyStore } from '../services/idempotency/idempotency-store.js';
-import type { HttpLimits } from './http-limits.js';
 import type { MetricsSources } from './metrics-sources.js';
 
 /** A Fastify instance whose route schemas are TypeBox schemas, so handlers get typed bodies and params. */

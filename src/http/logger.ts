@@ -6,6 +6,7 @@
  */
 import pino, { type LoggerOptions } from 'pino';
 import type { LogLevel } from '../config.js';
+import { limits } from '../domain/limits.js';
 
 /** Field names whose values are secrets wherever they appear in a logged object. */
 export const secretFieldNames: readonly string[] = Object.freeze([
@@ -68,11 +69,9 @@ export const databaseErrorFieldNames: readonly string[] = Object.freeze([
   'queryOptions',
 ]);
 
-const nestedErrorDepthMax = 8;
-
 function withoutDatabaseFields(serialized: Record<string, unknown>, depth: number): void {
   for (const name of databaseErrorFieldNames) delete serialized[name];
-  if (depth >= nestedErrorDepthMax) return;
+  if (depth >= limits.loggedErrorDepthMax) return;
   for (const value of Object.values(serialized)) {
     const nested = Array.isArray(value) ? value : [value];
     for (const item of nested) {

@@ -6,7 +6,8 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
-import { type ApiKeyRecord, merchantLimits, type Page } from '../domain/merchant.js';
+import { merchantLimits } from '../domain/limits.js';
+import type { ApiKeyRecord, Page } from '../domain/merchant.js';
 import { webhookEventTypes } from '../domain/webhook.js';
 import type { WebhookEventRecord } from '../services/merchants/merchant-stores.js';
 import { type DeliveryWithAttempts, publicEventBody } from '../services/webhooks/webhook-service.js';
@@ -30,7 +31,11 @@ export const ListQuery = Type.Object(
   {
     // The range is checked by `limitOf`, whose message names the bounds.
     limit: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 9999, description: 'Page size, 1 to 100 (default 10)' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: merchantLimits.pageSizeAcceptedMax,
+        description: `Page size, ${merchantLimits.pageSizeMin} to ${merchantLimits.pageSizeMax} (default ${merchantLimits.pageSizeDefault})`,
+      }),
     ),
     starting_after: Type.Optional(Uuid),
   },

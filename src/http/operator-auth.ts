@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
-import { httpLimits } from './http-limits.js';
+import { httpLimits } from '../domain/limits.js';
 
 /** RFC 6750 `Bearer` scheme (case-insensitive, RFC 7235), one space, then printable ASCII without spaces. */
 const bearerPattern = /^Bearer ([\x21-\x7e]+)$/i;

@@ -5,10 +5,12 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { limits } from '../domain/limits.js';
 import { amountToJson } from '../domain/money.js';
+import { partyIdPattern, verificationCodePattern } from '../domain/payer.js';
 import type { Payment } from '../domain/payment.js';
+import { secondCodePattern } from '../domain/terminal-suite.js';
 
 export const PartyId = Type.String({
-  pattern: '^[A-Za-z0-9._@+-]{3,64}$',
+  pattern: partyIdPattern.source,
   description: 'Payer identification code or payee id',
 });
 /**
@@ -34,7 +36,7 @@ export function displayName(lengthMax: number, description?: string) {
  */
 export const ClaimedPayerId = Type.String({
   minLength: 1,
-  maxLength: 64,
+  maxLength: limits.partyIdLengthMax,
   pattern: noControlCharacterPattern,
 });
 export const Amount = Type.Integer({
@@ -43,10 +45,10 @@ export const Amount = Type.Integer({
   description: 'Integer minor units (cents for EUR)',
 });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency code' });
-export const Password = Type.String({ minLength: 1, maxLength: 128 });
-export const VerificationCode = Type.String({ pattern: '^[0-9]{4,12}$' });
+export const Password = Type.String({ minLength: 1, maxLength: limits.passwordLengthMax });
+export const VerificationCode = Type.String({ pattern: verificationCodePattern.source });
 export const FirstCode = Type.String({ pattern: '^[0-9]{8}$' });
-export const SecondCode = Type.String({ pattern: '^[0-9]{6,10}$' });
+export const SecondCode = Type.String({ pattern: secondCodePattern.source });
 export const DeliverTo = Type.Union([Type.Literal('first_terminal'), Type.Literal('second_terminal')]);
 export const Uuid = Type.String({
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',

@@ -10,10 +10,8 @@
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
+import { limits } from '../domain/limits.js';
 import type { FastifyTypebox } from './dependencies.js';
-
-/** The most nested objects and arrays the NUL scan follows; a 16 KiB body cannot hold more than this. */
-const scanDepthMax = 16 * 1024;
 
 /**
  * The first key that appears twice in one object of `text`, or undefined. `text` must be valid JSON
@@ -69,7 +67,8 @@ export function firstNulPath(value: unknown): JsonPath | undefined {
     if (typeof current === 'string') {
       if (current.includes('\u0000')) return path;
     } else if (current !== null && typeof current === 'object') {
-      if (path.length >= scanDepthMax) throw new RangeError(`JSON nested deeper than ${scanDepthMax}`);
+      if (path.length >= limits.jsonScanDepthMax)
+        throw new RangeError(`JSON nested deeper than ${limits.jsonScanDepthMax}`);
       const entries: [string | number, unknown][] = Array.isArray(current)
         ? current.map((item, index) => [index, item])
         : Object.entries(current);

@@ -9,12 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { limits } from '../domain/limits.js';
 
 /** Name of the lock file inside the PGlite directory. */
 export const dataDirectoryLockFileName = 'countersign.lock';
-
-/** Rounds of "find a stale lock, move it away, try again" before giving up on a contended directory. */
-const takeoverAttemptsMax = 3;
 
 /** The data directory is open in another live process. */
 export class DataDirectoryInUseError extends Error {
@@ -117,7 +115,7 @@ export async function acquireDataDirectoryLock(
 ): Promise<DataDirectoryLock> {
   const lockPath = path.join(directory, dataDirectoryLockFileName);
   const content = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
-  for (let attempt = 0; attempt < takeoverAttemptsMax; attempt++) {
+  for (let attempt = 0; attempt < limits.dataDirectoryTakeoverAttemptsMax; attempt++) {
     if (await tryCreate(lockPath, content)) {
       return { path: lockPath, release: () => releaseIfOurs(lockPath, content) };
     }

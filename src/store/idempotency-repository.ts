@@ -23,12 +23,6 @@ interface IdempotencyRow {
   locked_until_ms: bigint | null;
 }
 
-/**
- * Claiming a key can race with a release (row gone between INSERT and SELECT) or with a take-over; a few
- * rounds settle every such race, and a caller who still has no answer is told the key is in use.
- */
-const beginRoundsMax = 3;
-
 /** The IdempotencyStore over a SQL database. */
 export class IdempotencyRepository implements IdempotencyStore {
   constructor(private readonly database: SqlExecutor) {}
@@ -41,7 +35,7 @@ export class IdempotencyRepository implements IdempotencyStore {
     leaseMs: number,
   ): Promise<IdempotencyBeginResult> {
     if (!(leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${leaseMs}`);
-    for (let round = 0; round < beginRoundsMax; round++) {
+    for (let round = 0; round < limits.idempotencyClaimRoundsMax; round++) {
       if (await this.insert(scope, key, requestHash, nowMs, leaseMs)) return { kind: 'started' };
       const row = await this.find(scope, key);
       if (row === undefined) continue;

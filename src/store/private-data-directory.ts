@@ -7,6 +7,7 @@
  */
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { limits } from '../domain/limits.js';
 
 /** The data directory can be entered or read by users other than its owner. */
 export class DataDirectoryOpenToOthersError extends Error {
@@ -64,7 +65,8 @@ export async function restrictTreeToOwner(directory: string): Promise<number> {
   let changed = 0;
   const visit = async (entry: string, depth: number): Promise<void> => {
     // PostgreSQL's data directory is a few levels deep; a deeper tree is not one of ours.
-    if (depth > treeDepthMax) throw new Error(`${entry} is nested deeper than ${treeDepthMax} levels`);
+    if (depth > limits.dataDirectoryDepthMax)
+      throw new Error(`${entry} is nested deeper than ${limits.dataDirectoryDepthMax} levels`);
     const status = await lstat(entry);
     if (status.isSymbolicLink()) return;
     if ((status.mode & 0o077) !== 0) {
@@ -77,6 +79,3 @@ export async function restrictTreeToOwner(directory: string): Promise<number> {
   await visit(directory, 0);
   return changed;
 }
-
-/** Deepest nesting `restrictTreeToOwner` walks. */
-const treeDepthMax = 16;

@@ -10,18 +10,13 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError, type ErrorCode } from '../domain/errors.js';
+import { limits } from '../domain/limits.js';
 import { cookieAttributes } from './cookies.js';
 import { type PagePolicyOptions, pageContentSecurityPolicy } from './csp.js';
 import { CsrfGuard, type CsrfSecrets, csrfFieldName, type SessionBinding } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout } from './layout.js';
 import { errorPageMessage } from './messages.js';
-
-/** Largest form body the pages accept: forms carry a few short fields. */
-export const pageFormBytesMax = 8 * 1024;
-
-/** Longest value of one form field, in characters; longer values are refused, not cut. */
-export const formFieldLengthMax = 512;
 
 /** How a page module sets up its context. */
 export interface PageContextOptions {
@@ -59,13 +54,13 @@ export function redirectSeeOther(reply: FastifyReply, location: string): Fastify
 
 /**
  * One string field of a parsed form body: undefined when absent, not a single string, or longer than
- * `formFieldLengthMax` (a repeated field is refused rather than guessed). Only own properties are read,
+ * `limits.formFieldLengthMax` (a repeated field is refused rather than guessed). Only own properties are read,
  * so a field named `__proto__` or `constructor` reads as absent.
  */
 export function formField(body: unknown, name: string): string | undefined {
   if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;
   const value: unknown = (body as Record<string, unknown>)[name];
-  if (typeof value !== 'string' || value.length > formFieldLengthMax) return undefined;
+  if (typeof value !== 'string' || value.length > limits.formFieldLengthMax) return undefined;
   return value;
 }
 
@@ -124,7 +119,7 @@ export async function registerPageContext(
 ): Promise<PageContext> {
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
-    await app.register(fastifyFormbody, { bodyLimit: pageFormBytesMax, parser: parseFormWithoutNul });
+    await app.register(fastifyFormbody, { bodyLimit: limits.pageFormBytesMax, parser: parseFormWithoutNul });
   }
   const policy = pageContentSecurityPolicy(options.policy);
   const csrf = new CsrfGuard(options.secrets, options.area, options.sessionBinding);

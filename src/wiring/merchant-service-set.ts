@@ -3,7 +3,7 @@
  * requests and the webhook delivery job. The payment request service is wired as an observer of payments,
  * so that a request follows its payment inside the payment's own transactions.
  */
-import { webhookLimits } from '../domain/webhook.js';
+import { webhookLimits } from '../domain/limits.js';
 import type { BackgroundJob } from '../services/background-jobs.js';
 import type { MerchantSettings } from '../services/merchants/merchant-dependencies.js';
 import { MerchantService } from '../services/merchants/merchant-service.js';

@@ -92,6 +92,40 @@ function coalescedIdempotency(input: PlatformInput, method: MethodServiceSet): I
   return coalescedIdempotencyStore(input.database, input.stores.idempotencyStore, store, batching);
 }
 
+/** The method's sweeps: expired payments, expired holds, and idempotency keys past their lifetime. */
+function methodJobs(input: PlatformInput, method: MethodServiceSet): BackgroundJob[] {
+  const every = input.configuration.sweepIntervalMs;
+  return [
+    { name: 'expire-payments', intervalMs: every, run: () => method.payments.expireDue() },
+    { name: 'expire-holds', intervalMs: every, run: () => method.ledger.expireDue() },
+    {
+      name: 'purge-idempotency-keys',
+      intervalMs: Math.max(every, 60_000),
+      run: () =>
+        input.stores.idempotencyStore.purgeExpired(input.clock.nowMs(), limits.idempotencyPurgeBatchSizeMax),
+    },
+  ];
+}
+
+/** The operator's tools: overview pages, exports, operator accounts and backups. */
+function operatorToolServices(
+  input: PlatformInput,
+  method: MethodServiceSet,
+): Pick<PlatformServices, 'overview' | 'exports' | 'operators' | 'backups'> {
+  return {
+    overview: new OverviewService(input.database, input.clock, input.stores.overviewStore),
+    exports: new ExportService(input.database, input.stores.exportStore),
+    operators: new OperatorService({ ...method.deps, operatorStore: input.stores.operatorStore }),
+    backups: new BackupService({
+      database: input.database,
+      clock: input.clock,
+      store: input.stores.backupStore,
+      audit: method.deps.audit,
+      masterKeyId: masterKeyId(parseMasterKeyHex(input.masterKeyHex)),
+    }),
+  };
+}
+
 /** Builds every service and the list of background jobs. */
 export function createPlatformServices(input: PlatformInput): PlatformServices {
   const retired = input.retiredMasterKeysHex ?? [];
@@ -105,16 +139,7 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
     stores: input.stores,
   });
   const every = input.configuration.sweepIntervalMs;
-  const jobs: BackgroundJob[] = [
-    { name: 'expire-payments', intervalMs: every, run: () => method.payments.expireDue() },
-    { name: 'expire-holds', intervalMs: every, run: () => method.ledger.expireDue() },
-    {
-      name: 'purge-idempotency-keys',
-      intervalMs: Math.max(every, 60_000),
-      run: () =>
-        input.stores.idempotencyStore.purgeExpired(input.clock.nowMs(), limits.idempotencyPurgeBatchSizeMax),
-    },
-  ];
+  const jobs = methodJobs(input, method);
   const keyRotation = new MasterKeyRotation(
     input.database,
     secrets.box,
@@ -124,7 +149,6 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
   // While retired keys are configured, every server reseals in the background, a batch at a time.
   if (retired.length > 0)
     jobs.push({ name: 'reseal-retired-keys', intervalMs: every, run: () => keyRotation.resealBatch() });
-  const overview = new OverviewService(input.database, input.clock, input.stores.overviewStore);
   const idempotencyStore = sealedIdempotencyStore(
     coalescedIdempotency(input, method),
     secrets.box,
@@ -156,16 +180,7 @@ export function createPlatformServices(input: PlatformInput): PlatformServices {
     parties,
     idempotencyStore,
     jobs,
-    overview,
-    exports: new ExportService(input.database, input.stores.exportStore),
-    operators: new OperatorService({ ...method.deps, operatorStore: input.stores.operatorStore }),
-    backups: new BackupService({
-      database: input.database,
-      clock: input.clock,
-      store: input.stores.backupStore,
-      audit: method.deps.audit,
-      masterKeyId: masterKeyId(parseMasterKeyHex(input.masterKeyHex)),
-    }),
+    ...operatorToolServices(input, method),
     keyRotation,
   };
 }

@@ -2,7 +2,7 @@
 
 import { verifyWebhook, type WebhookEvent, WebhookSignatureError } from '@countersign/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookLimits } from '../../src/domain/webhook.js';
+import { webhookLimits } from '../../src/domain/limits.js';
 import { sqlWebhookStore } from '../../src/store/webhook-repository.js';
 import { createFundedPayer, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';

@@ -1,6 +1,6 @@
 // Proves on both engines that a request whose work committed but whose answer was lost to a crash (its idempotency key left in progress) is retried safely once the key's lease runs out: the payment or deposit is found, not made again, and nothing is held twice; and that stored answers are sealed, never kept in clear.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpLimits } from '../../src/http/http-limits.js';
+import { httpLimits } from '../../src/domain/limits.js';
 import { call, createFundedPayer, createPayee, secondCodeFor, type TestPayer } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startTestPlatform, type TestPlatform } from '../support/method.js';

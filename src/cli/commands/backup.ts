@@ -62,6 +62,67 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** `backup`: refuses on PostgreSQL or an existing file, then writes the image the server (or the CLI) takes. */
+async function backup(options: { output: string; url?: string }): Promise<void> {
+  const config = configOrExit();
+  if (config === undefined) return;
+  if (config.databaseUrl !== undefined) {
+    return fail(
+      'the platform runs on PostgreSQL: back it up with pg_basebackup and WAL archiving, or pg_dump (docs/operations.md)',
+    );
+  }
+  if (await exists(options.output)) return fail(`${options.output} exists; choose a new file name`);
+  if (!(await exists(path.dirname(options.output)))) {
+    return fail(`the directory of ${options.output} does not exist`);
+  }
+  restrictNewFilesToUser();
+  const { takeBackup } = await import('../../main.js');
+  const taken = await takeBackup(config, options.url);
+  if (typeof taken === 'string') return fail(taken, exitCodes.failure);
+  await writeAtomically(options.output, taken.file);
+  const { manifest } = taken;
+  process.stdout.write(`${JSON.stringify({ output: options.output, via: taken.via, ...manifest })}\n`);
+  process.stderr.write(
+    `The backup holds the database only, never master.key. Keep the master key (id ${manifest.masterKeyId}) apart from the backups: a restore needs it.\n`,
+  );
+}
+
+/** Why `dataDir` cannot take a restore (it is a file, or not empty), or undefined when it can. */
+async function restoreTargetRefusal(dataDir: string): Promise<string | undefined> {
+  if (!(await exists(dataDir))) return undefined;
+  const entries = await readdir(dataDir).catch(() => undefined);
+  if (entries === undefined) return `${dataDir} is not a directory`;
+  if (entries.length > 0) return `${dataDir} is not empty; restore into an empty directory`;
+  return undefined;
+}
+
+/** `restore`: checks the input and the target, restores, and reports whether the result verifies. */
+async function restore(options: { input: string; dataDir: string; masterKey?: string }): Promise<void> {
+  if (!(await exists(options.input))) return fail(`${options.input} does not exist`);
+  const refusal = await restoreTargetRefusal(options.dataDir);
+  if (refusal !== undefined) return fail(refusal);
+  restrictNewFilesToUser();
+  const file = await readFile(options.input);
+  const masterKeyHex =
+    options.masterKey === undefined ? undefined : (await readFile(options.masterKey, 'utf8')).trim();
+  const { restoreBackup } = await import('../../main.js');
+  try {
+    const restored = await restoreBackup(file, options.dataDir, masterKeyHex);
+    process.stdout.write(`${JSON.stringify(restored)}\n`);
+    if (!restored.ledgerVerified || !restored.auditVerified) {
+      return fail('the restored database does not verify; do not start a server on it', exitCodes.failure);
+    }
+    if (masterKeyHex === undefined) {
+      process.stderr.write(
+        `Restored. Put the master key (id ${restored.masterKeyId}) at ${path.join(options.dataDir, 'master.key')} (or set MASTER_KEY) before starting the server.\n`,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof BackupRefused)) throw error;
+    fail(error.message);
+  }
+}
+
 /** Registers `backup` and `restore`. */
 export function registerBackupCommands(program: Command): void {
   program
@@ -69,29 +130,7 @@ export function registerBackupCommands(program: Command): void {
     .description('write a consistent backup of the embedded database (never the master key) to a file')
     .requiredOption('--output <file>', 'the backup file to write (must not exist)', pathOption)
     .option('--url <url>', 'the running server to ask (default: PUBLIC_URL)')
-    .action(async (options: { output: string; url?: string }) => {
-      const config = configOrExit();
-      if (config === undefined) return;
-      if (config.databaseUrl !== undefined) {
-        return fail(
-          'the platform runs on PostgreSQL: back it up with pg_basebackup and WAL archiving, or pg_dump (docs/operations.md)',
-        );
-      }
-      if (await exists(options.output)) return fail(`${options.output} exists; choose a new file name`);
-      if (!(await exists(path.dirname(options.output)))) {
-        return fail(`the directory of ${options.output} does not exist`);
-      }
-      restrictNewFilesToUser();
-      const { takeBackup } = await import('../../main.js');
-      const taken = await takeBackup(config, options.url);
-      if (typeof taken === 'string') return fail(taken, exitCodes.failure);
-      await writeAtomically(options.output, taken.file);
-      const { manifest } = taken;
-      process.stdout.write(`${JSON.stringify({ output: options.output, via: taken.via, ...manifest })}\n`);
-      process.stderr.write(
-        `The backup holds the database only, never master.key. Keep the master key (id ${manifest.masterKeyId}) apart from the backups: a restore needs it.\n`,
-      );
-    });
+    .action(backup);
 
   program
     .command('restore')
@@ -103,36 +142,5 @@ export function registerBackupCommands(program: Command): void {
       'the master key file to put beside the database (checked against the backup)',
       pathOption,
     )
-    .action(async (options: { input: string; dataDir: string; masterKey?: string }) => {
-      if (!(await exists(options.input))) return fail(`${options.input} does not exist`);
-      if (await exists(options.dataDir)) {
-        const entries = await readdir(options.dataDir).catch(() => undefined);
-        if (entries === undefined) return fail(`${options.dataDir} is not a directory`);
-        if (entries.length > 0)
-          return fail(`${options.dataDir} is not empty; restore into an empty directory`);
-      }
-      restrictNewFilesToUser();
-      const file = await readFile(options.input);
-      const masterKeyHex =
-        options.masterKey === undefined ? undefined : (await readFile(options.masterKey, 'utf8')).trim();
-      const { restoreBackup } = await import('../../main.js');
-      try {
-        const restored = await restoreBackup(file, options.dataDir, masterKeyHex);
-        process.stdout.write(`${JSON.stringify(restored)}\n`);
-        if (!restored.ledgerVerified || !restored.auditVerified) {
-          return fail(
-            'the restored database does not verify; do not start a server on it',
-            exitCodes.failure,
-          );
-        }
-        if (masterKeyHex === undefined) {
-          process.stderr.write(
-            `Restored. Put the master key (id ${restored.masterKeyId}) at ${path.join(options.dataDir, 'master.key')} (or set MASTER_KEY) before starting the server.\n`,
-          );
-        }
-      } catch (error) {
-        if (!(error instanceof BackupRefused)) throw error;
-        fail(error.message);
-      }
-    });
+    .action(restore);
 }

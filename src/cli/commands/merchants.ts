@@ -3,7 +3,7 @@
  * database. Every flag is checked before the platform is opened (options.ts).
  */
 import type { Command } from 'commander';
-import { merchantLimits } from '../../domain/merchant.js';
+import { merchantLimits } from '../../domain/limits.js';
 import { cliActor } from '../../domain/operator.js';
 import { integerOption, nameOption, partyIdOption, urlOption, uuidOption } from '../options.js';
 import { printJson, withPlatform } from '../platform-command.js';

@@ -16,6 +16,58 @@ import {
 } from '../options.js';
 import { printJson, withPlatform } from '../platform-command.js';
 
+/** `payer create`: the payer, and its first terminal unless `--no-ocra-terminal`. */
+async function createPayer(options: {
+  id: string;
+  password: string;
+  verificationCode: string;
+  suite?: string;
+  ocraTerminal: boolean;
+}): Promise<void> {
+  const { ocraTerminal, ...creation } = options;
+  await withPlatform(async (platform) => {
+    printJson(
+      await platform.services.parties.createPayer(
+        { ...creation, firstTerminal: ocraTerminal ? 'ocra' : 'none' },
+        cliActor,
+      ),
+    );
+  });
+}
+
+/** `payee create`. */
+async function createPayee(options: { id: string; name: string }): Promise<void> {
+  await withPlatform(async (platform) => {
+    printJson(await platform.services.parties.createPayee(options, cliActor));
+  });
+}
+
+/**
+ * `deposit`: the key carries the same `operator:` prefix as the operator API's, so that a deposit retried
+ * through either lands once.
+ */
+async function deposit(options: {
+  payer: string;
+  amount: bigint;
+  currency: string;
+  idempotencyKey?: string;
+}): Promise<void> {
+  await withPlatform(async (platform) => {
+    const deposited = await platform.services.parties.deposit(
+      {
+        payerId: options.payer,
+        amount: options.amount,
+        currency: options.currency,
+        ...(options.idempotencyKey === undefined
+          ? {}
+          : { idempotencyKey: `operator:${options.idempotencyKey}` }),
+      },
+      cliActor,
+    );
+    printJson(deposited);
+  });
+}
+
 /** Registers `payer create`, `payee create` and `deposit`. */
 export function registerPartyCommands(program: Command): void {
   const payer = program.command('payer').description('manage payers');
@@ -38,25 +90,7 @@ export function registerPartyCommands(program: Command): void {
       '--no-ocra-terminal',
       'create the payer without a second terminal; they add a passkey from their pages ("terminal": null)',
     )
-    .action(
-      async (options: {
-        id: string;
-        password: string;
-        verificationCode: string;
-        suite?: string;
-        ocraTerminal: boolean;
-      }) => {
-        const { ocraTerminal, ...creation } = options;
-        await withPlatform(async (platform) => {
-          printJson(
-            await platform.services.parties.createPayer(
-              { ...creation, firstTerminal: ocraTerminal ? 'ocra' : 'none' },
-              cliActor,
-            ),
-          );
-        });
-      },
-    );
+    .action(createPayer);
 
   const payee = program.command('payee').description('manage payees');
   payee
@@ -64,11 +98,7 @@ export function registerPartyCommands(program: Command): void {
     .description('create a payee')
     .requiredOption('--id <id>', 'payee id (3–64 of A-Z a-z 0-9 . _ @ + -)', partyIdOption)
     .requiredOption('--name <name>', 'display name shown to payers', nameOption)
-    .action(async (options: { id: string; name: string }) => {
-      await withPlatform(async (platform) => {
-        printJson(await platform.services.parties.createPayee(options, cliActor));
-      });
-    });
+    .action(createPayee);
 
   program
     .command('deposit')
@@ -77,20 +107,5 @@ export function registerPartyCommands(program: Command): void {
     .requiredOption('--amount <minor-units>', 'amount in minor units (cents for EUR)', amountOption)
     .requiredOption('--currency <code>', 'ISO 4217 currency code', currencyOption)
     .option('--idempotency-key <key>', 'makes a retried deposit land once')
-    .action(async (options: { payer: string; amount: bigint; currency: string; idempotencyKey?: string }) => {
-      await withPlatform(async (platform) => {
-        const deposit = await platform.services.parties.deposit(
-          {
-            payerId: options.payer,
-            amount: options.amount,
-            currency: options.currency,
-            ...(options.idempotencyKey === undefined
-              ? {}
-              : { idempotencyKey: `operator:${options.idempotencyKey}` }),
-          },
-          cliActor,
-        );
-        printJson(deposit);
-      });
-    });
+    .action(deposit);
 }

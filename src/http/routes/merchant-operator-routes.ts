@@ -5,6 +5,7 @@
  */
 
 import { Type } from '@sinclair/typebox';
+import { merchantLimits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin } from '../dependencies.js';
@@ -50,7 +51,9 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
             {
               id: PartyId,
               name: displayName(200),
-              webhookUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+              webhookUrl: Type.Optional(
+                Type.String({ minLength: 1, maxLength: merchantLimits.urlCharactersMax }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -108,7 +111,11 @@ export function merchantOperatorRoutes(services: HttpServices): RoutePlugin {
           response: created(IssuedApiKeyJson),
           params: KeyParams,
           body: Type.Object(
-            { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 })) },
+            {
+              graceSeconds: Type.Optional(
+                Type.Integer({ minimum: 0, maximum: merchantLimits.rotationGraceSecondsMax }),
+              ),
+            },
             // May be left out (emptyBodyAsObject); `nullable` says so in the document.
             { additionalProperties: false, nullable: true },
           ),

@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { merchantLimits } from '../../domain/limits.js';
 import { amountFromJson, amountToJson } from '../../domain/money.js';
 import { paymentRequestObject } from '../../services/merchants/payment-request-service.js';
 import { refundObject } from '../../services/merchants/refund-service.js';
@@ -288,7 +289,12 @@ export function merchantRoutes(services: HttpServices): RoutePlugin {
       {
         schema: schema('Set or clear the webhook URL', {
           body: Type.Object(
-            { webhookUrl: Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()]) },
+            {
+              webhookUrl: Type.Union([
+                Type.String({ minLength: 1, maxLength: merchantLimits.urlCharactersMax }),
+                Type.Null(),
+              ]),
+            },
             { additionalProperties: false },
           ),
           response: ok(MerchantJson),

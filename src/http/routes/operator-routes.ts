@@ -11,6 +11,7 @@ import {
   exportKinds,
   parseExportRequest,
 } from '../../domain/export-format.js';
+import { limits, ocraLimits } from '../../domain/limits.js';
 import { amountFromJson, amountToJson } from '../../domain/money.js';
 import { operatorNamePattern, operatorRoles, tokenActor } from '../../domain/operator.js';
 import { created, filesOf, ok } from '../contract.js';
@@ -78,12 +79,20 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
             'Exports for the books: every transfer, payment or refund created in [from, to), streamed as CSV or JSON Lines',
           security: operatorSecurity,
           response: filesOf(['text/csv', 'application/x-ndjson'], 'The export, streamed'),
-          params: Type.Object({ kind: Type.String({ maxLength: 32, examples: [...exportKinds] }) }),
+          params: Type.Object({
+            kind: Type.String({ maxLength: limits.exportQueryValueLengthMax, examples: [...exportKinds] }),
+          }),
           querystring: Type.Object(
             {
-              from: Type.String({ maxLength: 32, description: 'UTC date or instant, inclusive' }),
-              to: Type.String({ maxLength: 32, description: 'UTC date or instant, exclusive' }),
-              format: Type.String({ maxLength: 8, default: 'csv' }),
+              from: Type.String({
+                maxLength: limits.exportQueryValueLengthMax,
+                description: 'UTC date or instant, inclusive',
+              }),
+              to: Type.String({
+                maxLength: limits.exportQueryValueLengthMax,
+                description: 'UTC date or instant, exclusive',
+              }),
+              format: Type.String({ maxLength: limits.exportFormatLengthMax, default: 'csv' }),
             },
             { additionalProperties: false },
           ),
@@ -101,7 +110,10 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
       },
     );
 
-    const OperatorName = Type.String({ pattern: operatorNamePattern.source, maxLength: 64 });
+    const OperatorName = Type.String({
+      pattern: operatorNamePattern.source,
+      maxLength: limits.operatorNameLengthMax,
+    });
     app.post(
       '/v1/operators',
       {
@@ -185,9 +197,12 @@ export function operatorRoutes(services: MethodServices): RoutePlugin {
           body: Type.Object(
             {
               id: PartyId,
-              password: Type.String({ minLength: 8, maxLength: 128 }),
+              password: Type.String({
+                minLength: limits.passwordLengthMin,
+                maxLength: limits.passwordLengthMax,
+              }),
               verificationCode: VerificationCode,
-              suite: Type.Optional(Type.String({ maxLength: 64 })),
+              suite: Type.Optional(Type.String({ maxLength: ocraLimits.suiteLengthMax })),
               firstTerminal: Type.Optional(
                 Type.Union([Type.Literal('ocra'), Type.Literal('none')], {
                   description:

@@ -6,6 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { httpLimits } from '../../domain/limits.js';
 import { type Asset, scriptAsset, stylesheetAsset } from '../../web/assets.js';
 import type { RoutePlugin } from '../dependencies.js';
 
@@ -24,7 +25,12 @@ export function pageAssetRoutes(): RoutePlugin {
     );
     app.get(
       '/assets/js/*',
-      { schema: { hide: true, params: Type.Object({ '*': Type.String({ maxLength: 200 }) }) } },
+      {
+        schema: {
+          hide: true,
+          params: Type.Object({ '*': Type.String({ maxLength: httpLimits.pathParameterLengthMax }) }),
+        },
+      },
       async (request, reply) => {
         const asset = await scriptAsset(request.params['*']);
         if (asset === undefined) throw new CountersignError('route_not_found');

@@ -9,7 +9,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
 import { acceptsNewPayment, type PaymentRequest } from '../../domain/merchant.js';
+import { isVerificationCode } from '../../domain/payer.js';
 import type { DeliverTo } from '../../domain/payment.js';
+import { secondCodePattern } from '../../domain/terminal-suite.js';
 import type { PasskeyApprovalInput } from '../../services/passkeys/passkey-service.js';
 import type { Approval } from '../../services/payments/payment-service.js';
 import {
@@ -62,9 +64,9 @@ function approvalOf(body: unknown): Approval | undefined {
   const secondCode = formField(body, 'secondCode')?.trim();
   const firstCode = formField(body, 'firstCode')?.trim();
   const verificationCode = formField(body, 'verificationCode');
-  if (secondCode !== undefined && /^[0-9]{6,10}$/.test(secondCode)) return { secondCode };
+  if (secondCode !== undefined && secondCodePattern.test(secondCode)) return { secondCode };
   if (firstCode !== undefined && /^[0-9]{8}$/.test(firstCode) && verificationCode !== undefined) {
-    if (/^[0-9]{4,12}$/.test(verificationCode)) return { firstCode, verificationCode };
+    if (isVerificationCode(verificationCode)) return { firstCode, verificationCode };
   }
   return undefined;
 }

@@ -16,8 +16,8 @@ import { pageSchema } from './page-schemas.js';
 
 /**
  * Parses a ceremony answer the page script put in a form field; undefined when it is not a JSON object.
- * An authenticator's answer is longer than the fields people type (`formFieldLengthMax`), so it has its
- * own bound, inside the page body's (`pageFormBytesMax`).
+ * An authenticator's answer is longer than the fields people type (`limits.formFieldLengthMax`), so it has its
+ * own bound, inside the page body's (`limits.pageFormBytesMax`).
  */
 export function ceremonyResponseField(body: unknown, name: string): Record<string, unknown> | undefined {
   if (body === null || typeof body !== 'object' || !Object.hasOwn(body, name)) return undefined;

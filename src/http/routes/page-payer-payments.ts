@@ -8,6 +8,7 @@ import { CountersignError } from '../../domain/errors.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import { type DeliverTo, isApprovable } from '../../domain/payment.js';
+import { secondCodePattern } from '../../domain/terminal-suite.js';
 import type { PasskeyApprovalInput } from '../../services/passkeys/passkey-service.js';
 import type { Approval } from '../../services/payments/payment-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
@@ -70,7 +71,7 @@ function readApproval(body: unknown): Approval | undefined {
   const secondCode = formField(body, 'secondCode')?.trim();
   const firstCode = formField(body, 'firstCode')?.trim();
   const verificationCode = formField(body, 'verificationCode')?.trim();
-  if (secondCode !== undefined && firstCode === undefined && /^[0-9]{6,10}$/.test(secondCode)) {
+  if (secondCode !== undefined && firstCode === undefined && secondCodePattern.test(secondCode)) {
     return { secondCode };
   }
   if (

@@ -6,13 +6,14 @@
  * twice (an array) is refused by the schema.
  */
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { httpLimits, limits } from '../../domain/limits.js';
 import { noControlCharacterPattern } from '../schemas.js';
 
 /** The OpenAPI tag of each page area. */
 export type PageTag = 'payer pages' | 'operator pages' | 'terminal pages' | 'checkout pages';
 
 /** A form field or query value: an optional string. */
-const text = Type.Optional(Type.String({ maxLength: 8192 }));
+const text = Type.Optional(Type.String({ maxLength: limits.pageFormBytesMax }));
 
 /** What a page route declares. */
 export interface PageSchemaOptions {
@@ -49,7 +50,11 @@ export function pageSchema(options: PageSchemaOptions): {
             Object.fromEntries(
               options.params.map((name) => [
                 name,
-                Type.String({ minLength: 1, maxLength: 200, pattern: noControlCharacterPattern }),
+                Type.String({
+                  minLength: 1,
+                  maxLength: httpLimits.pathParameterLengthMax,
+                  pattern: noControlCharacterPattern,
+                }),
               ]),
             ),
           ),

@@ -99,9 +99,6 @@ function paymentTargetOf(body: {
 
 const sessionSecurity = [{ payerSession: [] }];
 
-/** Page size of `GET /v1/payments` when the request names none (Stripe's default). */
-const defaultPageSize = 10;
-
 /**
  * Query of `GET /v1/payments`. A query value is read as its declared type (query-coercion.ts), so the page
  * size is an integer: 1 to `limits.pageSizeMax`.
@@ -112,7 +109,7 @@ const PaymentListQuery = Type.Object(
       Type.Integer({
         minimum: 1,
         maximum: limits.pageSizeMax,
-        description: 'Page size, 1 to 100 (default 10)',
+        description: `Page size, 1 to ${limits.pageSizeMax} (default ${limits.pageSizeDefault})`,
       }),
     ),
     starting_after: Type.Optional(
@@ -307,7 +304,7 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
         const payerId = await sessionPayer(request, services.authentication);
         if (payerId === undefined) throw new CountersignError('authentication_required');
         const page = await services.payments.listForPayer(payerId, {
-          limit: request.query.limit ?? defaultPageSize,
+          limit: request.query.limit ?? limits.pageSizeDefault,
           ...(request.query.starting_after === undefined
             ? {}
             : { startingAfter: request.query.starting_after }),

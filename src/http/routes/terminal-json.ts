@@ -4,6 +4,7 @@
  */
 
 import { Type } from '@sinclair/typebox';
+import { limits } from '../../domain/limits.js';
 import { amountToJson } from '../../domain/money.js';
 import type { SecondTerminalMessage } from '../../services/delivery/delivery-message.js';
 import type { DeliveryView, DevelopmentOutboxEntry } from '../../services/delivery/delivery-service.js';
@@ -17,7 +18,7 @@ import { WebAuthnOptions } from '../contract.js';
 import { Amount, displayName, nullable, objectOf, Timestamp } from '../schemas.js';
 
 /** A terminal's label: what the payer calls the device. */
-export const TerminalLabel = displayName(64);
+export const TerminalLabel = displayName(limits.terminalLabelLengthMax);
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

@@ -9,8 +9,9 @@
 
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { enrollmentSecretLength } from '../../domain/enrollment-uri.js';
 import { CountersignError } from '../../domain/errors.js';
-import { limits } from '../../domain/limits.js';
+import { limits, ocraLimits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
 import type { PayerLockState } from '../../services/parties/authentication-service.js';
 import type { PasskeyApprovalInput } from '../../services/passkeys/passkey-service.js';
@@ -93,7 +94,10 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           params: PayerParams,
           body: Type.Optional(
             Type.Object(
-              { label: Type.Optional(TerminalLabel), suite: Type.Optional(Type.String({ maxLength: 64 })) },
+              {
+                label: Type.Optional(TerminalLabel),
+                suite: Type.Optional(Type.String({ maxLength: ocraLimits.suiteLengthMax })),
+              },
               { additionalProperties: false, nullable: true },
             ),
           ),
@@ -212,8 +216,8 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
           body: Type.Object(
             {
               enrollmentId: Uuid,
-              secret: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
-              publicKey: Type.String({ minLength: 1, maxLength: 200 }),
+              secret: Type.String({ pattern: `^[A-Za-z0-9_-]{${enrollmentSecretLength}}$` }),
+              publicKey: Type.String({ minLength: 1, maxLength: limits.terminalPublicKeyLengthMax }),
               confirmationCode: SecondCode,
               label: Type.Optional(TerminalLabel),
             },

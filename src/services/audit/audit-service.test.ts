@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openTestDatabase, type TestDatabase, testEngines } from '../../../test/support/engines.js';
 import {
   type AuditEventInput,
-  auditLimits,
   canonicalAuditEntry,
   canonicalDetail,
   chainHash,
@@ -16,6 +15,7 @@ import {
   verifyHead,
 } from '../../domain/audit.js';
 import { ManualClock } from '../../domain/clock.js';
+import { auditLimits } from '../../domain/limits.js';
 import { sqlAuditStore } from '../../store/audit-repository.js';
 import type { Database } from '../database.js';
 import { newId } from '../ids.js';

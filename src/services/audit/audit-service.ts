@@ -10,7 +10,6 @@ import {
   type AuditChainPoint,
   type AuditEntry,
   type AuditEventInput,
-  auditLimits,
   extendChain,
   genesisPoint,
   type PreparedAuditEvent,
@@ -22,7 +21,7 @@ import {
   verifyHead,
 } from '../../domain/audit.js';
 import type { Clock } from '../../domain/clock.js';
-import { limits } from '../../domain/limits.js';
+import { auditLimits, limits } from '../../domain/limits.js';
 import type { Database, SqlExecutor } from '../database.js';
 import { newId } from '../ids.js';
 

@@ -1,14 +1,8 @@
 // Proves that sealed values open only with their key and associated data, that any alteration is refused with a typed error, and that the keyed hash is HKDF-SHA256 + HMAC-SHA256 as published (RFC 5869).
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  constantTimeEqualHex,
-  createSecrets,
-  masterKeyId,
-  SecretBox,
-  SecretOpenError,
-  sealPlaintextBytesMax,
-} from './secrets.js';
+import { limits } from '../../domain/limits.js';
+import { constantTimeEqualHex, createSecrets, masterKeyId, SecretBox, SecretOpenError } from './secrets.js';
 
 const masterKeyHex = '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f';
 const otherMasterKeyHex = 'ff'.repeat(32);
@@ -169,10 +163,12 @@ describe('SecretBox', () => {
   });
 
   it('refuses a plaintext above the limit', () => {
-    expect(() => box.seal(Buffer.alloc(sealPlaintextBytesMax + 1), associatedData)).toThrow(RangeError);
+    expect(() => box.seal(Buffer.alloc(limits.sealPlaintextBytesMax + 1), associatedData)).toThrow(
+      RangeError,
+    );
     expect(
-      box.open(box.seal(Buffer.alloc(sealPlaintextBytesMax), associatedData), associatedData).length,
-    ).toBe(sealPlaintextBytesMax);
+      box.open(box.seal(Buffer.alloc(limits.sealPlaintextBytesMax), associatedData), associatedData).length,
+    ).toBe(limits.sealPlaintextBytesMax);
   });
 
   it('refuses a keyring without its current key, with a short key, or with an id that is not a token', () => {

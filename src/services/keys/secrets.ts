@@ -19,6 +19,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { hexToBytes } from '../../domain/hex.js';
+import { limits } from '../../domain/limits.js';
 
 /** Keys by id; `currentKeyId` seals, every key opens (older keys stay until their values are resealed). */
 export interface Keyring {
@@ -48,10 +49,8 @@ const keyBytes = 32;
 const ivBytes = 12;
 const tagBytes = 16;
 const keyIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
-/** Largest plaintext `seal` accepts: sealed values are small secrets, never documents. */
-export const sealPlaintextBytesMax = 64 * 1024;
 // Base64url of the largest plaintext, plus IV, tag and header, rounded up generously.
-const sealedCharactersMax = Math.ceil((sealPlaintextBytesMax * 4) / 3) + 256;
+const sealedCharactersMax = Math.ceil((limits.sealPlaintextBytesMax * 4) / 3) + 256;
 
 interface SealedParts {
   readonly keyId: string;
@@ -107,8 +106,8 @@ export class SecretBox {
   /** Seals `plaintext` under the current key, bound to `associatedData` (which names where it is stored). */
   seal(plaintext: Buffer | string, associatedData: string): string {
     const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
-    if (bytes.length > sealPlaintextBytesMax) {
-      throw new RangeError(`a sealed plaintext holds at most ${sealPlaintextBytesMax} bytes`);
+    if (bytes.length > limits.sealPlaintextBytesMax) {
+      throw new RangeError(`a sealed plaintext holds at most ${limits.sealPlaintextBytesMax} bytes`);
     }
     const keyId = this.keyring.currentKeyId;
     const iv = randomBytes(ivBytes);

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CountersignError } from '../../domain/errors.js';
+import { limits, merchantLimits } from '../../domain/limits.js';
 import {
   type ApiKeyRecord,
   apiKeyDisplayCharacters,
@@ -13,12 +14,11 @@ import {
   apiKeyPrefix,
   apiKeyRandomBytes,
   isApiKeyUsable,
-  merchantLimits,
   webhookSecretPrefix,
   webhookSecretRandomBytes,
 } from '../../domain/merchant.js';
 import { type Actor, actorLabel, assertMayAct } from '../../domain/operator.js';
-import { isPartyId, isPayeeName, payeeNameLengthMax } from '../../domain/payer.js';
+import { isPartyId, isPayeeName, partyIdRule } from '../../domain/payer.js';
 import { webhookSecretLabel } from '../../domain/sealed-labels.js';
 import type { SqlExecutor } from '../database.js';
 import { newId } from '../ids.js';
@@ -64,10 +64,10 @@ export class MerchantService {
   async create(creation: MerchantCreation, actor: Actor): Promise<CreatedMerchant> {
     assertMayAct(actor, 'manage_merchant');
     const { database, clock, secrets, partyStore, merchantStore, audit, merchantSettings } = this.deps;
-    if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
+    if (!isPartyId(creation.id)) throw invalid('id', `id must be ${partyIdRule}`);
     const name = creation.name.trim();
     if (!isPayeeName(name)) {
-      throw invalid('name', `name must be 1–${payeeNameLengthMax} characters`);
+      throw invalid('name', `name must be 1–${limits.payeeNameLengthMax} characters`);
     }
     const webhookUrl =
       creation.webhookUrl === undefined

@@ -13,11 +13,11 @@
  */
 
 import { CountersignError } from '../../domain/errors.js';
+import { merchantLimits } from '../../domain/limits.js';
 import {
   acceptsNewPayment,
   isPastExpiry,
   type ListCursor,
-  merchantLimits,
   type Page,
   type PaymentRequest,
   pageOf,

@@ -10,6 +10,7 @@ import { CountersignError } from '../../domain/errors.js';
 import { type ListCursor, type Page, pageOf } from '../../domain/merchant.js';
 import { checkMetadata, emptyMetadata, type Metadata } from '../../domain/metadata.js';
 import { amountToJson } from '../../domain/money.js';
+import type { Payment } from '../../domain/payment.js';
 import { type Refund, refundAmount } from '../../domain/refund.js';
 import type { SqlExecutor } from '../database.js';
 import { derivedId, newId } from '../ids.js';
@@ -67,7 +68,7 @@ export class RefundService {
     merchantId: string,
     creation: RefundCreation,
   ): Promise<Refund> {
-    const { clock, paymentStore, refundStore, ledgerStore, audit } = this.deps;
+    const { clock, paymentStore, refundStore } = this.deps;
     const payment = await paymentStore.selectPayment(tx, creation.paymentId, true);
     if (payment === undefined || payment.payeeId !== merchantId) {
       throw new CountersignError('payment_not_found', { param: 'paymentId' });
@@ -78,16 +79,53 @@ export class RefundService {
     if (payment.status !== 'succeeded') {
       throw new CountersignError('payment_not_refundable', { details: { status: payment.status } });
     }
-    const refunded = await refundStore.sumRefunded(tx, payment.id);
-    const decided = refundAmount(payment.amount, refunded, creation.amount);
+    const amount = await this.refundableAmount(tx, payment, creation.amount);
+    const nowMs = clock.nowMs();
+    await this.transferRefund(tx, id, payment, amount, nowMs);
+    const refund: Refund = {
+      id,
+      merchantId,
+      paymentId: payment.id,
+      amount,
+      currency: payment.currency,
+      status: 'succeeded',
+      metadata: creation.metadata ?? emptyMetadata,
+      createdAtMs: nowMs,
+    };
+    await this.recordRefund(tx, refund);
+    return refund;
+  }
+
+  /** What the refund gives back: `asked`, or all that is left; `refund_exceeds_remaining` past that. */
+  private async refundableAmount(
+    tx: SqlExecutor,
+    payment: Payment,
+    asked: bigint | undefined,
+  ): Promise<bigint> {
+    const refunded = await this.deps.refundStore.sumRefunded(tx, payment.id);
+    const decided = refundAmount(payment.amount, refunded, asked);
     if ('refusal' in decided) {
       throw new CountersignError('refund_exceeds_remaining', {
         param: 'amount',
         details: { remaining: Number(decided.remaining) },
       });
     }
-    const nowMs = clock.nowMs();
-    const merchantAccount = payeeAccount(merchantId, payment.currency);
+    return decided.amount;
+  }
+
+  /**
+   * Moves the refund from the merchant's account to the payer's wallet in one transfer whose id is the
+   * refund's. The account may not go below zero: a merchant cannot refund what it no longer holds.
+   */
+  private async transferRefund(
+    tx: SqlExecutor,
+    id: string,
+    payment: Payment,
+    amount: bigint,
+    nowMs: number,
+  ): Promise<void> {
+    const { ledgerStore } = this.deps;
+    const merchantAccount = payeeAccount(payment.payeeId, payment.currency);
     const wallet = payerWallet(payment.payerId, payment.currency);
     await ledgerStore.insertAccounts(tx, [merchantAccount, wallet], nowMs);
     const [result] = await ledgerStore.createTransfersIn(
@@ -98,7 +136,7 @@ export class RefundService {
           kind: 'single',
           debitAccountId: merchantAccount.id,
           creditAccountId: wallet.id,
-          amount: decided.amount,
+          amount,
           reference: `refund:${payment.id}`,
         },
       ],
@@ -110,32 +148,26 @@ export class RefundService {
       }
       throw new Error(`invariant: refund ${id} refused by the ledger: ${result.error}`);
     }
-    const refund: Refund = {
-      id,
-      merchantId,
-      paymentId: payment.id,
-      amount: decided.amount,
-      currency: payment.currency,
-      status: 'succeeded',
-      metadata: creation.metadata ?? emptyMetadata,
-      createdAtMs: nowMs,
-    };
-    if ((await refundStore.insertRefund(tx, refund)) === 'exists') {
+  }
+
+  /** Writes the refund's row, its audit entry and its `refund.succeeded` event, in the same transaction. */
+  private async recordRefund(tx: SqlExecutor, refund: Refund): Promise<void> {
+    const { id, merchantId, paymentId, amount, currency, createdAtMs } = refund;
+    if ((await this.deps.refundStore.insertRefund(tx, refund)) === 'exists') {
       throw new Error(`invariant: refund ${id} appeared while its payment was locked`);
     }
-    await audit.appendIn(
+    await this.deps.audit.appendIn(
       tx,
       [
         {
           event: 'refund_created',
-          subject: payment.id,
-          detail: { refundId: id, merchantId, amount: decided.amount.toString(), currency: payment.currency },
+          subject: paymentId,
+          detail: { refundId: id, merchantId, amount: amount.toString(), currency },
         },
       ],
-      nowMs,
+      createdAtMs,
     );
-    await this.webhooks.enqueueIn(tx, merchantId, 'refund.succeeded', id, refundObject(refund), nowMs);
-    return refund;
+    await this.webhooks.enqueueIn(tx, merchantId, 'refund.succeeded', id, refundObject(refund), createdAtMs);
   }
 
   /** A refund of the merchant's; `refund_not_found` otherwise. */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { CountersignError } from '../../domain/errors.js';
 import { bytesToHex } from '../../domain/hex.js';
+import { limits } from '../../domain/limits.js';
 import { assertMoney, isCurrency } from '../../domain/money.js';
 import { type Actor, actorLabel, assertMayAct } from '../../domain/operator.js';
 import {
@@ -12,7 +13,7 @@ import {
   isPartyId,
   isPayeeName,
   isVerificationCode,
-  payeeNameLengthMax,
+  partyIdRule,
 } from '../../domain/payer.js';
 import { terminalKeyLabel, verificationCodeLabel } from '../../domain/sealed-labels.js';
 import { checkTerminalSuite } from '../../domain/terminal-suite.js';
@@ -93,6 +94,29 @@ function invalid(param: string, message: string): CountersignError {
   return new CountersignError('invalid_request', { param, message });
 }
 
+/** A new payer's OCRA terminal before it is stored: its id, suite and key. */
+interface FirstOcraTerminal {
+  readonly id: string;
+  readonly suite: string;
+  readonly key: Buffer;
+}
+
+/** Refuses a new payer's malformed id, password or verification code with `invalid_request`. */
+function checkPayerCreation(creation: PayerCreation): void {
+  if (!isPartyId(creation.id)) throw invalid('id', `id must be ${partyIdRule}`);
+  if (!isAcceptablePassword(creation.password))
+    throw invalid(
+      'password',
+      `password must be ${limits.passwordLengthMin}–${limits.passwordLengthMax} characters`,
+    );
+  if (!isVerificationCode(creation.verificationCode)) {
+    throw invalid(
+      'verificationCode',
+      `verificationCode must be ${limits.verificationCodeDigitsMin}–${limits.verificationCodeDigitsMax} digits`,
+    );
+  }
+}
+
 /** Payers, payees, deposits and balances. */
 export class PartyService {
   constructor(
@@ -106,75 +130,77 @@ export class PartyService {
    */
   async createPayer(creation: PayerCreation, actor: Actor): Promise<CreatedPayer> {
     assertMayAct(actor, 'create_party');
-    const { database, clock, secrets, passwords, partyStore, audit } = this.deps;
-    if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
-    if (!isAcceptablePassword(creation.password))
-      throw invalid('password', 'password must be 8–128 characters');
-    if (!isVerificationCode(creation.verificationCode)) {
-      throw invalid('verificationCode', 'verificationCode must be 4–12 digits');
-    }
+    checkPayerCreation(creation);
     const suite = this.firstTerminalSuite(creation);
-    const passwordHash = await passwords.hashPassword(creation.password);
-    const key = randomBytes(32);
-    const terminalId = suite === undefined ? null : newId();
-    const nowMs = clock.nowMs();
-    const enrollment = await database.transaction(async (tx) => {
-      const inserted = await partyStore.insertPayer(tx, {
-        id: creation.id,
-        passwordHash,
-        verificationCodeSealed: secrets.box.seal(
-          creation.verificationCode,
-          verificationCodeLabel(creation.id),
-        ),
-        createdAtMs: nowMs,
-      });
-      if (!inserted) throw new CountersignError('payer_exists', { param: 'id' });
-      if (terminalId !== null && suite !== undefined) {
-        await partyStore.insertTerminal(tx, {
-          id: terminalId,
-          payerId: creation.id,
-          suite,
-          keySealed: secrets.box.seal(key, terminalKeyLabel(terminalId)),
-          status: 'active',
-          label: 'first terminal',
-          createdAtMs: nowMs,
-        });
-      }
-      await audit.appendIn(
-        tx,
-        [
-          {
-            event: 'payer_created',
-            subject: creation.id,
-            detail: { terminalId, suite: suite ?? null, actor: actorLabel(actor) },
-          },
-        ],
-        nowMs,
-      );
-      if (terminalId === null || suite === undefined) return undefined;
-      return this.enrollments?.issueIn(tx, {
-        payerId: creation.id,
-        terminalId,
-        suite,
-        key,
-        label: null,
-        nowMs,
-      });
-    });
-    if (terminalId === null || suite === undefined) return { id: creation.id, terminal: null };
-    const keyHex = bytesToHex(key);
+    const passwordHash = await this.deps.passwords.hashPassword(creation.password);
+    const terminal = suite === undefined ? undefined : { id: newId(), suite, key: randomBytes(32) };
+    const nowMs = this.deps.clock.nowMs();
+    const enrollment = await this.deps.database.transaction((tx) =>
+      this.insertPayerIn(tx, creation, passwordHash, terminal, actor, nowMs),
+    );
+    if (terminal === undefined) return { id: creation.id, terminal: null };
+    const keyHex = bytesToHex(terminal.key);
     return {
       id: creation.id,
       terminal: {
-        id: terminalId,
-        suite,
+        id: terminal.id,
+        suite: terminal.suite,
         keyHex,
-        enrollmentUri: enrollment?.uri ?? this.enrollmentUri(creation.id, suite, keyHex),
+        enrollmentUri: enrollment?.uri ?? this.enrollmentUri(creation.id, terminal.suite, keyHex),
       },
       ...(enrollment === undefined
         ? {}
         : { enrollment: { id: enrollment.id, expiresAt: new Date(enrollment.expiresAtMs).toISOString() } }),
     };
+  }
+
+  /**
+   * Stores the payer, its first terminal if it has one, and the audit entry, then issues the terminal's
+   * enrollment in the same transaction, so that a payer never exists without the terminal it was promised.
+   */
+  private async insertPayerIn(
+    tx: SqlExecutor,
+    creation: PayerCreation,
+    passwordHash: string,
+    terminal: FirstOcraTerminal | undefined,
+    actor: Actor,
+    nowMs: number,
+  ): Promise<{ readonly id: string; readonly uri: string; readonly expiresAtMs: number } | undefined> {
+    const { secrets, partyStore, audit } = this.deps;
+    const inserted = await partyStore.insertPayer(tx, {
+      id: creation.id,
+      passwordHash,
+      verificationCodeSealed: secrets.box.seal(creation.verificationCode, verificationCodeLabel(creation.id)),
+      createdAtMs: nowMs,
+    });
+    if (!inserted) throw new CountersignError('payer_exists', { param: 'id' });
+    if (terminal !== undefined) {
+      await partyStore.insertTerminal(tx, {
+        id: terminal.id,
+        payerId: creation.id,
+        suite: terminal.suite,
+        keySealed: secrets.box.seal(terminal.key, terminalKeyLabel(terminal.id)),
+        status: 'active',
+        label: 'first terminal',
+        createdAtMs: nowMs,
+      });
+    }
+    const detail = {
+      terminalId: terminal?.id ?? null,
+      suite: terminal?.suite ?? null,
+      actor: actorLabel(actor),
+    };
+    await audit.appendIn(tx, [{ event: 'payer_created', subject: creation.id, detail }], nowMs);
+    if (terminal === undefined) return undefined;
+    const { id: terminalId, suite, key } = terminal;
+    return this.enrollments?.issueIn(tx, {
+      payerId: creation.id,
+      terminalId,
+      suite,
+      key,
+      label: null,
+      nowMs,
+    });
   }
 
   /** The suite of the new payer's OCRA terminal, or undefined for a payer created without one. */
@@ -212,10 +238,10 @@ export class PartyService {
   ): Promise<{ id: string; name: string }> {
     assertMayAct(actor, 'create_party');
     const { database, clock, partyStore, audit } = this.deps;
-    if (!isPartyId(creation.id)) throw invalid('id', 'id must be 3–64 characters of A-Z a-z 0-9 . _ @ + -');
+    if (!isPartyId(creation.id)) throw invalid('id', `id must be ${partyIdRule}`);
     const name = creation.name.trim();
     if (!isPayeeName(name)) {
-      throw invalid('name', `name must be 1–${payeeNameLengthMax} characters`);
+      throw invalid('name', `name must be 1–${limits.payeeNameLengthMax} characters`);
     }
     const nowMs = clock.nowMs();
     await database.transaction(async (tx) => {

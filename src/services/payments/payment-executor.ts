@@ -23,7 +23,7 @@
 
 import { CountersignError } from '../../domain/errors.js';
 import { generateFirstCode } from '../../domain/first-code.js';
-import { limits } from '../../domain/limits.js';
+import { auditLimits, limits } from '../../domain/limits.js';
 import { emptyMetadata, type Metadata } from '../../domain/metadata.js';
 import {
   type PasskeyAssertion,
@@ -67,15 +67,6 @@ import type { PaymentInsert } from './payment-store.js';
 import { type CodeMaterial, firstCodeDelivery, openCodeMaterial, secondCodeHashes } from './second-codes.js';
 
 /**
- * Batches running at once. PGlite runs one transaction at a time, so a second batch would only wait; on
- * PostgreSQL a second batch reads, locks its payments and computes its codes while the first one holds
- * the accounts and commits (docs/performance.md). With group commit off every operation is a batch of one,
- * and as many run at once as the pool serves.
- */
-const batchesInFlightMax = { pglite: 1, postgres: 2 } as const;
-const singleOperationsInFlightMax = { pglite: 1, postgres: 16 } as const;
-
-/**
  * The executor's batching as configured: `size` operations per batch at most (0: every operation alone, a
  * batch of one), `waitMs` the longest an operation waits for its batch to close.
  */
@@ -94,7 +85,9 @@ export function commitBatching(
     lingerMs: alone
       ? 0
       : Math.min(configuration.commitBatchWaitMs ?? limits.commitBatchWaitMsMax, limits.commitBatchWaitMsMax),
-    batchesInFlightMax: (alone ? singleOperationsInFlightMax : batchesInFlightMax)[database.engine],
+    batchesInFlightMax: (alone ? limits.singleOperationsInFlightMax : limits.commitBatchesInFlightMax)[
+      database.engine
+    ],
     queueLengthMax: limits.commitQueueLengthMax,
   };
   return { options, store };

@@ -91,9 +91,6 @@ export interface Viewer {
   readonly payerId?: string;
 }
 
-/** Longest label of a terminal, in characters. */
-export const terminalLabelLengthMax = 64;
-
 function invalid(param: string, message: string): CountersignError {
   return new CountersignError('invalid_request', { param, message });
 }
@@ -103,8 +100,8 @@ export function normalizedLabel(label: string | undefined): string | null {
   if (label === undefined) return null;
   const trimmed = label.trim();
   if (trimmed === '') return null;
-  if (trimmed.length > terminalLabelLengthMax || /[\p{Cc}\p{Cf}]/u.test(trimmed)) {
-    throw invalid('label', `label must be 1–${terminalLabelLengthMax} printable characters`);
+  if (trimmed.length > limits.terminalLabelLengthMax || /[\p{Cc}\p{Cf}]/u.test(trimmed)) {
+    throw invalid('label', `label must be 1–${limits.terminalLabelLengthMax} printable characters`);
   }
   return trimmed;
 }

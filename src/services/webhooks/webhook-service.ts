@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { CountersignError } from '../../domain/errors.js';
+import { webhookLimits } from '../../domain/limits.js';
 import type { ListCursor, Page } from '../../domain/merchant.js';
 import { pageOf } from '../../domain/merchant.js';
 import {
@@ -15,7 +16,6 @@ import {
   signatureHeader,
   signedPayload,
   type WebhookEventType,
-  webhookLimits,
 } from '../../domain/webhook.js';
 import type { AttemptFailureReporter } from '../background-jobs.js';
 import type { SqlExecutor } from '../database.js';

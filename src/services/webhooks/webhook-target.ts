@@ -8,7 +8,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { CountersignError } from '../../domain/errors.js';
-import { merchantLimits } from '../../domain/merchant.js';
+import { merchantLimits } from '../../domain/limits.js';
 
 // Two lists, not one: a BlockList matches an IPv4 address against its IPv6 rules too (as ::ffff:a.b.c.d),
 // so the IPv6 ranges below that contain the mapped range would refuse every IPv4 address.

@@ -9,7 +9,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { webhookLimits } from '../../domain/webhook.js';
+import { webhookLimits } from '../../domain/limits.js';
 import { addressLiteral, isPublicAddress } from './webhook-target.js';
 
 /** One POST to a merchant's endpoint. */
