@@ -4,11 +4,16 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type {
+  ContextConfigDefault,
   FastifyBaseLogger,
   FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchema,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
+  RouteGenericInterface,
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { LoggerOptions } from 'pino';
@@ -25,6 +30,29 @@ export type FastifyTypebox = FastifyInstance<
   RawRequestDefaultExpression<RawServerDefault>,
   RawReplyDefaultExpression<RawServerDefault>,
   FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * The request of a route whose schema is `S`, typed as the route's inline handler would see it: a handler
+ * written as a named function (Fastify's style) keeps its typed body, params and query.
+ */
+export type TypeboxRequest<S extends FastifySchema> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  RawRequestDefaultExpression<RawServerDefault>,
+  S,
+  TypeBoxTypeProvider
+>;
+
+/** The reply of a route whose schema is `S`: `send` is checked against the schema's declared answers. */
+export type TypeboxReply<S extends FastifySchema> = FastifyReply<
+  RouteGenericInterface,
+  RawServerDefault,
+  RawRequestDefaultExpression<RawServerDefault>,
+  RawReplyDefaultExpression<RawServerDefault>,
+  ContextConfigDefault,
+  S,
   TypeBoxTypeProvider
 >;
 

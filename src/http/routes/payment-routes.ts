@@ -11,7 +11,7 @@ import { checkMetadata } from '../../domain/metadata.js';
 import { amountFromJson } from '../../domain/money.js';
 import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
-import type { RoutePlugin } from '../dependencies.js';
+import type { RoutePlugin, TypeboxReply, TypeboxRequest } from '../dependencies.js';
 import { runWithIdempotencyKey } from '../idempotency.js';
 import { bearerToken, matchesTokenHash } from '../operator-auth.js';
 import {
@@ -119,6 +119,39 @@ const PaymentListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** `POST /v1/sessions`: a payer's password for a bearer token. */
+const openSessionSchema = {
+  tags: ['payer'],
+  summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
+  response: created(
+    Type.Object(
+      {
+        object: objectOf('session'),
+        token: Type.String(),
+        payerId: Type.String(),
+        expiresAt: Timestamp,
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
+};
+
+/** Opens a session for the payer whose password the pre-handler checked. */
+async function openSession(
+  services: MethodServices,
+  request: TypeboxRequest<typeof openSessionSchema>,
+  reply: TypeboxReply<typeof openSessionSchema>,
+) {
+  const session = await services.authentication.openSession(authenticatedPayer(request));
+  return reply.code(201).send({
+    object: 'session' as const,
+    token: session.token,
+    payerId: session.payerId,
+    expiresAt: new Date(session.expiresAtMs).toISOString(),
+  });
+}
+
 /** Routes of payers and of whoever holds a payment's codes. */
 export function paymentRoutes(services: MethodServices): RoutePlugin {
   const operatorTokenHashes = [Buffer.from(services.operatorTokenHash)];
@@ -135,34 +168,8 @@ export function paymentRoutes(services: MethodServices): RoutePlugin {
   return (app) => {
     app.post(
       '/v1/sessions',
-      {
-        preHandler: passwordAuthentication(services.authentication),
-        schema: {
-          tags: ['payer'],
-          summary: 'Sign in: a bearer token for 5 idle minutes, 30 in all',
-          response: created(
-            Type.Object(
-              {
-                object: objectOf('session'),
-                token: Type.String(),
-                payerId: Type.String(),
-                expiresAt: Timestamp,
-              },
-              { additionalProperties: false },
-            ),
-          ),
-          body: Type.Object({ payerId: ClaimedPayerId, password: Password }, { additionalProperties: false }),
-        },
-      },
-      async (request, reply) => {
-        const session = await services.authentication.openSession(authenticatedPayer(request));
-        return reply.code(201).send({
-          object: 'session' as const,
-          token: session.token,
-          payerId: session.payerId,
-          expiresAt: new Date(session.expiresAtMs).toISOString(),
-        });
-      },
+      { preHandler: passwordAuthentication(services.authentication), schema: openSessionSchema },
+      (request, reply) => openSession(services, request, reply),
     );
 
     app.post(
