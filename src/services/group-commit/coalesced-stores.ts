@@ -13,10 +13,11 @@
  */
 import { type AttemptState, freshAttemptState } from '../../domain/attempts.js';
 import type { Database, SqlExecutor } from '../database.js';
-import type {
-  IdempotencyBeginResult,
-  IdempotencyClaim,
-  IdempotencyStore,
+import {
+  claimFirstOfEachKey,
+  type IdempotencyBeginResult,
+  type IdempotencyClaim,
+  type IdempotencyStore,
 } from '../idempotency/idempotency-store.js';
 
 export type { IdempotencyClaim };
@@ -60,24 +61,11 @@ export function coalescedIdempotencyStore(
     database,
     {
       runMany: async (executor, inputs) => {
-        // The first claim of a key in the batch goes into the statement; a second one runs alone afterwards
-        // and finds the key in progress, as it would had it come a moment later.
-        const seen = new Set<string>();
-        const first = inputs.map((claim) => {
-          const id = `${claim.scope.length}:${claim.scope}${claim.key}`;
-          const isFirst = !seen.has(id);
-          seen.add(id);
-          return isFirst;
-        });
-        const inserted = await store.claimKeys(
-          executor,
-          inputs.filter((_, index) => first[index]),
-        );
-        let position = 0;
-        return inputs.map((_, index) =>
-          first[index] && inserted[position++] === true
-            ? done<IdempotencyBeginResult>({ kind: 'started' })
-            : alone,
+        // A claim that does not hold its key (taken before, or a second claim of it in this batch) runs
+        // alone afterwards and gets the wrapped store's answer, as it would had it come a moment later.
+        const held = await claimFirstOfEachKey(inputs, (firsts) => store.claimKeys(executor, firsts));
+        return held.map((isHeld) =>
+          isHeld === true ? done<IdempotencyBeginResult>({ kind: 'started' }) : alone,
         );
       },
       runAlone: (c) => inner.begin(c.scope, c.key, c.requestHash, c.nowMs, c.leaseMs),

@@ -26,6 +26,37 @@ export interface IdempotencyClaim {
 }
 
 /**
+ * Claims a batch's keys in one set-oriented statement (`insert`, which answers per claim whether it
+ * inserted it); per entry, whether its claim now holds the key. An entry without a claim holds nothing
+ * and is undefined. Of several claims of one key in one batch only the first goes into the statement;
+ * the later ones do not hold it, exactly as if they had come a moment later, after the first committed.
+ * Every batch that claims keys (the coalesced claims of the request path, the payments' own batch)
+ * claims them through this one rule.
+ */
+export async function claimFirstOfEachKey(
+  claims: readonly (IdempotencyClaim | undefined)[],
+  insert: (firsts: readonly IdempotencyClaim[]) => Promise<readonly boolean[]>,
+): Promise<(boolean | undefined)[]> {
+  const firsts: IdempotencyClaim[] = [];
+  const positions: number[] = [];
+  const seen = new Set<string>();
+  const held: (boolean | undefined)[] = claims.map((claim, index) => {
+    if (claim === undefined) return undefined;
+    // Length-prefixed, so that no scope and key pair can collide with another one.
+    const id = `${claim.scope.length}:${claim.scope}${claim.key}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    firsts.push(claim);
+    positions.push(index);
+    return false;
+  });
+  if (firsts.length === 0) return held;
+  const inserted = await insert(firsts);
+  for (const [position, index] of positions.entries()) held[index] = inserted[position] === true;
+  return held;
+}
+
+/**
  * A key to claim inside the transaction of the operation it guards, so that the claim and the operation
  * commit together, in one statement of the operation's batch instead of a stage of their own.
  * `outcome` is set once the operation settled in a committed transaction: `held` when that transaction

@@ -23,7 +23,7 @@
 
 import { CountersignError } from '../../domain/errors.js';
 import { generateFirstCode } from '../../domain/first-code.js';
-import { auditLimits, limits } from '../../domain/limits.js';
+import { limits } from '../../domain/limits.js';
 import { emptyMetadata, type Metadata } from '../../domain/metadata.js';
 import {
   type PasskeyAssertion,
@@ -54,7 +54,7 @@ import {
   type CommitBatcherOptions,
 } from '../group-commit/commit-batcher.js';
 import {
-  type IdempotencyClaim,
+  claimFirstOfEachKey,
   IdempotencyKeyTaken,
   type KeyClaimTicket,
 } from '../idempotency/idempotency-store.js';
@@ -268,28 +268,12 @@ export class PaymentExecutor {
 
   /**
    * Claims the keys of the operations that carry a ticket, in one statement; per operation, whether it
-   * runs. The first claim of a key in the batch goes into the statement; a second one finds it taken, as
-   * it would had it come a moment later.
+   * runs: an operation without a ticket always runs, one with a ticket only if its claim holds the key.
    */
   private async claimKeys(tx: SqlExecutor, queued: readonly Queued[]): Promise<boolean[]> {
-    const claims: IdempotencyClaim[] = [];
-    const positions: number[] = [];
-    const seen = new Set<string>();
-    const runs = queued.map((q, index) => {
-      const ticket = 'ticket' in q.command ? q.command.ticket : undefined;
-      if (ticket === undefined) return true;
-      const { scope, key } = ticket.claim;
-      const id = `${scope.length}:${scope}${key}`;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      claims.push(ticket.claim);
-      positions.push(index);
-      return true;
-    });
-    if (claims.length === 0) return runs;
-    const inserted = await this.batching.store.claimKeys(tx, claims);
-    for (const [position, index] of positions.entries()) runs[index] = inserted[position] === true;
-    return runs;
+    const claims = queued.map((q) => ('ticket' in q.command ? q.command.ticket?.claim : undefined));
+    const held = await claimFirstOfEachKey(claims, (firsts) => this.batching.store.claimKeys(tx, firsts));
+    return held.map((isHeld) => isHeld !== false);
   }
 
   /** The batch's operations that run, over the rows loaded for the batch. */
