@@ -7,7 +7,7 @@
  * schemas also serialise responses, so a response schema must list every field.
  */
 import { type TSchema, Type } from '@sinclair/typebox';
-import type { RouteOptions } from 'fastify';
+import type { FastifySchema, RouteOptions } from 'fastify';
 import { apiVersions } from '../domain/api-version.js';
 import type { FastifyTypebox } from './dependencies.js';
 
@@ -218,12 +218,25 @@ function requestHeadersOf(post: boolean, idempotencyKeyLengthMax: number) {
  */
 export function registerContract(app: FastifyTypebox, options: { idempotencyKeyLengthMax: number }): void {
   app.addSchema(ErrorBody);
-  // A GET's automatic HEAD route shares its schema object: each schema is completed once.
-  const completed = new WeakSet<object>();
+  // A GET's automatic HEAD route shares its schema object: each schema is completed once, and both routes
+  // get the completed copy.
+  const completed = new WeakMap<object, RouteSchema>();
   app.addHook('onRoute', (route) => {
-    const schema = route.schema as RouteSchema | undefined;
-    if (schema === undefined || schema.hide === true || completed.has(schema)) return;
-    completed.add(schema);
+    const declared = route.schema as RouteSchema | undefined;
+    if (declared === undefined || declared.hide === true) return;
+    const done = completed.get(declared);
+    if (done !== undefined) {
+      route.schema = done as FastifySchema;
+      return;
+    }
+    // A copy, completed: the declared schema is often a module's constant, shared by every app the process
+    // builds (tests build many), so completing it in place would complete it twice.
+    const schema: RouteSchema = {
+      ...declared,
+      ...(declared.querystring === undefined ? {} : { querystring: { ...declared.querystring } }),
+    };
+    completed.set(declared, schema);
+    route.schema = schema as FastifySchema;
     const methods = methodsOf(route);
     schema.operationId ??= operationIdOf(methods[0] ?? 'get', route.url);
     // An operation that names no scheme authenticates by its body (a password) or not at all: said explicitly.
