@@ -253,7 +253,8 @@ export type IdempotentRun<T> = { readonly replayed: false; readonly value: T } |
  * is replayed (the handler then returns the reply as it is), a key in use or reused is refused, and a
  * key whose holder's lease ran out is taken over and the operation runs (its ids are derived from the key,
  * so it finds what its predecessor did). A refusal after the operation's transaction claimed the key is
- * stored like any answer; one before it (or a rolled-back transaction) claims the key as the answer is sent.
+ * stored like any answer; one before it (or in a rolled-back transaction) claims the key before it is
+ * answered (`claimForRefusal`).
  */
 export async function runWithIdempotencyKey<T>(
   request: FastifyRequest,
@@ -280,6 +281,9 @@ export async function runWithIdempotencyKey<T>(
     return { replayed: false, value };
   } catch (error) {
     if (ticket.outcome === 'held') state.phase = 'started';
+    else if (ticket.outcome === undefined && (await claimForRefusal(options, state, reply, error))) {
+      return { replayed: true };
+    }
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
   }
   state.phase = 'captured';
@@ -288,10 +292,30 @@ export async function runWithIdempotencyKey<T>(
 }
 
 /**
- * A request whose operation never claimed its key (refused before its transaction, or its transaction
- * rolled back) claims it now, so that its answer is stored as it would have been had the key been claimed
- * before the handler; a 5xx answer is never stored, so it claims nothing. A key taken meanwhile by another
- * request is left to that request.
+ * An operation refused before its transaction claimed the key (a payment request no longer open, say)
+ * claims it now, before its refusal is answered, so that the key answers as if it had been claimed before
+ * the handler. Free: the refusal is the key's answer, stored as it is sent. Already completed: the stored
+ * answer is replayed instead (answers true), since the refusal may only be the consequence of
+ * that earlier success (the request the first attempt paid is paid now). In use or reused: 409 or 422.
+ * A 5xx is never stored, so it claims nothing.
+ */
+async function claimForRefusal(
+  options: IdempotencyOptions,
+  state: KeyState,
+  reply: FastifyReply,
+  error: unknown,
+): Promise<boolean> {
+  if (!(error instanceof CountersignError) || error.status >= 500) return false;
+  state.phase = 'captured';
+  return answerClaim(await beginClaim(options, state), state, reply) === 'replayed';
+}
+
+/**
+ * A deferred request that never reached its operation (its handler refused the body before calling
+ * `runWithIdempotencyKey`) claims its key as the answer is sent, so that the answer is stored as it would
+ * have been had the key been claimed before the handler; a 5xx answer is never stored, so it claims
+ * nothing. Such a refusal follows from the request alone, which the key's request hash pins, so a key
+ * taken meanwhile holds the same answer and is left to its holder.
  */
 async function claimLate(
   options: IdempotencyOptions,

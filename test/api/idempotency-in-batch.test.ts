@@ -1,4 +1,4 @@
-// Proves that a payment's idempotency key, claimed in the payment's own batch, keeps every promise of a key claimed before the handler, over two server processes on PostgreSQL: one payment per key under a burst, replays, a refusal stored and replayed without counting a second attempt, a key reused with another request refused, and a key whose holder's lease ran out taken over.
+// Proves that a payment's idempotency key, claimed in the payment's own batch, keeps every promise of a key claimed before the handler, over two server processes on PostgreSQL: one payment per key under a burst, replays, a refusal stored and replayed without counting a second attempt, a key reused with another request refused, a key whose holder's lease ran out taken over, and a refusal made before the batch stored, or the key's earlier answer replayed instead of it.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -235,6 +235,71 @@ describe.runIf(testEngines().includes('postgres'))(
       });
       expect(again).toMatchObject({ status: 402, replayed: true, text: first.text });
       expect(await holds()).toBe(before);
+    });
+
+    it('replays the payment a key made when a retry finds its payment request paid, and stores a refusal made before the batch', async () => {
+      const auth = { authorization: `Bearer ${operatorToken}` };
+      const merchant = await post(servers[0]!, '/v1/merchants', { id: 'store', name: 'Store' }, auth);
+      expect(merchant.status, merchant.text).toBe(201);
+      const asMerchant = { authorization: `Bearer ${merchant.body['apiKey'] as string}` };
+      const request = await post(
+        servers[1]!,
+        '/v1/payment-requests',
+        { amount: 450, currency: 'EUR', reference: 'order-late-claim' },
+        asMerchant,
+      );
+      expect(request.status, request.text).toBe(201);
+      const pay = { paymentRequestId: request.body['id'] as string, deliverTo: 'first_terminal' };
+      const paid = await post(servers[0]!, '/v1/payments', pay, {
+        ...session,
+        'idempotency-key': 'pay-order',
+      });
+      expect(paid.status, paid.text).toBe(201);
+      const secondCode = await computeOcra({
+        suite: terminal.suite,
+        key: hexToBytes(terminal.keyHex),
+        question: paid.body['firstCode'] as string,
+        pin: payer.verificationCode,
+      });
+      const approved = await post(servers[1]!, `/v1/payments/${paid.body['id'] as string}/approve`, {
+        secondCode,
+      });
+      expect(approved.body['status'], approved.text).toBe('succeeded');
+
+      // The request is paid now, so the service refuses before the batch; the key still answers with the
+      // payment it made.
+      const holdsBefore = await holds();
+      const retried = await post(servers[1]!, '/v1/payments', pay, {
+        ...session,
+        'idempotency-key': 'pay-order',
+      });
+      expect(retried).toMatchObject({ status: 201, replayed: true, text: paid.text });
+
+      // A new key's refusal before the batch is stored under the key, even when a burst races for it.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          post(servers[index % 2]!, '/v1/payments', pay, { ...session, 'idempotency-key': 'pay-paid-order' }),
+        ),
+      );
+      const refused = answers.filter(
+        (answer) => answer.status !== 409 || answer.body.error?.code !== 'idempotency_key_in_use',
+      );
+      expect(
+        refused.filter((answer) => !answer.replayed),
+        answers.map((a) => a.text).join('\n'),
+      ).toHaveLength(1);
+      const first = refused.find((answer) => !answer.replayed)!;
+      expect(first.status).toBeGreaterThanOrEqual(400);
+      expect(first.status).toBeLessThan(500);
+      expect(first.body.error?.code).toMatch(/^payment_request_/);
+      for (const answer of refused) expect(answer).toMatchObject({ status: first.status, text: first.text });
+      expect(await keyRow('pay-paid-order')).toEqual({ status: 'completed', response_status: first.status });
+      const again = await post(servers[0]!, '/v1/payments', pay, {
+        ...session,
+        'idempotency-key': 'pay-paid-order',
+      });
+      expect(again).toMatchObject({ status: first.status, replayed: true, text: first.text });
+      expect(await holds()).toBe(holdsBefore);
     });
   },
 );
