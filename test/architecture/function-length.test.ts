@@ -28,8 +28,6 @@ const knownLong = [
   'src/http/routes/merchant-routes.ts#merchantRoutes>anonymous',
   'src/http/routes/operator-routes.ts#operatorRoutes',
   'src/http/routes/operator-routes.ts#operatorRoutes>anonymous',
-  'src/http/routes/payment-routes.ts#paymentRoutes',
-  'src/http/routes/payment-routes.ts#paymentRoutes>anonymous',
   'src/http/routes/terminal-routes.ts#registerSignedRoutes',
   'src/http/routes/terminal-routes.ts#terminalRoutes',
   'src/http/routes/terminal-routes.ts#terminalRoutes>anonymous',

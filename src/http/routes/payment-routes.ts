@@ -119,6 +119,29 @@ const PaymentListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** What the payment handlers share: the services, and the operator's token hash that recognises the operator. */
+interface PaymentRouteContext {
+  readonly services: MethodServices;
+  readonly operatorTokenHashes: readonly Buffer[];
+}
+
+/** Whether `token` is the operator's. */
+function isOperator(context: PaymentRouteContext, token: string | undefined): boolean {
+  return matchesTokenHash(token, context.operatorTokenHashes);
+}
+
+/** Whether a request carries the operator token or a session of `payerId`; a dead session is refused. */
+async function mayReadPayment(
+  context: PaymentRouteContext,
+  request: FastifyRequest,
+  payerId: string,
+): Promise<boolean> {
+  const token = bearerToken(request);
+  if (token === undefined) return false;
+  if (isOperator(context, token)) return true;
+  return (await sessionPayer(request, context.services.authentication)) === payerId;
+}
+
 /** `POST /v1/sessions`: a payer's password for a bearer token. */
 const openSessionSchema = {
   tags: ['payer'],
@@ -152,220 +175,227 @@ async function openSession(
   });
 }
 
+/** `POST /v1/payments`: a payer's payment to a payee or for a merchant's payment request. */
+const createPaymentSchema = {
+  tags: ['payer'],
+  summary: 'Create a payment: hold the amount and issue the first code',
+  response: created(PaymentResponse),
+  body: Type.Object(
+    {
+      payerId: Type.Optional(ClaimedPayerId),
+      password: Type.Optional(Password),
+      payeeId: Type.Optional(PartyId),
+      amount: Type.Optional(Amount),
+      currency: Type.Optional(Currency),
+      paymentRequestId: Type.Optional(
+        Type.String({
+          pattern: Uuid.pattern,
+          description: "A merchant's payment request, instead of payee, amount and currency",
+        }),
+      ),
+      deliverTo: DeliverTo,
+      metadata: Type.Optional(MetadataJson),
+    },
+    { additionalProperties: false },
+  ),
+};
+
+/**
+ * Refuses a new payment's malformed target or metadata. It runs before the password is checked, so that a
+ * malformed request counts no attempt and writes nothing (the service checks the metadata again, with the
+ * same rule).
+ */
+async function checkPaymentTarget(request: FastifyRequest) {
+  const body = request.body as Parameters<typeof paymentTargetOf>[0] & { metadata?: unknown };
+  paymentTargetOf(body);
+  checkMetadata(body.metadata);
+}
+
+/** Creates the payment, claiming the request's idempotency key in the payment's own batch. */
+async function createPayment(
+  services: MethodServices,
+  request: TypeboxRequest<typeof createPaymentSchema>,
+  reply: TypeboxReply<typeof createPaymentSchema>,
+) {
+  const target = paymentTargetOf(request.body);
+  const payerId = authenticatedPayer(request);
+  const idempotency =
+    request.idempotencyKey === undefined
+      ? {}
+      : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` };
+  const { deliverTo, metadata } = request.body;
+  // For a payment request, payee, amount and currency come from the request and cannot be changed.
+  const run = await runWithIdempotencyKey(request, reply, (ticket) =>
+    'paymentRequestId' in target
+      ? services.paymentRequests.pay({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket)
+      : services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket),
+  );
+  if (run.replayed) return reply;
+  return reply.code(201).send(paymentJson(run.value.payment, run.value.firstCode));
+}
+
+/** `POST /v1/payments/:id/approve`: whoever holds the codes approves. */
+const approvePaymentSchema = {
+  tags: ['payer'],
+  summary: 'Approve with the second code (embodiment 1) or first code and verification code (embodiment 2)',
+  params: PaymentIdParams,
+  // Only the operator and the payer's own session learn more than the outcome (see below).
+  response: ok(Type.Union([PaymentResponse, PaymentOutcomeJson])),
+  body: Type.Object(
+    {
+      secondCode: Type.Optional(SecondCode),
+      firstCode: Type.Optional(FirstCode),
+      verificationCode: Type.Optional(VerificationCode),
+    },
+    { additionalProperties: false },
+  ),
+};
+
+/** Approves the payment with the codes of either embodiment, claiming the key in the approval's batch. */
+async function approvePayment(
+  context: PaymentRouteContext,
+  request: TypeboxRequest<typeof approvePaymentSchema>,
+  reply: TypeboxReply<typeof approvePaymentSchema>,
+) {
+  const run = await runWithIdempotencyKey(request, reply, (ticket) =>
+    context.services.payments.approve(request.params.id, approvalOf(request.body), ticket),
+  );
+  if (run.replayed) return reply;
+  const payment = run.value;
+  // Holding the codes proves nothing about who the caller is (a merchant's till, a shoulder): only the
+  // operator and the payer's own session learn more than the outcome.
+  return (await mayReadPayment(context, request, payment.payerId))
+    ? paymentJson(payment)
+    : { id: payment.id, object: 'payment' as const, status: payment.status };
+}
+
+/** `POST /v1/payments/:id/cancel`: the payer cancels an open payment. */
+const cancelPaymentSchema = {
+  tags: ['payer'],
+  summary: 'Cancel an open payment and release its hold',
+  params: PaymentIdParams,
+  response: ok(PaymentResponse),
+  // Fastify validates an absent body as null: `nullable` lets a session-authenticated cancel
+  // come without one, which `Type.Optional` alone does not.
+  body: Type.Optional(
+    Type.Object(
+      {
+        payerId: Type.Optional(ClaimedPayerId),
+        password: Type.Optional(Password),
+      },
+      { additionalProperties: false, nullable: true },
+    ),
+  ),
+};
+
+/** Cancels the payment of the payer the pre-handler authenticated. */
+async function cancelPayment(services: MethodServices, request: TypeboxRequest<typeof cancelPaymentSchema>) {
+  const payerId = authenticatedPayer(request);
+  return paymentJson(await services.payments.cancel(request.params.id, payerId));
+}
+
+/** `GET /v1/payments`: the payer's own payments. */
+const listPaymentsSchema = {
+  tags: ['payer'],
+  summary: 'The payer’s own payments, newest first (session)',
+  security: sessionSecurity,
+  querystring: PaymentListQuery,
+  response: ok(listOf(PaymentResponse)),
+};
+
+/** One page of the session's payer's payments, newest first. */
+async function listPayments(services: MethodServices, request: TypeboxRequest<typeof listPaymentsSchema>) {
+  const payerId = await sessionPayer(request, services.authentication);
+  if (payerId === undefined) throw new CountersignError('authentication_required');
+  const page = await services.payments.listForPayer(payerId, {
+    limit: request.query.limit ?? limits.pageSizeDefault,
+    ...(request.query.starting_after === undefined ? {} : { startingAfter: request.query.starting_after }),
+  });
+  return {
+    object: 'list' as const,
+    data: page.payments.map((payment) => paymentJson(payment)),
+    hasMore: page.hasMore,
+  };
+}
+
+/** `POST /v1/sessions/current/revoke`: sign out. */
+const revokeSessionSchema = {
+  tags: ['payer'],
+  summary: 'Sign out: end the session of the bearer token at once',
+  security: sessionSecurity,
+  response: ok(
+    Type.Object(
+      { object: objectOf('session'), revoked: Type.Literal(true) },
+      { additionalProperties: false },
+    ),
+  ),
+};
+
+/** Ends the session of the request's bearer token. */
+async function revokeSession(services: MethodServices, request: TypeboxRequest<typeof revokeSessionSchema>) {
+  const token = bearerToken(request);
+  if (token === undefined) throw new CountersignError('authentication_required');
+  // Only a live session can end itself: an unknown or dead token is refused like anywhere else.
+  await services.authentication.authenticateSession(token);
+  await services.authentication.revokeSession(token);
+  return { object: 'session' as const, revoked: true as const };
+}
+
+/** `GET /v1/payments/:id`: one payment, to the operator or its payer. */
+const getPaymentSchema = {
+  tags: ['payer', 'operator'],
+  summary: 'A payment (operator, or its payer’s session)',
+  params: PaymentIdParams,
+  response: ok(PaymentResponse),
+};
+
+/** The payment, to the operator or to a session of its payer. */
+async function getPayment(context: PaymentRouteContext, request: TypeboxRequest<typeof getPaymentSchema>) {
+  const { services } = context;
+  if (isOperator(context, bearerToken(request)))
+    return paymentJson(await services.payments.get(request.params.id));
+  const payerId = await sessionPayer(request, services.authentication);
+  if (payerId === undefined) throw new CountersignError('authentication_required');
+  return paymentJson(await services.payments.get(request.params.id, payerId));
+}
+
 /** Routes of payers and of whoever holds a payment's codes. */
 export function paymentRoutes(services: MethodServices): RoutePlugin {
-  const operatorTokenHashes = [Buffer.from(services.operatorTokenHash)];
-  const isOperator = (token: string | undefined): boolean => matchesTokenHash(token, operatorTokenHashes);
-
-  /** Whether a request carries the operator token or a session of `payerId`; a dead session is refused. */
-  const mayReadPayment = async (request: FastifyRequest, payerId: string): Promise<boolean> => {
-    const token = bearerToken(request);
-    if (token === undefined) return false;
-    if (isOperator(token)) return true;
-    return (await sessionPayer(request, services.authentication)) === payerId;
+  const context: PaymentRouteContext = {
+    services,
+    operatorTokenHashes: [Buffer.from(services.operatorTokenHash)],
   };
-
   return (app) => {
     app.post(
       '/v1/sessions',
       { preHandler: passwordAuthentication(services.authentication), schema: openSessionSchema },
       (request, reply) => openSession(services, request, reply),
     );
-
     app.post(
       '/v1/payments',
       {
         // The key is claimed in the payment's own batch (docs/performance.md).
         config: { idempotencyInOperation: true },
-        // The target and the metadata are checked before the password, so that a malformed request counts
-        // no attempt and writes nothing (the service checks the metadata again, with the same rule).
-        preHandler: [
-          async (request) => {
-            const body = request.body as Parameters<typeof paymentTargetOf>[0] & { metadata?: unknown };
-            paymentTargetOf(body);
-            checkMetadata(body.metadata);
-          },
-          payerAuthentication(services.authentication),
-        ],
-        schema: {
-          tags: ['payer'],
-          summary: 'Create a payment: hold the amount and issue the first code',
-          response: created(PaymentResponse),
-          body: Type.Object(
-            {
-              payerId: Type.Optional(ClaimedPayerId),
-              password: Type.Optional(Password),
-              payeeId: Type.Optional(PartyId),
-              amount: Type.Optional(Amount),
-              currency: Type.Optional(Currency),
-              paymentRequestId: Type.Optional(
-                Type.String({
-                  pattern: Uuid.pattern,
-                  description: "A merchant's payment request, instead of payee, amount and currency",
-                }),
-              ),
-              deliverTo: DeliverTo,
-              metadata: Type.Optional(MetadataJson),
-            },
-            { additionalProperties: false },
-          ),
-        },
+        // The target and the metadata are checked before the password (checkPaymentTarget).
+        preHandler: [checkPaymentTarget, payerAuthentication(services.authentication)],
+        schema: createPaymentSchema,
       },
-      async (request, reply) => {
-        const target = paymentTargetOf(request.body);
-        const payerId = authenticatedPayer(request);
-        const idempotency =
-          request.idempotencyKey === undefined
-            ? {}
-            : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` };
-        const { deliverTo, metadata } = request.body;
-        // For a payment request, payee, amount and currency come from the request and cannot be changed.
-        const run = await runWithIdempotencyKey(request, reply, (ticket) =>
-          'paymentRequestId' in target
-            ? services.paymentRequests.pay(
-                { payerId, deliverTo, metadata, ...target, ...idempotency },
-                ticket,
-              )
-            : services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket),
-        );
-        if (run.replayed) return reply;
-        return reply.code(201).send(paymentJson(run.value.payment, run.value.firstCode));
-      },
+      (request, reply) => createPayment(services, request, reply),
     );
-
     app.post(
       '/v1/payments/:id/approve',
-      {
-        config: { idempotencyInOperation: true },
-        schema: {
-          tags: ['payer'],
-          summary:
-            'Approve with the second code (embodiment 1) or first code and verification code (embodiment 2)',
-          params: PaymentIdParams,
-          // Only the operator and the payer's own session learn more than the outcome (see below).
-          response: ok(Type.Union([PaymentResponse, PaymentOutcomeJson])),
-          body: Type.Object(
-            {
-              secondCode: Type.Optional(SecondCode),
-              firstCode: Type.Optional(FirstCode),
-              verificationCode: Type.Optional(VerificationCode),
-            },
-            { additionalProperties: false },
-          ),
-        },
-      },
-      async (request, reply) => {
-        const run = await runWithIdempotencyKey(request, reply, (ticket) =>
-          services.payments.approve(request.params.id, approvalOf(request.body), ticket),
-        );
-        if (run.replayed) return reply;
-        const payment = run.value;
-        // Holding the codes proves nothing about who the caller is (a merchant's till, a shoulder): only the
-        // operator and the payer's own session learn more than the outcome.
-        return (await mayReadPayment(request, payment.payerId))
-          ? paymentJson(payment)
-          : { id: payment.id, object: 'payment' as const, status: payment.status };
-      },
+      { config: { idempotencyInOperation: true }, schema: approvePaymentSchema },
+      (request, reply) => approvePayment(context, request, reply),
     );
-
     app.post(
       '/v1/payments/:id/cancel',
-      {
-        preHandler: payerAuthentication(services.authentication),
-        schema: {
-          tags: ['payer'],
-          summary: 'Cancel an open payment and release its hold',
-          params: PaymentIdParams,
-          response: ok(PaymentResponse),
-          // Fastify validates an absent body as null: `nullable` lets a session-authenticated cancel
-          // come without one, which `Type.Optional` alone does not.
-          body: Type.Optional(
-            Type.Object(
-              {
-                payerId: Type.Optional(ClaimedPayerId),
-                password: Type.Optional(Password),
-              },
-              { additionalProperties: false, nullable: true },
-            ),
-          ),
-        },
-      },
-      async (request) => {
-        const payerId = authenticatedPayer(request);
-        return paymentJson(await services.payments.cancel(request.params.id, payerId));
-      },
+      { preHandler: payerAuthentication(services.authentication), schema: cancelPaymentSchema },
+      (request) => cancelPayment(services, request),
     );
-
-    app.get(
-      '/v1/payments',
-      {
-        schema: {
-          tags: ['payer'],
-          summary: 'The payer’s own payments, newest first (session)',
-          security: sessionSecurity,
-          querystring: PaymentListQuery,
-          response: ok(listOf(PaymentResponse)),
-        },
-      },
-      async (request) => {
-        const payerId = await sessionPayer(request, services.authentication);
-        if (payerId === undefined) throw new CountersignError('authentication_required');
-        const page = await services.payments.listForPayer(payerId, {
-          limit: request.query.limit ?? limits.pageSizeDefault,
-          ...(request.query.starting_after === undefined
-            ? {}
-            : { startingAfter: request.query.starting_after }),
-        });
-        return {
-          object: 'list' as const,
-          data: page.payments.map((payment) => paymentJson(payment)),
-          hasMore: page.hasMore,
-        };
-      },
+    app.get('/v1/payments', { schema: listPaymentsSchema }, (request) => listPayments(services, request));
+    app.post('/v1/sessions/current/revoke', { schema: revokeSessionSchema }, (request) =>
+      revokeSession(services, request),
     );
-
-    app.post(
-      '/v1/sessions/current/revoke',
-      {
-        schema: {
-          tags: ['payer'],
-          summary: 'Sign out: end the session of the bearer token at once',
-          security: sessionSecurity,
-          response: ok(
-            Type.Object(
-              { object: objectOf('session'), revoked: Type.Literal(true) },
-              { additionalProperties: false },
-            ),
-          ),
-        },
-      },
-      async (request) => {
-        const token = bearerToken(request);
-        if (token === undefined) throw new CountersignError('authentication_required');
-        // Only a live session can end itself: an unknown or dead token is refused like anywhere else.
-        await services.authentication.authenticateSession(token);
-        await services.authentication.revokeSession(token);
-        return { object: 'session' as const, revoked: true as const };
-      },
-    );
-
-    app.get(
-      '/v1/payments/:id',
-      {
-        schema: {
-          tags: ['payer', 'operator'],
-          summary: 'A payment (operator, or its payer’s session)',
-          params: PaymentIdParams,
-          response: ok(PaymentResponse),
-        },
-      },
-      async (request) => {
-        if (isOperator(bearerToken(request)))
-          return paymentJson(await services.payments.get(request.params.id));
-        const payerId = await sessionPayer(request, services.authentication);
-        if (payerId === undefined) throw new CountersignError('authentication_required');
-        return paymentJson(await services.payments.get(request.params.id, payerId));
-      },
-    );
+    app.get('/v1/payments/:id', { schema: getPaymentSchema }, (request) => getPayment(context, request));
   };
 }
