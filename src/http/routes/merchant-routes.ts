@@ -227,7 +227,7 @@ const getBalanceSchema = merchantSchema("The merchant's balance in one currency"
   response: ok(MerchantBalanceJson),
 });
 
-/** The merchant's balance in the currency asked: available, and incoming (not yet settled). */
+/** The merchant's balance in the currency asked: available, and incoming (payments awaiting approval). */
 async function getBalance(services: HttpServices, request: TypeboxRequest<typeof getBalanceSchema>) {
   const balance = await services.refunds.balance(merchantOf(request), request.query.currency);
   return {
