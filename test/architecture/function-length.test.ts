@@ -24,9 +24,6 @@ const knownLong = [
   'src/http/routes/merchant-routes.ts#merchantRoutes>anonymous',
   'src/http/routes/operator-routes.ts#operatorRoutes',
   'src/http/routes/operator-routes.ts#operatorRoutes>anonymous',
-  'src/http/routes/terminal-routes.ts#registerSignedRoutes',
-  'src/http/routes/terminal-routes.ts#terminalRoutes',
-  'src/http/routes/terminal-routes.ts#terminalRoutes>anonymous',
 ];
 
 /** Every `.ts` file under `directory` but tests. */
