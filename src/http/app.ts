@@ -61,13 +61,32 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const effectiveLimits: HttpLimits = { ...httpLimits, ...deps.httpLimits };
   const app = Fastify(serverOptions(deps, effectiveLimits)).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The steps keep their order: Fastify runs the hooks of a request in the order they were added, and a
+  // route module sees only what was registered before it.
   // JSON is the only body the API reads; a page module that needs forms registers a parser in its own context.
   app.removeContentTypeParser('text/plain');
   refuseAmbiguousJson(app);
   app.setErrorHandler(handleError);
   addSecurityHeaders(app, deps.config);
   registerMetrics(app, deps.metrics ?? { tokenHashes: [] });
+  await registerRateLimit(app, deps, effectiveLimits);
+  await registerOpenApi(app, deps.config);
+  registerRequestContract(app, deps, effectiveLimits);
+  registerHealth(app, deps, effectiveLimits.healthCheckTimeoutMs);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerRouteModules(app, deps);
+  return app;
+}
 
+/**
+ * The per-address rate limit on every route, and the answer to unknown paths, which it limits too, so
+ * that probing for endpoints costs the same as using them.
+ */
+async function registerRateLimit(
+  app: FastifyTypebox,
+  deps: AppDependencies,
+  effectiveLimits: HttpLimits,
+): Promise<void> {
   await app.register(rateLimit, {
     global: true,
     max: effectiveLimits.requestsPerWindowPerAddressMax,
@@ -77,10 +96,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     errorResponseBuilder: () => new CountersignError('rate_limited'),
     ...sharedAddressCounts(deps),
   });
-  // Unknown paths are rate limited too, so that probing for endpoints costs the same as using them.
+  // The not-found handler needs the plugin loaded: `app.rateLimit` is its decoration.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, async (_request, reply) =>
     sendError(reply, new CountersignError('route_not_found')),
   );
+}
+
+/** The OpenAPI document of every route with a schema, served by `/openapi.json`. */
+async function registerOpenApi(app: FastifyTypebox, config: Config): Promise<void> {
   await app.register(swagger, {
     // A shared schema appears in components under its own $id (`Error`), not a numbered name.
     refResolver: {
@@ -97,7 +120,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         description: 'Payments approved with one-time transaction codes.',
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
-      servers: [{ url: deps.config.publicUrl, description: 'This platform (PUBLIC_URL)' }],
+      servers: [{ url: config.publicUrl, description: 'This platform (PUBLIC_URL)' }],
       // Every scheme a route names in `security` must be declared here, or the document cannot be built
       // (test/api/openapi.test.ts keeps the two in step).
       components: {
@@ -115,6 +138,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       },
     },
   });
+}
+
+/**
+ * What the platform adds to every route: the contract that completes its schema (contract.ts), the API
+ * version, idempotency.
+ */
+function registerRequestContract(
+  app: FastifyTypebox,
+  deps: AppDependencies,
+  effectiveLimits: HttpLimits,
+): void {
   registerContract(app, { idempotencyKeyLengthMax: effectiveLimits.idempotencyKeyLengthMax });
   registerApiVersion(app);
   registerIdempotency(app, {
@@ -123,15 +157,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     leaseMs: effectiveLimits.idempotencyLeaseMs,
     keyLengthMax: effectiveLimits.idempotencyKeyLengthMax,
   });
-  registerHealth(app, deps, effectiveLimits.healthCheckTimeoutMs);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
 
+/** Each route module in its own encapsulated context, in the order given. */
+async function registerRouteModules(app: FastifyTypebox, deps: AppDependencies): Promise<void> {
   for (const routes of deps.routes ?? []) {
     await app.register(async (scope) => {
       await routes(scope, deps);
     });
   }
-  return app;
 }
 
 /**

@@ -14,17 +14,6 @@ const functionLinesMax = 70;
 /** A comment before a long function that starts with this says why it is long, and excuses it. */
 const excuse = 'Long function:';
 
-/**
- * Route registrations and other functions over the limit when the layout refactor began; each is to be
- * split into named handlers or smaller functions, and then removed from here.
- */
-const knownLong = [
-  'src/http/app.ts#buildApp',
-  'src/http/routes/terminal-routes.ts#registerSignedRoutes',
-  'src/http/routes/terminal-routes.ts#terminalRoutes',
-  'src/http/routes/terminal-routes.ts#terminalRoutes>anonymous',
-];
-
 /** Every `.ts` file under `directory` but tests. */
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
@@ -89,9 +78,9 @@ function longFunctions(file: string): string[] {
 }
 
 describe('function length in src/', () => {
-  it('has no function over 70 lines but the known ones still to split, and those with a comment saying why', () => {
+  it('has no function over 70 lines but those with a comment saying why', () => {
     const found = sourceFiles(path.join(root, 'src')).flatMap(longFunctions).sort();
-    expect(found).toEqual([...knownLong].sort());
+    expect(found).toEqual([]);
   });
 
   it('finds a long function and accepts the comment that excuses one', () => {
