@@ -19,7 +19,7 @@ import { type ApprovalView, type PayForm, payBody, paymentBody } from '../../web
 import type { FastifyTypebox } from '../dependencies.js';
 import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer-kit.js';
 import { ceremonyResponseField } from './page-payer-passkeys.js';
-import { pageSchema } from './page-schemas.js';
+import { registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const formKeyPattern = /^[A-Za-z0-9_-]{16,64}$/;
@@ -241,55 +241,38 @@ async function cancelPayment(
 
 /** Registers the payment pages in the payer's context. */
 export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void {
-  app.get(
-    payerPaths.pay,
-    { schema: pageSchema({ tag: 'payer pages', summary: 'The "pay someone" form' }) },
-    (request, reply) => showPay(kit, request, reply),
-  );
-
-  app.post(
-    payerPaths.pay,
+  registerPageRoutes(app, kit, 'payer pages', [
+    { method: 'get', path: payerPaths.pay, summary: 'The "pay someone" form', handler: showPay },
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Create a payment and show the approval step',
-        form: ['payeeId', 'amount', 'currency', 'deliverTo', 'formKey'],
-      }),
+      method: 'post',
+      path: payerPaths.pay,
+      summary: 'Create a payment and show the approval step',
+      form: ['payeeId', 'amount', 'currency', 'deliverTo', 'formKey'],
+      handler: createPayment,
     },
-    (request, reply) => createPayment(kit, request, reply),
-  );
-
-  app.get(
-    '/payments/:id',
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'A payment, with the approval step while it is open',
-        params: ['id'],
-        query: ['notice'],
-      }),
+      method: 'get',
+      path: '/payments/:id',
+      summary: 'A payment, with the approval step while it is open',
+      params: ['id'],
+      query: ['notice'],
+      handler: showPayment,
     },
-    (request, reply) => showPayment(kit, request, reply),
-  );
-
-  app.post(
-    '/payments/:id/approve',
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Approve a payment with its codes',
-        params: ['id'],
-        form: ['secondCode', 'firstCode', 'verificationCode', 'passkeyChallengeId', 'passkeyResponse'],
-      }),
+      method: 'post',
+      path: '/payments/:id/approve',
+      summary: 'Approve a payment with its codes',
+      params: ['id'],
+      form: ['secondCode', 'firstCode', 'verificationCode', 'passkeyChallengeId', 'passkeyResponse'],
+      handler: approvePayment,
     },
-    (request, reply) => approvePayment(kit, request, reply),
-  );
-
-  app.post(
-    '/payments/:id/cancel',
     {
-      schema: pageSchema({ tag: 'payer pages', summary: 'Cancel an open payment', params: ['id'], form: [] }),
+      method: 'post',
+      path: '/payments/:id/cancel',
+      summary: 'Cancel an open payment',
+      params: ['id'],
+      form: [],
+      handler: cancelPayment,
     },
-    (request, reply) => cancelPayment(kit, request, reply),
-  );
+  ]);
 }

@@ -13,7 +13,7 @@ import type {
 } from '../../services/operators/overview-service.js';
 import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { money, paymentStatus, shortId, statusBadge, time } from '../format.js';
-import { html, pathWithQuery, type SafeHtml } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';
 import { operatorPaths } from './operator-frame.js';
 
@@ -228,13 +228,4 @@ ${balancesTable(balanceRows, 'Incoming (held)')}
 <h2>Payments received</h2>
 ${paymentsTable(payments, 'payer')}
 ${nextPaymentsHref === undefined ? '' : html`<nav class="pager" aria-label="Pages of payments"><a href="${nextPaymentsHref}">Older payments</a></nav>`}`;
-}
-
-/** A list's next-page link with the current query kept. */
-export function nextPage(
-  base: string,
-  query: Readonly<Record<string, string | undefined>>,
-  after: string | undefined,
-): string | undefined {
-  return after === undefined ? undefined : pathWithQuery(base, { ...query, after });
 }
