@@ -1,14 +1,13 @@
 // Proves that the terminal vault opens the files and browser records earlier releases wrote (fixed fixtures), that a new vault opens only with its verification code and its own clear part, and that a file keeps the GCM tag where the earlier Node.js cipher put it.
 import { createDecipheriv } from 'node:crypto';
-import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
 import {
   vaultIdentity as identity,
   vaultSecrets as secrets,
   vaultFixture,
 } from '../../test/support/terminal-vault.js';
+import { argon2id } from '../cli/commands/terminal-vault.js';
 import {
-  type Argon2idParameters,
   type BrowserVault,
   isBrowserVault,
   isTerminalFileVault,
@@ -18,19 +17,6 @@ import {
   type TerminalFileVault,
   vaultFormats,
 } from './terminal-vault.js';
-
-/** Argon2id of the native package, as the command line passes it in. */
-async function argon2id(verificationCode: string, parameters: Argon2idParameters): Promise<Uint8Array> {
-  return argon2.hash(verificationCode, {
-    type: argon2.argon2id,
-    raw: true,
-    salt: Buffer.from(parameters.salt, 'base64url'),
-    memoryCost: parameters.memoryKibibytes,
-    timeCost: parameters.iterations,
-    parallelism: parameters.parallelism,
-    hashLength: 32,
-  });
-}
 
 describe('vaults written by an earlier release', () => {
   it('opens the command line file (Argon2id, tag apart) with its verification code only', async () => {
