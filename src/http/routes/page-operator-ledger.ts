@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
+import { limits } from '../../domain/limits.js';
 import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
 import { nextPage } from '../../web/html.js';
 import {
@@ -25,6 +26,10 @@ import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { pageSchema, registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** An account owner's id prefix: the characters of a party id, at most as many. */
+const ownerPrefixPattern = new RegExp(`^[A-Za-z0-9._@+-]{1,${limits.partyIdLengthMax}}$`);
+/** A transfer reference prefix: printable ASCII without spaces. */
+const referencePrefixPattern = new RegExp(`^[\\x21-\\x7e]{1,${limits.transferReferenceFilterLengthMax}}$`);
 
 /** A filter value from the query when it matches `pattern`; anything else is no filter. */
 function queryValue(request: FastifyRequest, name: string, pattern: RegExp): string | undefined {
@@ -41,7 +46,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | und
 function accountFilterOf(request: FastifyRequest): AccountFilter {
   const currency = queryValue(request, 'currency', /^[A-Z]{3}$/);
   const kind = oneOf<Account['kind']>(queryOf(request)['kind'], accountKinds);
-  const owner = queryValue(request, 'owner', /^[A-Za-z0-9._@+-]{1,64}$/);
+  const owner = queryValue(request, 'owner', ownerPrefixPattern);
   return { ...(currency && { currency }), ...(kind && { kind }), ...(owner && { owner }) };
 }
 
@@ -49,7 +54,7 @@ function transferFilterOf(request: FastifyRequest): TransferFilter {
   const currency = queryValue(request, 'currency', /^[A-Z]{3}$/);
   const kind = oneOf<Transfer['kind']>(queryOf(request)['kind'], transferKinds);
   const accountId = queryValue(request, 'account', uuidPattern);
-  const reference = queryValue(request, 'reference', /^[\x21-\x7e]{1,100}$/);
+  const reference = queryValue(request, 'reference', referencePrefixPattern);
   return {
     ...(currency && { currency }),
     ...(kind && { kind }),
@@ -67,7 +72,7 @@ async function showAccounts(
   const session = await kit.session(request, reply);
   const filter = accountFilterOf(request);
   const after = queryValue(request, 'after', uuidPattern);
-  const page = await kit.services.overview.accounts(filter, after, 50);
+  const page = await kit.services.overview.accounts(filter, after, limits.operatorPageRowsMax);
   const nextHref = nextPage(operatorPaths.accounts, filter, page.next?.id);
   const frame = kit.frame(request, reply, session, operatorPaths.accounts);
   return sendPage(reply, operatorPage(frame, 'Accounts', accountsBody(filter, page.items, nextHref)));
@@ -81,7 +86,11 @@ async function showTransfers(
 ): Promise<FastifyReply> {
   const session = await kit.session(request, reply);
   const filter = transferFilterOf(request);
-  const page = await kit.services.overview.transfers(filter, parseCursor(queryOf(request)['after']), 50);
+  const page = await kit.services.overview.transfers(
+    filter,
+    parseCursor(queryOf(request)['after']),
+    limits.operatorPageRowsMax,
+  );
   const query = {
     currency: filter.currency,
     kind: filter.kind,

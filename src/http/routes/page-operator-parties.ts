@@ -2,9 +2,11 @@
  * The console's payers and payees: search, create, detail, unlock, deposit. Each POST calls one service
  * and redirects (303), except creating a payer, whose answer shows the new terminal's key once.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
@@ -28,10 +30,10 @@ import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { newFormKey } from './page-payer-kit.js';
 import { registerPageRoutes } from './page-schemas.js';
 
-/** A search term from the query: at most 64 characters, else none. */
+/** A search term from the query (a party id prefix): at most as long as a party id, else none. */
 function searchTerm(request: FastifyRequest): string {
   const raw = queryOf(request)['q'];
-  return typeof raw === 'string' && raw.length <= 64 ? raw.trim() : '';
+  return typeof raw === 'string' && raw.length <= limits.partyIdLengthMax ? raw.trim() : '';
 }
 
 /** An id-keyset cursor from the query (`after` = the last id shown). */
@@ -57,7 +59,7 @@ async function renderPayers(
   status = 200,
 ): Promise<FastifyReply> {
   const query = searchTerm(request);
-  const page = await kit.services.overview.payers(query, afterId(request), 50);
+  const page = await kit.services.overview.payers(query, afterId(request), limits.operatorPageRowsMax);
   const next = nextPage(operatorPaths.payers, { q: query }, page.next?.id);
   const frame = kit.frame(request, reply, session, operatorPaths.payers);
   return sendPage(
@@ -82,7 +84,7 @@ async function renderPayer(
   const payer = match.items[0];
   if (payer === undefined || payer.id !== payerId) throw new CountersignError('payer_not_found');
   const after = parseCursor(queryOf(request)['after']);
-  const payments = await overview.payments({ payerId }, after, 20);
+  const payments = await overview.payments({ payerId }, after, limits.operatorPartyPaymentsPageRowsMax);
   const frame = kit.frame(request, reply, session, operatorPaths.payers);
   const body = payerBody(
     {
@@ -117,7 +119,7 @@ async function renderPayees(
   status = 200,
 ): Promise<FastifyReply> {
   const query = searchTerm(request);
-  const page = await kit.services.overview.payees(query, afterId(request), 50);
+  const page = await kit.services.overview.payees(query, afterId(request), limits.operatorPageRowsMax);
   const next = nextPage(operatorPaths.payees, { q: query }, page.next?.id);
   const frame = kit.frame(request, reply, session, operatorPaths.payees);
   return sendPage(
@@ -323,7 +325,11 @@ async function showPayee(
   const payeeId = partyIdOf(request, 'payee_not_found');
   const name = await overview.payeeName(payeeId);
   if (name === undefined) throw new CountersignError('payee_not_found');
-  const payments = await overview.payments({ payeeId }, parseCursor(queryOf(request)['after']), 20);
+  const payments = await overview.payments(
+    { payeeId },
+    parseCursor(queryOf(request)['after']),
+    limits.operatorPartyPaymentsPageRowsMax,
+  );
   const next = nextPage(operatorPaths.payee(payeeId), {}, payments.next && cursorParam(payments.next));
   const frame = kit.frame(request, reply, session, operatorPaths.payees);
   const body = payeeBody({ id: payeeId, name }, await overview.payeeBalances(payeeId), payments, next);

@@ -5,9 +5,11 @@
  * (`services/operators/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
  * the lifetime and an admin end it on the server, so an old cookie opens nothing.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { mayAct } from '../../domain/operator.js';
 import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
@@ -32,9 +34,6 @@ import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { operatorLedgerPages } from './page-operator-ledger.js';
 import { operatorPartyPages } from './page-operator-parties.js';
 import { pageSchema, registerPageRoutes } from './page-schemas.js';
-
-/** Entries of the audit log on one page. */
-const auditPageSize = 50;
 
 /** The banner of a refused sign-in or set-up, with `Retry-After` on a lock. */
 function refusalBanner(reply: FastifyReply, error: CountersignError): Banner[] {
@@ -327,14 +326,14 @@ async function showAudit(
   const raw = queryOf(request)['before'];
   const before = typeof raw === 'string' && /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : undefined;
   const entries = await audit.list({
-    limit: auditPageSize,
+    limit: limits.operatorPageRowsMax,
     ...(before === undefined ? {} : { beforePosition: before }),
   });
   // The chain is verified when the newest page is shown: it reads the whole log, page by page.
   const verification = before === undefined ? await audit.verify() : undefined;
   const last = entries[entries.length - 1];
   const nextHref =
-    entries.length === auditPageSize && last !== undefined && last.position > 1
+    entries.length === limits.operatorPageRowsMax && last !== undefined && last.position > 1
       ? pathWithQuery(operatorPaths.audit, { before: last.position })
       : undefined;
   const frame = kit.frame(request, reply, session, operatorPaths.audit);
@@ -348,7 +347,10 @@ async function showOutbox(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   const session = await kit.session(request, reply);
-  const page = await kit.services.overview.deliveries(parseCursor(queryOf(request)['after']), 50);
+  const page = await kit.services.overview.deliveries(
+    parseCursor(queryOf(request)['after']),
+    limits.operatorPageRowsMax,
+  );
   const nextHref = nextPage(operatorPaths.outbox, {}, page.next && cursorParam(page.next));
   const frame = kit.frame(request, reply, session, operatorPaths.outbox);
   return sendPage(reply, operatorPage(frame, 'Outbox', outboxBody(page.items, nextHref)));
