@@ -3,8 +3,10 @@
  * is the answer to the "pay" form itself, because the first code (when it is shown here) exists only in
  * that answer; every other POST ends in a 303 redirect.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import { type DeliverTo, isApprovable } from '../../domain/payment.js';
@@ -49,7 +51,8 @@ function readPayForm(body: unknown): { form: PayForm; errors: PayErrors; amount?
     formKey: formKeyPattern.test(formKey) ? formKey : newFormKey(),
   };
   const errors: { -readonly [field in keyof PayErrors]: string } = {};
-  if (!isPartyId(payeeId)) errors.payeeId = 'Enter the payee id: 3 to 64 letters, digits or . _ @ + -';
+  if (!isPartyId(payeeId))
+    errors.payeeId = `Enter the payee id: ${limits.partyIdLengthMin} to ${limits.partyIdLengthMax} letters, digits or . _ @ + -`;
   if (!isCurrency(currency)) errors.currency = 'Choose a currency.';
   const parsed = parseMajorUnits(amountText, currency);
   if (!parsed.ok && errors.currency === undefined) errors.amount = parsed.reason;
