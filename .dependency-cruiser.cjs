@@ -1,5 +1,5 @@
 /**
- * The layering of `src/`, checked by `src/architecture.test.ts` (see docs/architecture.md).
+ * The layering of `src/`, checked by `test/architecture/layering.test.ts` (see docs/architecture.md).
  *
  * Imports flow one way: `http/`, `cli/`, `web/` → `services/` → `domain/`. `store/` implements the ports
  * that `services/` declares, so it may import their types (never their values) and `domain/`. Only the

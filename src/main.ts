@@ -13,7 +13,7 @@ import pino from 'pino';
 import { type Config, ConfigError } from './config.js';
 import { type BackupManifest, BackupRefused, checkBackup, parseBackup } from './domain/backup.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import { limits } from './domain/limits.js';
+import { httpLimits, limits } from './domain/limits.js';
 import { cliActor } from './domain/operator.js';
 import { buildApp } from './http/app.js';
 import { httpLoggerOptions } from './http/logger.js';
@@ -223,7 +223,10 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     idempotencyStore: services.idempotencyStore,
     ...(platform.sharedCounters === undefined ? {} : { sharedCounters: platform.sharedCounters.redis }),
     // The window stays one minute, so the configured count is exactly the per-minute rate.
-    httpLimits: { requestsPerWindowPerAddressMax: config.rateLimitPerMinute, rateLimitWindowMs: 60_000 },
+    httpLimits: {
+      requestsPerWindowPerAddressMax: config.rateLimitPerMinute,
+      rateLimitWindowMs: httpLimits.rateLimitWindowMs,
+    },
     ...tls,
   });
   const jobs = new BackgroundJobs(services.jobs, logger);

@@ -12,6 +12,7 @@
  * module, and the platform builds the same canonical text to verify.
  */
 import { bytesToHex } from './hex.js';
+import { limits } from './limits.js';
 
 /** Header names of a signed terminal request (lowercase, as Node.js presents them). */
 export const terminalRequestHeaders = Object.freeze({
@@ -31,7 +32,7 @@ export const timestampPattern = /^[0-9]{1,15}$/;
 /** A P-256 signature in P1363 form: 64 bytes, 86 base64url characters. */
 export const signaturePattern = /^[A-Za-z0-9_-]{86}$/;
 /** A P-256 SubjectPublicKeyInfo is 91 bytes (122 base64url characters); a little room for other encodings. */
-export const publicKeyPattern = /^[A-Za-z0-9_-]{100,200}$/;
+export const publicKeyPattern = new RegExp(`^[A-Za-z0-9_-]{100,${limits.terminalPublicKeyLengthMax}}$`);
 
 /** Everything the signature covers. */
 export interface TerminalRequestParts {

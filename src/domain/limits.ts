@@ -45,6 +45,8 @@ export const limits = Object.freeze({
    * answering) before the request is answered 503; with the backoff below they span about a second.
    */
   databaseUnavailableRetriesMax: 4,
+  /** First wait between those attempts, doubled after each: 100, 200, 400, 800 ms, about 1.5 s in all. */
+  databaseUnavailableBackoffBaseMs: 100,
   /**
    * How long a transaction whose statement reported a lost connection waits for the driver to see the
    * connection close, before it is ended as a failure on a connection that is evidently still open.
@@ -184,6 +186,11 @@ export const limits = Object.freeze({
   idempotencyKeyRetentionMs: 24 * 60 * 60 * 1000,
   /** Expired idempotency keys one purge deletes, at most. */
   idempotencyPurgeBatchSizeMax: 1000,
+  /**
+   * Shortest interval of the purges (idempotency keys, terminal housekeeping), whatever the sweep interval:
+   * what they delete only has to go eventually, so running them more than once a minute is wasted work.
+   */
+  purgeIntervalMsMin: 60_000,
   // Parties: what the operator and the payer type.
   /** Payer identification code (and payee id) length: short enough to type, room for an e-mail-like id. */
   partyIdLengthMin: 3,
@@ -196,6 +203,13 @@ export const limits = Object.freeze({
   passwordLengthMax: 128,
   /** Payee display-name length, in characters: enough for a company's full name, short enough for a page. */
   payeeNameLengthMax: 200,
+  /**
+   * Characters of a session token (a payer's or an operator's) that is looked up at all: a token is its
+   * prefix and 43 base64url characters, so anything much longer is refused without a database read.
+   */
+  sessionTokenLengthMax: 128,
+  /** Characters of the payee name in a second-terminal SMS; longer names are cut, so a message fits two segments. */
+  smsPayeeNameLengthMax: 60,
 
   // Terminals and enrollments.
   /** Longest label of a terminal, in characters: a name such as "work laptop", shown in lists. */
@@ -210,6 +224,26 @@ export const limits = Object.freeze({
   enrollmentUriLengthMax: 2048,
   /** Characters of a terminal's public key (base64url SPKI) at enrollment: a P-256 key is 122. */
   terminalPublicKeyLengthMax: 200,
+  /**
+   * A terminal's last-seen time is rewritten at most this often: it is shown to the payer as "last seen", which
+   * needs no finer grain, and a busy terminal's requests then mostly write nothing for it.
+   */
+  terminalTouchIntervalMs: 60_000,
+  /**
+   * Time one request of the command-line terminal may take (every request but the event stream): far longer
+   * than a platform that is up takes to answer, short enough that one that is not is reported.
+   */
+  terminalRequestTimeoutMs: 15_000,
+  /**
+   * How long a terminal waits before reopening an event stream that ended without a refusal (a restart, a
+   * network change): the browser's wait is the one the stream itself asks for (its `retry:` field); the
+   * command line comes back sooner, since a person watching its output waits for it.
+   */
+  terminalStreamRetryMs: 3_000,
+  commandLineStreamRetryMs: 2_000,
+  /** The browser terminal scans for an enrollment QR code this long, looking at a frame this often. */
+  enrollmentScanMs: 120_000,
+  enrollmentScanFrameIntervalMs: 250,
 
   // Ledger, storage and keys.
   /** Characters of a transfer's reference: a kind and an id (`refund:<uuid>`), with room to spare. */
@@ -240,6 +274,14 @@ export const limits = Object.freeze({
   singleOperationsInFlightMax: Object.freeze({ pglite: 1, postgres: 16 } as const),
 
   // Pages and logs.
+  /**
+   * Rows of one page of an operator's lists (payers, payees, accounts, transfers, audit log, outbox), and of
+   * the payments listed on one payer's or payee's page, which shares the page with their balances.
+   */
+  operatorPageRowsMax: 50,
+  operatorPartyPaymentsPageRowsMax: 20,
+  /** Characters of the transfer reference prefix the operator's transfer list filters by. */
+  transferReferenceFilterLengthMax: 100,
   /** Largest form body the pages accept: forms carry a few short fields. */
   pageFormBytesMax: 8 * 1024,
   /** Longest value of one form field, in characters; longer values are refused, not cut. */
@@ -310,6 +352,8 @@ export const webhookLimits = Object.freeze({
   /** Bytes of an answer read (the rest is discarded) and characters of it kept for the merchant to see. */
   responseBytesReadMax: 64 * 1024,
   responseExcerptCharactersMax: 256,
+  /** Characters of a signature header read at all: a few signatures (during a rotation) are far fewer. */
+  signatureHeaderLengthMax: 4096,
 });
 /**
  * Bounds of OCRA (`ocra.ts`): those set by RFC 4226 and RFC 6287, plus the few the platform adds (marked

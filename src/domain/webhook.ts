@@ -78,7 +78,7 @@ export interface ParsedSignatureHeader {
  * 64 hex digits. Unknown schemes (a later `v2`) are ignored, so that new schemes can be added.
  */
 export function parseSignatureHeader(header: string): ParsedSignatureHeader | undefined {
-  if (header.length > 4096) return undefined;
+  if (header.length > webhookLimits.signatureHeaderLengthMax) return undefined;
   let timestamp: number | undefined;
   const signatures: string[] = [];
   for (const part of header.split(',')) {

@@ -81,5 +81,6 @@ export function unavailableError(cause: unknown): CountersignError {
 
 /** Waits before the next attempt to reach a primary: 100, 200, 400, 800 ms, so about 1.5 s in all. */
 export function unavailableBackoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 100 * 2 ** Math.min(attempt, 4)));
+  const waitMs = limits.databaseUnavailableBackoffBaseMs * 2 ** Math.min(attempt, 4);
+  return new Promise((resolve) => setTimeout(resolve, waitMs));
 }

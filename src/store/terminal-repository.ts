@@ -2,6 +2,7 @@
  * Enrollments, terminal credentials, request nonces and open challenges in SQL.
  */
 
+import { limits } from '../domain/limits.js';
 import type { SqlExecutor } from '../services/database.js';
 import type {
   EnrolledTerminalInsert,
@@ -256,7 +257,7 @@ async function touchTerminal(tx: SqlExecutor, id: string, nowMs: number): Promis
   await tx.query(
     `UPDATE terminals SET last_seen_at_ms = $2
      WHERE id = $1 AND (last_seen_at_ms IS NULL OR last_seen_at_ms < $3)`,
-    [id, nowMs, nowMs - 60_000],
+    [id, nowMs, nowMs - limits.terminalTouchIntervalMs],
   );
 }
 

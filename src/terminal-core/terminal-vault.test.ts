@@ -1,10 +1,13 @@
 // Proves that the terminal vault opens the files and browser records earlier releases wrote (fixed fixtures), that a new vault opens only with its verification code and its own clear part, and that a file keeps the GCM tag where the earlier Node.js cipher put it.
 import { createDecipheriv } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
 import {
-  type Argon2idParameters,
+  vaultIdentity as identity,
+  vaultSecrets as secrets,
+  vaultFixture,
+} from '../../test/support/terminal-vault.js';
+import { argon2id } from '../cli/commands/terminal-vault.js';
+import {
   type BrowserVault,
   isBrowserVault,
   isTerminalFileVault,
@@ -15,40 +18,9 @@ import {
   vaultFormats,
 } from './terminal-vault.js';
 
-const identity = {
-  terminalId: '7d2f1c3a-9b8e-4f6d-a5c4-3b2a1f0e9d8c',
-  payerId: 'alice',
-  platformUrl: 'https://pay.example.com',
-  suite: 'OCRA-1:HOTP-SHA256-8:QN08-PSHA1',
-  label: 'laptop',
-};
-const secrets = {
-  ocraKeyHex: 'ab'.repeat(32),
-  signingKeyPkcs8: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg',
-};
-
-/** Argon2id of the native package, as the command line passes it in. */
-async function argon2id(verificationCode: string, parameters: Argon2idParameters): Promise<Uint8Array> {
-  return argon2.hash(verificationCode, {
-    type: argon2.argon2id,
-    raw: true,
-    salt: Buffer.from(parameters.salt, 'base64url'),
-    memoryCost: parameters.memoryKibibytes,
-    timeCost: parameters.iterations,
-    parallelism: parameters.parallelism,
-    hashLength: 32,
-  });
-}
-
-function fixture(name: string): unknown {
-  return JSON.parse(
-    readFileSync(new URL(`../../test/fixtures/terminal-vault/${name}`, import.meta.url), 'utf8'),
-  );
-}
-
 describe('vaults written by an earlier release', () => {
   it('opens the command line file (Argon2id, tag apart) with its verification code only', async () => {
-    const vault = fixture('terminal-file.json');
+    const vault = vaultFixture('terminal-file.json');
     expect(isTerminalFileVault(vault)).toBe(true);
     expect(isBrowserVault(vault)).toBe(false);
     const file = vault as TerminalFileVault;
@@ -58,7 +30,7 @@ describe('vaults written by an earlier release', () => {
   });
 
   it('opens the browser record (PBKDF2, tag appended) with its verification code only', async () => {
-    const vault = fixture('browser-record.json');
+    const vault = vaultFixture('browser-record.json');
     expect(isBrowserVault(vault)).toBe(true);
     expect(isTerminalFileVault(vault)).toBe(false);
     const record = vault as BrowserVault;

@@ -94,3 +94,12 @@ export function pathWithQuery(
   }
   return parts.length === 0 ? base : `${base}?${parts.join('&')}`;
 }
+
+/** A list's next-page link with the current query kept; undefined on the last page (no `after`). */
+export function nextPage<Query extends { readonly [name in keyof Query]: string | undefined }>(
+  base: string,
+  query: Query,
+  after: string | undefined,
+): string | undefined {
+  return after === undefined ? undefined : pathWithQuery(base, { ...query, after });
+}

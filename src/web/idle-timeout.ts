@@ -14,7 +14,7 @@ export const idleWarningSeconds = 60;
 /** The warning box, hidden until the script shows it. */
 export function idleWarning(): SafeHtml {
   return html`<div id="idle-warning" class="warning" role="alert" hidden>
-<p>You will be signed out in <strong id="idle-seconds">60</strong> seconds because nothing happened for a while.</p>
+<p>You will be signed out in <strong id="idle-seconds">${idleWarningSeconds}</strong> seconds because nothing happened for a while.</p>
 <button type="button" id="idle-stay">Stay signed in</button>
 </div>`;
 }

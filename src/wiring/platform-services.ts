@@ -100,7 +100,7 @@ function methodJobs(input: PlatformInput, method: MethodServiceSet): BackgroundJ
     { name: 'expire-holds', intervalMs: every, run: () => method.ledger.expireDue() },
     {
       name: 'purge-idempotency-keys',
-      intervalMs: Math.max(every, 60_000),
+      intervalMs: Math.max(every, limits.purgeIntervalMsMin),
       run: () =>
         input.stores.idempotencyStore.purgeExpired(input.clock.nowMs(), limits.idempotencyPurgeBatchSizeMax),
     },

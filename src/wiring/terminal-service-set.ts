@@ -2,7 +2,9 @@
  * Builds the second-terminal services (enrollments, terminals, the push hub, the delivery outbox and its
  * channels) and their background jobs on top of the method's services; `platform-services` calls this.
  */
+
 import type { Clock } from '../domain/clock.js';
+import { limits } from '../domain/limits.js';
 import type { BackgroundJob } from '../services/background-jobs.js';
 import type { Database } from '../services/database.js';
 import {
@@ -100,7 +102,7 @@ export function createTerminalServices(input: {
     { name: 'refresh-terminal-streams', intervalMs: every, run: () => terminals.refreshStreams() },
     {
       name: 'terminal-housekeeping',
-      intervalMs: Math.max(every, 60_000),
+      intervalMs: Math.max(every, limits.purgeIntervalMsMin),
       run: async () =>
         (await terminals.purgeNonces()) +
         (await enrollments.expireDue()) +

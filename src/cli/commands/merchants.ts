@@ -3,7 +3,7 @@
  * database. Every flag is checked before the platform is opened (options.ts).
  */
 import type { Command } from 'commander';
-import { merchantLimits } from '../../domain/limits.js';
+import { limits, merchantLimits } from '../../domain/limits.js';
 import { cliActor } from '../../domain/operator.js';
 import { integerOption, nameOption, partyIdOption, urlOption, uuidOption } from '../options.js';
 import { printJson, withPlatform } from '../platform-command.js';
@@ -16,7 +16,7 @@ export function registerMerchantCommands(program: Command): void {
     .description('create a merchant; prints its API key and webhook secret, this once')
     .requiredOption(
       '--id <id>',
-      'merchant id, also its payee id (3–64 of A-Z a-z 0-9 . _ @ + -)',
+      `merchant id, also its payee id (${limits.partyIdLengthMin}–${limits.partyIdLengthMax} of A-Z a-z 0-9 . _ @ + -)`,
       partyIdOption,
     )
     .requiredOption('--name <name>', 'display name shown to payers', nameOption)

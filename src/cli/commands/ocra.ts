@@ -7,6 +7,7 @@
 
 import type { Command } from 'commander';
 import { HexFormatError, hexToBytes } from '../../domain/hex.js';
+import { ocraLimits } from '../../domain/limits.js';
 import { computeOcra, type OcraInput, OcraInputError, OcraSuiteError } from '../../domain/ocra.js';
 
 /** Exit code for input the command cannot use; 1 stays free for crashes, so scripts can tell the two apart. */
@@ -53,7 +54,10 @@ export function registerOcraCommand(program: Command): void {
     .summary('compute an OCRA (RFC 6287) response')
     .description('Compute an OCRA (RFC 6287) response, e.g. the second transaction code for a first code.')
     .option('--suite <suite>', 'OCRA suite (required), e.g. OCRA-1:HOTP-SHA256-8:QN08-PSHA1')
-    .option('--key <hex>', 'shared secret (terminal key) in hex, 16 to 256 bytes (required)')
+    .option(
+      '--key <hex>',
+      `shared secret (terminal key) in hex, ${ocraLimits.keyBytesMin} to ${ocraLimits.keyBytesMax} bytes (required)`,
+    )
     .option('--question <question>', 'challenge question in the suite format, e.g. the first code (required)')
     .option('--pin <pin>', 'PIN (payer verification code) for a suite with P; hashed with its P hash')
     .option('--pin-hash <hex>', 'instead of --pin: the PIN already hashed with the suite P hash, in hex')

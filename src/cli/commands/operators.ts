@@ -3,14 +3,18 @@
  * holds the data directory's keys, so it acts with an admin's rights (recorded as `cli` in the audit log);
  * it is how the first admin comes to exist.
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
+import { limits } from '../../domain/limits.js';
 import { cliActor, isOperatorName, isOperatorRole, operatorRoles } from '../../domain/operator.js';
 import { printJson, withPlatform } from '../platform-command.js';
 
 /** `<name>`, checked as commander parses it, so that a typo is refused before the database is opened. */
 function nameArgument(value: string): string {
   if (!isOperatorName(value)) {
-    throw new InvalidArgumentError('Expected 2–64 of a-z 0-9 . _ -, starting with a letter.');
+    throw new InvalidArgumentError(
+      `Expected 2–${limits.operatorNameLengthMax} of a-z 0-9 . _ -, starting with a letter.`,
+    );
   }
   return value;
 }
@@ -26,7 +30,7 @@ export function registerOperatorCommands(program: Command): void {
   operator
     .command('create')
     .description('create an operator; prints a one-time set-up code and where to use it')
-    .argument('<name>', 'operator name (2–64 of a-z 0-9 . _ -)', nameArgument)
+    .argument('<name>', `operator name (2–${limits.operatorNameLengthMax} of a-z 0-9 . _ -)`, nameArgument)
     .requiredOption('--role <role>', `one of ${operatorRoles.join(', ')}`, roleOption)
     .action(async (name: string, options: { role: string }) => {
       await withPlatform(async (platform) => {

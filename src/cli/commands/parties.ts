@@ -4,6 +4,7 @@
  */
 
 import type { Command } from 'commander';
+import { limits } from '../../domain/limits.js';
 import { cliActor } from '../../domain/operator.js';
 import {
   amountOption,
@@ -74,11 +75,19 @@ export function registerPartyCommands(program: Command): void {
   payer
     .command('create')
     .description('create a payer; prints its id and its first terminal (suite, key, enrollment URI) once')
-    .requiredOption('--id <id>', 'payer identification code (3–64 of A-Z a-z 0-9 . _ @ + -)', partyIdOption)
-    .requiredOption('--password <password>', 'password, 8–128 characters', passwordOption)
+    .requiredOption(
+      '--id <id>',
+      `payer identification code (${limits.partyIdLengthMin}–${limits.partyIdLengthMax} of A-Z a-z 0-9 . _ @ + -)`,
+      partyIdOption,
+    )
+    .requiredOption(
+      '--password <password>',
+      `password, ${limits.passwordLengthMin}–${limits.passwordLengthMax} characters`,
+      passwordOption,
+    )
     .requiredOption(
       '--verification-code <digits>',
-      'verification code (PIN), 4–12 digits',
+      `verification code (PIN), ${limits.verificationCodeDigitsMin}–${limits.verificationCodeDigitsMax} digits`,
       verificationCodeOption,
     )
     .option(
@@ -96,7 +105,11 @@ export function registerPartyCommands(program: Command): void {
   payee
     .command('create')
     .description('create a payee')
-    .requiredOption('--id <id>', 'payee id (3–64 of A-Z a-z 0-9 . _ @ + -)', partyIdOption)
+    .requiredOption(
+      '--id <id>',
+      `payee id (${limits.partyIdLengthMin}–${limits.partyIdLengthMax} of A-Z a-z 0-9 . _ @ + -)`,
+      partyIdOption,
+    )
     .requiredOption('--name <name>', 'display name shown to payers', nameOption)
     .action(createPayee);
 

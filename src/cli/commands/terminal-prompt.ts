@@ -4,6 +4,7 @@
  * `--verification-code-stdin` (scripts and tests). Never from an option, which would end up in the
  * process list and the shell history.
  */
+import { limits } from '../../domain/limits.js';
 import { isVerificationCode } from '../../domain/payer.js';
 
 /** The verification code could not be read or has the wrong shape. */
@@ -70,6 +71,9 @@ export async function askVerificationCode(
     );
   }
   code = code.trim();
-  if (!isVerificationCode(code)) throw new PromptError('the verification code must be 4 to 12 digits');
+  if (!isVerificationCode(code))
+    throw new PromptError(
+      `the verification code must be ${limits.verificationCodeDigitsMin} to ${limits.verificationCodeDigitsMax} digits`,
+    );
   return code;
 }

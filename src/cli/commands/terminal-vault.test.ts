@@ -2,21 +2,13 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  vaultIdentity as identity,
+  vaultSecrets as secrets,
+  vaultFixturePath,
+} from '../../../test/support/terminal-vault.js';
 import { openTerminalFile, TerminalFileError, writeTerminalFile } from './terminal-vault.js';
-
-const identity = {
-  terminalId: '7d2f1c3a-9b8e-4f6d-a5c4-3b2a1f0e9d8c',
-  payerId: 'alice',
-  platformUrl: 'https://pay.example.com',
-  suite: 'OCRA-1:HOTP-SHA256-8:QN08-PSHA1',
-  label: 'laptop',
-};
-const secrets = {
-  ocraKeyHex: 'ab'.repeat(32),
-  signingKeyPkcs8: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg',
-};
 
 describe('the terminal key file', () => {
   let directory: string;
@@ -57,9 +49,7 @@ describe('the terminal key file', () => {
   });
 
   it('opens a file written by an earlier release, byte for byte as it was written', async () => {
-    const written = fileURLToPath(
-      new URL('../../../test/fixtures/terminal-vault/terminal-file.json', import.meta.url),
-    );
+    const written = vaultFixturePath('terminal-file.json');
     expect(await openTerminalFile(written, '2468')).toEqual({ identity, secrets });
     await expect(openTerminalFile(written, '1357')).rejects.toThrow('does not open');
   });

@@ -33,8 +33,11 @@ export class TerminalFileError extends Error {
   }
 }
 
-/** Argon2id of the native package: the 32 raw key bytes of a file vault. */
-async function argon2id(verificationCode: string, parameters: Argon2idParameters): Promise<Uint8Array> {
+/** Argon2id of the native package: the 32 raw key bytes of a file vault (the vault tests derive with it too). */
+export async function argon2id(
+  verificationCode: string,
+  parameters: Argon2idParameters,
+): Promise<Uint8Array> {
   return argon2.hash(verificationCode, {
     type: argon2.argon2id,
     raw: true,

@@ -4,10 +4,12 @@
  * and keeps the keys in an encrypted file; `list` and `watch` show pending payments with payee and amount;
  * `respond` computes a second code offline; `approve` sends one, signed; `revoke` retires the terminal.
  */
+
 import type { Command } from 'commander';
 import { base64urlToBytes, importPrivateKey } from '../../domain/enrollment-credential.js';
 import { EnrollmentUriError, parseEnrollmentUri } from '../../domain/enrollment-uri.js';
 import { hexToBytes } from '../../domain/hex.js';
+import { limits } from '../../domain/limits.js';
 import { formatMoney } from '../../domain/money.js';
 import { computeOcra } from '../../domain/ocra.js';
 import {
@@ -46,11 +48,11 @@ export function challengeLine(challenge: Challenge): string {
   );
 }
 
-/** How this computer reaches a platform: at its URL, each request but the event stream within 15 seconds. */
+/** How this computer reaches a platform: at its URL, each request but the event stream within a bound. */
 function signedRequests(platformUrl: string): SignedRequests {
   return new SignedRequests({
     platformUrl,
-    requestTimeoutMs: 15_000,
+    requestTimeoutMs: limits.terminalRequestTimeoutMs,
     unexplainedRefusal: (status) => `the platform answered HTTP ${status}`,
   });
 }
@@ -162,7 +164,8 @@ async function watch(options: FileOptions): Promise<void> {
       if (error instanceof PlatformRefusal) throw error;
       // The server went away (a restart, a network change): reconnect after a moment.
     }
-    if (!stop.signal.aborted && !revoked) await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (!stop.signal.aborted && !revoked)
+      await new Promise((resolve) => setTimeout(resolve, limits.commandLineStreamRetryMs));
   }
   if (revoked) throw new PlatformRefusal(401, 'terminal_revoked', 'This terminal was revoked.');
 }

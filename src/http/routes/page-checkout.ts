@@ -32,7 +32,7 @@ import { pageJsonResponses } from '../contract.js';
 import type { FastifyTypebox, RoutePlugin } from '../dependencies.js';
 import type { HttpServices } from '../services.js';
 import { ceremonyResponseField } from './page-payer-passkeys.js';
-import { pageSchema } from './page-schemas.js';
+import { pageSchema, registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -269,67 +269,53 @@ async function passkeyOptions(kit: CheckoutKit, request: FastifyRequest, reply: 
 
 /** Registers the checkout page and its sign-in form. */
 function checkoutSignInPages(app: FastifyTypebox, kit: CheckoutKit): void {
-  app.get(
-    '/checkout/:id',
+  registerPageRoutes(app, kit, 'checkout pages', [
     {
-      schema: pageSchema({
-        tag: 'checkout pages',
-        summary: 'What a payment request asks for, and sign-in to pay it',
-        params: ['id'],
-      }),
+      method: 'get',
+      path: '/checkout/:id',
+      summary: 'What a payment request asks for, and sign-in to pay it',
+      params: ['id'],
+      handler: showCheckout,
     },
-    (request, reply) => showCheckout(kit, request, reply),
-  );
-
-  app.post(
-    '/checkout/:id/pay',
     {
-      schema: pageSchema({
-        tag: 'checkout pages',
-        summary: 'Sign in and start paying: the approval step',
-        params: ['id'],
-        form: ['payerId', 'password', 'deliverTo'],
-      }),
+      method: 'post',
+      path: '/checkout/:id/pay',
+      summary: 'Sign in and start paying: the approval step',
+      params: ['id'],
+      form: ['payerId', 'password', 'deliverTo'],
+      handler: startPayment,
     },
-    (request, reply) => startPayment(kit, request, reply),
-  );
+  ]);
 }
 
 /** Registers the approval step's forms: approve, cancel, and the passkey options. */
 function checkoutApprovalPages(app: FastifyTypebox, kit: CheckoutKit): void {
-  app.post(
-    '/checkout/:id/approve',
+  registerPageRoutes(app, kit, 'checkout pages', [
     {
-      schema: pageSchema({
-        tag: 'checkout pages',
-        summary: 'Approve with the second code, or the first code and the verification code',
-        params: ['id'],
-        form: [
-          'paymentId',
-          'secondCode',
-          'firstCode',
-          'verificationCode',
-          'cancelToken',
-          'passkeyChallengeId',
-          'passkeyResponse',
-        ],
-      }),
+      method: 'post',
+      path: '/checkout/:id/approve',
+      summary: 'Approve with the second code, or the first code and the verification code',
+      params: ['id'],
+      form: [
+        'paymentId',
+        'secondCode',
+        'firstCode',
+        'verificationCode',
+        'cancelToken',
+        'passkeyChallengeId',
+        'passkeyResponse',
+      ],
+      handler: approvePayment,
     },
-    (request, reply) => approvePayment(kit, request, reply),
-  );
-
-  app.post(
-    '/checkout/:id/cancel',
     {
-      schema: pageSchema({
-        tag: 'checkout pages',
-        summary: 'Cancel the payment this page started, and start again',
-        params: ['id'],
-        form: ['paymentId', 'cancelToken'],
-      }),
+      method: 'post',
+      path: '/checkout/:id/cancel',
+      summary: 'Cancel the payment this page started, and start again',
+      params: ['id'],
+      form: ['paymentId', 'cancelToken'],
+      handler: cancelPayment,
     },
-    (request, reply) => cancelPayment(kit, request, reply),
-  );
+  ]);
 
   app.post(
     '/checkout/:id/passkey-options',

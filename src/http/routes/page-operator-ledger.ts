@@ -7,8 +7,9 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
+import { limits } from '../../domain/limits.js';
 import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
-import { pathWithQuery } from '../../web/html.js';
+import { nextPage } from '../../web/html.js';
 import {
   accountKinds,
   accountsBody,
@@ -22,9 +23,13 @@ import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import { pageFilesOf } from '../contract.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
-import { pageSchema } from './page-schemas.js';
+import { pageSchema, registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** An account owner's id prefix: the characters of a party id, at most as many. */
+const ownerPrefixPattern = new RegExp(`^[A-Za-z0-9._@+-]{1,${limits.partyIdLengthMax}}$`);
+/** A transfer reference prefix: printable ASCII without spaces. */
+const referencePrefixPattern = new RegExp(`^[\\x21-\\x7e]{1,${limits.transferReferenceFilterLengthMax}}$`);
 
 /** A filter value from the query when it matches `pattern`; anything else is no filter. */
 function queryValue(request: FastifyRequest, name: string, pattern: RegExp): string | undefined {
@@ -41,7 +46,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | und
 function accountFilterOf(request: FastifyRequest): AccountFilter {
   const currency = queryValue(request, 'currency', /^[A-Z]{3}$/);
   const kind = oneOf<Account['kind']>(queryOf(request)['kind'], accountKinds);
-  const owner = queryValue(request, 'owner', /^[A-Za-z0-9._@+-]{1,64}$/);
+  const owner = queryValue(request, 'owner', ownerPrefixPattern);
   return { ...(currency && { currency }), ...(kind && { kind }), ...(owner && { owner }) };
 }
 
@@ -49,7 +54,7 @@ function transferFilterOf(request: FastifyRequest): TransferFilter {
   const currency = queryValue(request, 'currency', /^[A-Z]{3}$/);
   const kind = oneOf<Transfer['kind']>(queryOf(request)['kind'], transferKinds);
   const accountId = queryValue(request, 'account', uuidPattern);
-  const reference = queryValue(request, 'reference', /^[\x21-\x7e]{1,100}$/);
+  const reference = queryValue(request, 'reference', referencePrefixPattern);
   return {
     ...(currency && { currency }),
     ...(kind && { kind }),
@@ -67,11 +72,8 @@ async function showAccounts(
   const session = await kit.session(request, reply);
   const filter = accountFilterOf(request);
   const after = queryValue(request, 'after', uuidPattern);
-  const page = await kit.services.overview.accounts(filter, after, 50);
-  const nextHref =
-    page.next === undefined
-      ? undefined
-      : pathWithQuery(operatorPaths.accounts, { ...filter, after: page.next.id });
+  const page = await kit.services.overview.accounts(filter, after, limits.operatorPageRowsMax);
+  const nextHref = nextPage(operatorPaths.accounts, filter, page.next?.id);
   const frame = kit.frame(request, reply, session, operatorPaths.accounts);
   return sendPage(reply, operatorPage(frame, 'Accounts', accountsBody(filter, page.items, nextHref)));
 }
@@ -84,17 +86,18 @@ async function showTransfers(
 ): Promise<FastifyReply> {
   const session = await kit.session(request, reply);
   const filter = transferFilterOf(request);
-  const page = await kit.services.overview.transfers(filter, parseCursor(queryOf(request)['after']), 50);
+  const page = await kit.services.overview.transfers(
+    filter,
+    parseCursor(queryOf(request)['after']),
+    limits.operatorPageRowsMax,
+  );
   const query = {
     currency: filter.currency,
     kind: filter.kind,
     account: filter.accountId,
     reference: filter.reference,
   };
-  const nextHref =
-    page.next === undefined
-      ? undefined
-      : pathWithQuery(operatorPaths.transfers, { ...query, after: cursorParam(page.next) });
+  const nextHref = nextPage(operatorPaths.transfers, query, page.next && cursorParam(page.next));
   const frame = kit.frame(request, reply, session, operatorPaths.transfers);
   return sendPage(reply, operatorPage(frame, 'Transfers', transfersBody(filter, page.items, nextHref)));
 }
@@ -148,29 +151,22 @@ async function verifyLedger(
 
 /** Registers the ledger pages in the console's context. */
 export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.accounts,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Ledger accounts, filtered',
-        query: ['currency', 'kind', 'owner', 'after'],
-      }),
+      method: 'get',
+      path: operatorPaths.accounts,
+      summary: 'Ledger accounts, filtered',
+      query: ['currency', 'kind', 'owner', 'after'],
+      handler: showAccounts,
     },
-    (request, reply) => showAccounts(kit, request, reply),
-  );
-
-  app.get(
-    operatorPaths.transfers,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Ledger transfers, filtered, newest first',
-        query: ['currency', 'kind', 'account', 'reference', 'after'],
-      }),
+      method: 'get',
+      path: operatorPaths.transfers,
+      summary: 'Ledger transfers, filtered, newest first',
+      query: ['currency', 'kind', 'account', 'reference', 'after'],
+      handler: showTransfers,
     },
-    (request, reply) => showTransfers(kit, request, reply),
-  );
+  ]);
 
   app.get(
     operatorPaths.exports,
@@ -187,23 +183,19 @@ export function operatorLedgerPages(app: FastifyTypebox, kit: OperatorPageKit): 
     (request, reply) => downloadExport(kit, request, reply),
   );
 
-  app.get(
-    operatorPaths.verify,
-    { schema: pageSchema({ tag: 'operator pages', summary: 'The "verify ledger" page' }) },
-    (request, reply) => showVerify(kit, request, reply),
-  );
+  registerPageRoutes(app, kit, 'operator pages', [
+    { method: 'get', path: operatorPaths.verify, summary: 'The "verify ledger" page', handler: showVerify },
+  ]);
 
   // A POST, though it changes nothing: verification reads the whole ledger, and no other site may make a
   // signed-in browser start that work.
-  app.post(
-    operatorPaths.verify,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Verify every ledger invariant; totals per currency',
-        form: [],
-      }),
+      method: 'post',
+      path: operatorPaths.verify,
+      summary: 'Verify every ledger invariant; totals per currency',
+      form: [],
+      handler: verifyLedger,
     },
-    (request, reply) => verifyLedger(kit, request, reply),
-  );
+  ]);
 }

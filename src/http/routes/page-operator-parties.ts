@@ -2,20 +2,21 @@
  * The console's payers and payees: search, create, detail, unlock, deposit. Each POST calls one service
  * and redirects (303), except creating a payer, whose answer shows the new terminal's key once.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
 import type { CreatedPayer, FirstTerminal } from '../../services/parties/party-service.js';
 import { parseMajorUnits } from '../../web/amount.js';
-import { type SafeHtml, trustedHtml } from '../../web/html.js';
+import { nextPage, type SafeHtml, trustedHtml } from '../../web/html.js';
 import { formErrorMessage } from '../../web/messages.js';
 import { operatorNotice, operatorPage, operatorPaths } from '../../web/operator/operator-frame.js';
 import {
   type FormState,
-  nextPage,
   payeeBody,
   payeesBody,
   payerBody,
@@ -27,12 +28,12 @@ import { cursorParam, parseCursor } from '../../web/payer/payment-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { newFormKey } from './page-payer-kit.js';
-import { pageSchema } from './page-schemas.js';
+import { registerPageRoutes } from './page-schemas.js';
 
-/** A search term from the query: at most 64 characters, else none. */
+/** A search term from the query (a party id prefix): at most as long as a party id, else none. */
 function searchTerm(request: FastifyRequest): string {
   const raw = queryOf(request)['q'];
-  return typeof raw === 'string' && raw.length <= 64 ? raw.trim() : '';
+  return typeof raw === 'string' && raw.length <= limits.partyIdLengthMax ? raw.trim() : '';
 }
 
 /** An id-keyset cursor from the query (`after` = the last id shown). */
@@ -58,7 +59,7 @@ async function renderPayers(
   status = 200,
 ): Promise<FastifyReply> {
   const query = searchTerm(request);
-  const page = await kit.services.overview.payers(query, afterId(request), 50);
+  const page = await kit.services.overview.payers(query, afterId(request), limits.operatorPageRowsMax);
   const next = nextPage(operatorPaths.payers, { q: query }, page.next?.id);
   const frame = kit.frame(request, reply, session, operatorPaths.payers);
   return sendPage(
@@ -83,7 +84,7 @@ async function renderPayer(
   const payer = match.items[0];
   if (payer === undefined || payer.id !== payerId) throw new CountersignError('payer_not_found');
   const after = parseCursor(queryOf(request)['after']);
-  const payments = await overview.payments({ payerId }, after, 20);
+  const payments = await overview.payments({ payerId }, after, limits.operatorPartyPaymentsPageRowsMax);
   const frame = kit.frame(request, reply, session, operatorPaths.payers);
   const body = payerBody(
     {
@@ -118,7 +119,7 @@ async function renderPayees(
   status = 200,
 ): Promise<FastifyReply> {
   const query = searchTerm(request);
-  const page = await kit.services.overview.payees(query, afterId(request), 50);
+  const page = await kit.services.overview.payees(query, afterId(request), limits.operatorPageRowsMax);
   const next = nextPage(operatorPaths.payees, { q: query }, page.next?.id);
   const frame = kit.frame(request, reply, session, operatorPaths.payees);
   return sendPage(
@@ -324,7 +325,11 @@ async function showPayee(
   const payeeId = partyIdOf(request, 'payee_not_found');
   const name = await overview.payeeName(payeeId);
   if (name === undefined) throw new CountersignError('payee_not_found');
-  const payments = await overview.payments({ payeeId }, parseCursor(queryOf(request)['after']), 20);
+  const payments = await overview.payments(
+    { payeeId },
+    parseCursor(queryOf(request)['after']),
+    limits.operatorPartyPaymentsPageRowsMax,
+  );
   const next = nextPage(operatorPaths.payee(payeeId), {}, payments.next && cursorParam(payments.next));
   const frame = kit.frame(request, reply, session, operatorPaths.payees);
   const body = payeeBody({ id: payeeId, name }, await overview.payeeBalances(payeeId), payments, next);
@@ -333,100 +338,81 @@ async function showPayee(
 
 /** Registers the payer pages: search, create, detail, unlock, block, deposit. */
 function operatorPayerPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.payers,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Search payers; create a payer',
-        query: ['q', 'after'],
-      }),
+      method: 'get',
+      path: operatorPaths.payers,
+      summary: 'Search payers; create a payer',
+      query: ['q', 'after'],
+      handler: showPayers,
     },
-    (request, reply) => showPayers(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.payers,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Create a payer',
-        form: ['id', 'password', 'verificationCode', 'firstTerminal'],
-      }),
+      method: 'post',
+      path: operatorPaths.payers,
+      summary: 'Create a payer',
+      form: ['id', 'password', 'verificationCode', 'firstTerminal'],
+      handler: createPayer,
     },
-    (request, reply) => createPayer(kit, request, reply),
-  );
-
-  app.get(
-    '/operator/payers/:id',
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'A payer: lock state, balances, payments, terminals',
-        params: ['id'],
-        query: ['after', 'notice'],
-      }),
+      method: 'get',
+      path: '/operator/payers/:id',
+      summary: 'A payer: lock state, balances, payments, terminals',
+      params: ['id'],
+      query: ['after', 'notice'],
+      handler: showPayer,
     },
-    (request, reply) => showPayer(kit, request, reply),
-  );
-
-  app.post(
-    '/operator/payers/:id/unlock',
-    { schema: pageSchema({ tag: 'operator pages', summary: 'Unlock a payer', params: ['id'], form: [] }) },
-    (request, reply) => unlockPayer(kit, request, reply),
-  );
-
-  app.post(
-    '/operator/payers/:id/block',
-    { schema: pageSchema({ tag: 'operator pages', summary: 'Block a payer', params: ['id'], form: [] }) },
-    (request, reply) => blockPayer(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.deposits,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: "Deposit into a payer's wallet",
-        form: ['payerId', 'amount', 'currency', 'formKey'],
-      }),
+      method: 'post',
+      path: '/operator/payers/:id/unlock',
+      summary: 'Unlock a payer',
+      params: ['id'],
+      form: [],
+      handler: unlockPayer,
     },
-    (request, reply) => deposit(kit, request, reply),
-  );
+    {
+      method: 'post',
+      path: '/operator/payers/:id/block',
+      summary: 'Block a payer',
+      params: ['id'],
+      form: [],
+      handler: blockPayer,
+    },
+    {
+      method: 'post',
+      path: operatorPaths.deposits,
+      summary: "Deposit into a payer's wallet",
+      form: ['payerId', 'amount', 'currency', 'formKey'],
+      handler: deposit,
+    },
+  ]);
 }
 
 /** Registers the payee pages: search, create, detail. */
 function operatorPayeePages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.payees,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Search payees; create a payee',
-        query: ['q', 'after', 'notice'],
-      }),
+      method: 'get',
+      path: operatorPaths.payees,
+      summary: 'Search payees; create a payee',
+      query: ['q', 'after', 'notice'],
+      handler: showPayees,
     },
-    (request, reply) => showPayees(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.payees,
-    { schema: pageSchema({ tag: 'operator pages', summary: 'Create a payee', form: ['id', 'name'] }) },
-    (request, reply) => createPayee(kit, request, reply),
-  );
-
-  app.get(
-    '/operator/payees/:id',
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'A payee: balances and payments received',
-        params: ['id'],
-        query: ['after'],
-      }),
+      method: 'post',
+      path: operatorPaths.payees,
+      summary: 'Create a payee',
+      form: ['id', 'name'],
+      handler: createPayee,
     },
-    (request, reply) => showPayee(kit, request, reply),
-  );
+    {
+      method: 'get',
+      path: '/operator/payees/:id',
+      summary: 'A payee: balances and payments received',
+      params: ['id'],
+      query: ['after'],
+      handler: showPayee,
+    },
+  ]);
 }
 
 /** Registers the payer and payee pages in the console's context. */

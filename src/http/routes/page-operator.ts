@@ -5,13 +5,15 @@
  * (`services/operators/operator-service.ts`) named by a random token in the cookie: signing out, the idle timeout,
  * the lifetime and an admin end it on the server, so an old cookie opens nothing.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { mayAct } from '../../domain/operator.js';
 import type { OperatorPrincipal } from '../../services/operators/operator-service.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
-import { pathWithQuery, trustedHtml } from '../../web/html.js';
+import { nextPage, pathWithQuery, trustedHtml } from '../../web/html.js';
 import type { Banner } from '../../web/layout.js';
 import { formErrorMessage } from '../../web/messages.js';
 import { auditBody, outboxBody } from '../../web/operator/audit-views.js';
@@ -31,10 +33,7 @@ import type { HttpServices } from '../services.js';
 import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { operatorLedgerPages } from './page-operator-ledger.js';
 import { operatorPartyPages } from './page-operator-parties.js';
-import { pageSchema } from './page-schemas.js';
-
-/** Entries of the audit log on one page. */
-const auditPageSize = 50;
+import { pageSchema, registerPageRoutes } from './page-schemas.js';
 
 /** The banner of a refused sign-in or set-up, with `Retry-After` on a lock. */
 function refusalBanner(reply: FastifyReply, error: CountersignError): Banner[] {
@@ -327,14 +326,14 @@ async function showAudit(
   const raw = queryOf(request)['before'];
   const before = typeof raw === 'string' && /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : undefined;
   const entries = await audit.list({
-    limit: auditPageSize,
+    limit: limits.operatorPageRowsMax,
     ...(before === undefined ? {} : { beforePosition: before }),
   });
   // The chain is verified when the newest page is shown: it reads the whole log, page by page.
   const verification = before === undefined ? await audit.verify() : undefined;
   const last = entries[entries.length - 1];
   const nextHref =
-    entries.length === auditPageSize && last !== undefined && last.position > 1
+    entries.length === limits.operatorPageRowsMax && last !== undefined && last.position > 1
       ? pathWithQuery(operatorPaths.audit, { before: last.position })
       : undefined;
   const frame = kit.frame(request, reply, session, operatorPaths.audit);
@@ -348,158 +347,121 @@ async function showOutbox(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   const session = await kit.session(request, reply);
-  const page = await kit.services.overview.deliveries(parseCursor(queryOf(request)['after']), 50);
-  const nextHref =
-    page.next === undefined
-      ? undefined
-      : pathWithQuery(operatorPaths.outbox, { after: cursorParam(page.next) });
+  const page = await kit.services.overview.deliveries(
+    parseCursor(queryOf(request)['after']),
+    limits.operatorPageRowsMax,
+  );
+  const nextHref = nextPage(operatorPaths.outbox, {}, page.next && cursorParam(page.next));
   const frame = kit.frame(request, reply, session, operatorPaths.outbox);
   return sendPage(reply, operatorPage(frame, 'Outbox', outboxBody(page.items, nextHref)));
 }
 
 /** Registers sign-in and sign-out. */
 function signInPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.signIn,
-    { schema: pageSchema({ tag: 'operator pages', summary: 'Operator sign-in page', query: ['notice'] }) },
-    (request, reply) => showSignIn(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.signIn,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Sign in with name, password and TOTP code (sets the console session cookie)',
-        form: ['name', 'password', 'code'],
-      }),
+      method: 'get',
+      path: operatorPaths.signIn,
+      summary: 'Operator sign-in page',
+      query: ['notice'],
+      handler: showSignIn,
     },
-    (request, reply) => signIn(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.signOut,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Sign out: ends the session on the server',
-        form: [],
-      }),
+      method: 'post',
+      path: operatorPaths.signIn,
+      summary: 'Sign in with name, password and TOTP code (sets the console session cookie)',
+      form: ['name', 'password', 'code'],
+      handler: signIn,
     },
-    (request, reply) => signOut(kit, request, reply),
-  );
+    {
+      method: 'post',
+      path: operatorPaths.signOut,
+      summary: 'Sign out: ends the session on the server',
+      form: [],
+      handler: signOut,
+    },
+  ]);
 }
 
 /** Registers the three steps that set up a new operator account. */
 function setupPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.setup,
-    { schema: pageSchema({ tag: 'operator pages', summary: 'Set up a new operator account: step 1' }) },
-    (request, reply) => showSetup(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.setup,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Set-up step 2: the TOTP key to enroll, for a right set-up code',
-        form: ['name', 'setupCode'],
-      }),
+      method: 'get',
+      path: operatorPaths.setup,
+      summary: 'Set up a new operator account: step 1',
+      handler: showSetup,
     },
-    (request, reply) => beginSetup(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.setupComplete,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Set-up step 3: choose the password and confirm the TOTP key with a code',
-        form: ['name', 'setupCode', 'password', 'code'],
-      }),
+      method: 'post',
+      path: operatorPaths.setup,
+      summary: 'Set-up step 2: the TOTP key to enroll, for a right set-up code',
+      form: ['name', 'setupCode'],
+      handler: beginSetup,
     },
-    (request, reply) => completeSetup(kit, request, reply),
-  );
+    {
+      method: 'post',
+      path: operatorPaths.setupComplete,
+      summary: 'Set-up step 3: choose the password and confirm the TOTP key with a code',
+      form: ['name', 'setupCode', 'password', 'code'],
+      handler: completeSetup,
+    },
+  ]);
 }
 
 /** Registers the operators page: the list, creating an operator, ending an operator's sessions. */
 function operatorsPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.operators,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Operators, their roles and open sessions',
-        query: ['notice'],
-      }),
+      method: 'get',
+      path: operatorPaths.operators,
+      summary: 'Operators, their roles and open sessions',
+      query: ['notice'],
+      handler: showOperators,
     },
-    (request, reply) => showOperators(kit, request, reply),
-  );
-
-  app.post(
-    operatorPaths.operators,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Create an operator (admins): shows the one-time set-up code',
-        form: ['name', 'role'],
-      }),
+      method: 'post',
+      path: operatorPaths.operators,
+      summary: 'Create an operator (admins): shows the one-time set-up code',
+      form: ['name', 'role'],
+      handler: createOperator,
     },
-    (request, reply) => createOperator(kit, request, reply),
-  );
-
-  app.post(
-    '/operator/operators/:name/end-sessions',
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'End every session of an operator (admins)',
-        params: ['name'],
-        form: [],
-      }),
+      method: 'post',
+      path: '/operator/operators/:name/end-sessions',
+      summary: 'End every session of an operator (admins)',
+      params: ['name'],
+      form: [],
+      handler: endSessions,
     },
-    (request, reply) => endSessions(kit, request, reply),
-  );
+  ]);
 }
 
 /** Registers the dashboard, the audit log and the outbox. */
 function overviewPages(app: FastifyTypebox, kit: OperatorPageKit): void {
-  app.get(
-    operatorPaths.dashboard,
+  registerPageRoutes(app, kit, 'operator pages', [
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Dashboard: payments per minute, approval rates, open holds, locked payers',
-        query: ['notice'],
-      }),
+      method: 'get',
+      path: operatorPaths.dashboard,
+      summary: 'Dashboard: payments per minute, approval rates, open holds, locked payers',
+      query: ['notice'],
+      handler: showDashboard,
     },
-    (request, reply) => showDashboard(kit, request, reply),
-  );
-
-  app.get(
-    operatorPaths.audit,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Audit log, newest first, with the hash-chain status',
-        query: ['before'],
-      }),
+      method: 'get',
+      path: operatorPaths.audit,
+      summary: 'Audit log, newest first, with the hash-chain status',
+      query: ['before'],
+      handler: showAudit,
     },
-    (request, reply) => showAudit(kit, request, reply),
-  );
-
-  app.get(
-    operatorPaths.outbox,
     {
-      schema: pageSchema({
-        tag: 'operator pages',
-        summary: 'Delivery outbox (never a payload)',
-        query: ['after'],
-      }),
+      method: 'get',
+      path: operatorPaths.outbox,
+      summary: 'Delivery outbox (never a payload)',
+      query: ['after'],
+      handler: showOutbox,
     },
-    (request, reply) => showOutbox(kit, request, reply),
-  );
+  ]);
 }
 
 /** The console's pages. */

@@ -67,7 +67,7 @@ export function payerPasskeyPages(app: FastifyTypebox, kit: PayerPageKit): void 
       const challengeId = formField(request.body, 'challengeId') ?? '';
       const label = formField(request.body, 'label')?.trim();
       if (response === undefined) throw new CountersignError('passkey_registration_failed');
-      if (label !== undefined && label.length > 64)
+      if (label !== undefined && label.length > limits.terminalLabelLengthMax)
         throw new CountersignError('invalid_request', { param: 'label' });
       await services.passkeys.register(session.payerId, {
         challengeId,

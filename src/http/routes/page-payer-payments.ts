@@ -3,8 +3,10 @@
  * is the answer to the "pay" form itself, because the first code (when it is shown here) exists only in
  * that answer; every other POST ends in a 303 redirect.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { isCurrency } from '../../domain/money.js';
 import { isPartyId } from '../../domain/payer.js';
 import { type DeliverTo, isApprovable } from '../../domain/payment.js';
@@ -19,7 +21,7 @@ import { type ApprovalView, type PayForm, payBody, paymentBody } from '../../web
 import type { FastifyTypebox } from '../dependencies.js';
 import { newFormKey, type PayerPageKit, type PayerSession } from './page-payer-kit.js';
 import { ceremonyResponseField } from './page-payer-passkeys.js';
-import { pageSchema } from './page-schemas.js';
+import { registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const formKeyPattern = /^[A-Za-z0-9_-]{16,64}$/;
@@ -49,7 +51,8 @@ function readPayForm(body: unknown): { form: PayForm; errors: PayErrors; amount?
     formKey: formKeyPattern.test(formKey) ? formKey : newFormKey(),
   };
   const errors: { -readonly [field in keyof PayErrors]: string } = {};
-  if (!isPartyId(payeeId)) errors.payeeId = 'Enter the payee id: 3 to 64 letters, digits or . _ @ + -';
+  if (!isPartyId(payeeId))
+    errors.payeeId = `Enter the payee id: ${limits.partyIdLengthMin} to ${limits.partyIdLengthMax} letters, digits or . _ @ + -`;
   if (!isCurrency(currency)) errors.currency = 'Choose a currency.';
   const parsed = parseMajorUnits(amountText, currency);
   if (!parsed.ok && errors.currency === undefined) errors.amount = parsed.reason;
@@ -241,55 +244,38 @@ async function cancelPayment(
 
 /** Registers the payment pages in the payer's context. */
 export function payerPaymentPages(app: FastifyTypebox, kit: PayerPageKit): void {
-  app.get(
-    payerPaths.pay,
-    { schema: pageSchema({ tag: 'payer pages', summary: 'The "pay someone" form' }) },
-    (request, reply) => showPay(kit, request, reply),
-  );
-
-  app.post(
-    payerPaths.pay,
+  registerPageRoutes(app, kit, 'payer pages', [
+    { method: 'get', path: payerPaths.pay, summary: 'The "pay someone" form', handler: showPay },
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Create a payment and show the approval step',
-        form: ['payeeId', 'amount', 'currency', 'deliverTo', 'formKey'],
-      }),
+      method: 'post',
+      path: payerPaths.pay,
+      summary: 'Create a payment and show the approval step',
+      form: ['payeeId', 'amount', 'currency', 'deliverTo', 'formKey'],
+      handler: createPayment,
     },
-    (request, reply) => createPayment(kit, request, reply),
-  );
-
-  app.get(
-    '/payments/:id',
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'A payment, with the approval step while it is open',
-        params: ['id'],
-        query: ['notice'],
-      }),
+      method: 'get',
+      path: '/payments/:id',
+      summary: 'A payment, with the approval step while it is open',
+      params: ['id'],
+      query: ['notice'],
+      handler: showPayment,
     },
-    (request, reply) => showPayment(kit, request, reply),
-  );
-
-  app.post(
-    '/payments/:id/approve',
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Approve a payment with its codes',
-        params: ['id'],
-        form: ['secondCode', 'firstCode', 'verificationCode', 'passkeyChallengeId', 'passkeyResponse'],
-      }),
+      method: 'post',
+      path: '/payments/:id/approve',
+      summary: 'Approve a payment with its codes',
+      params: ['id'],
+      form: ['secondCode', 'firstCode', 'verificationCode', 'passkeyChallengeId', 'passkeyResponse'],
+      handler: approvePayment,
     },
-    (request, reply) => approvePayment(kit, request, reply),
-  );
-
-  app.post(
-    '/payments/:id/cancel',
     {
-      schema: pageSchema({ tag: 'payer pages', summary: 'Cancel an open payment', params: ['id'], form: [] }),
+      method: 'post',
+      path: '/payments/:id/cancel',
+      summary: 'Cancel an open payment',
+      params: ['id'],
+      form: [],
+      handler: cancelPayment,
     },
-    (request, reply) => cancelPayment(kit, request, reply),
-  );
+  ]);
 }

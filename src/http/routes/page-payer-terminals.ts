@@ -12,7 +12,7 @@ import { noticeBanner, payerPage, payerPaths } from '../../web/payer/payer-frame
 import { type TerminalsView, terminalsBody } from '../../web/payer/terminal-views.js';
 import type { FastifyTypebox } from '../dependencies.js';
 import type { PayerPageKit, PayerSession } from './page-payer-kit.js';
-import { pageSchema } from './page-schemas.js';
+import { registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -92,27 +92,28 @@ async function revokeTerminal(
 
 /** Registers the terminal pages in the payer's context. */
 export function payerTerminalPages(app: FastifyTypebox, kit: PayerPageKit): void {
-  app.get(
-    payerPaths.terminals,
-    { schema: pageSchema({ tag: 'payer pages', summary: "The payer's terminals", query: ['notice'] }) },
-    (request, reply) => showTerminals(kit, request, reply),
-  );
-
-  app.post(
-    payerPaths.terminals,
+  registerPageRoutes(app, kit, 'payer pages', [
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Enroll a new terminal: show its one-time QR code',
-        form: ['label'],
-      }),
+      method: 'get',
+      path: payerPaths.terminals,
+      summary: "The payer's terminals",
+      query: ['notice'],
+      handler: showTerminals,
     },
-    (request, reply) => enrollTerminal(kit, request, reply),
-  );
-
-  app.post(
-    '/terminals/:id/revoke',
-    { schema: pageSchema({ tag: 'payer pages', summary: 'Revoke a terminal', params: ['id'], form: [] }) },
-    (request, reply) => revokeTerminal(kit, request, reply),
-  );
+    {
+      method: 'post',
+      path: payerPaths.terminals,
+      summary: 'Enroll a new terminal: show its one-time QR code',
+      form: ['label'],
+      handler: enrollTerminal,
+    },
+    {
+      method: 'post',
+      path: '/terminals/:id/revoke',
+      summary: 'Revoke a terminal',
+      params: ['id'],
+      form: [],
+      handler: revokeTerminal,
+    },
+  ]);
 }

@@ -20,7 +20,7 @@ import type { PayerPageKit } from './page-payer-kit.js';
 import { payerPasskeyPages } from './page-payer-passkeys.js';
 import { payerPaymentPages } from './page-payer-payments.js';
 import { payerTerminalPages } from './page-payer-terminals.js';
-import { pageSchema } from './page-schemas.js';
+import { pageSchema, registerPageRoutes } from './page-schemas.js';
 
 /** Registers the payer's page context (cookies, CSRF, the sign-in redirect) and returns what handlers share. */
 async function registerPayerContext(app: FastifyTypebox, services: HttpServices): Promise<PayerPageKit> {
@@ -169,29 +169,23 @@ async function showHistory(
 
 /** Registers sign-in, sign-out and the idle session's keepalive. */
 function payerSessionPages(app: FastifyTypebox, kit: PayerPageKit): void {
-  app.get(
-    payerPaths.signIn,
-    { schema: pageSchema({ tag: 'payer pages', summary: 'Sign-in page', query: ['notice'] }) },
-    (request, reply) => showSignIn(kit, request, reply),
-  );
-
-  app.post(
-    payerPaths.signIn,
+  registerPageRoutes(app, kit, 'payer pages', [
     {
-      schema: pageSchema({
-        tag: 'payer pages',
-        summary: 'Sign in with payer id and password (sets the session cookie)',
-        form: ['payerId', 'password'],
-      }),
+      method: 'get',
+      path: payerPaths.signIn,
+      summary: 'Sign-in page',
+      query: ['notice'],
+      handler: showSignIn,
     },
-    (request, reply) => signIn(kit, request, reply),
-  );
-
-  app.post(
-    payerPaths.signOut,
-    { schema: pageSchema({ tag: 'payer pages', summary: 'Sign out', form: [] }) },
-    (request, reply) => signOut(kit, request, reply),
-  );
+    {
+      method: 'post',
+      path: payerPaths.signIn,
+      summary: 'Sign in with payer id and password (sets the session cookie)',
+      form: ['payerId', 'password'],
+      handler: signIn,
+    },
+    { method: 'post', path: payerPaths.signOut, summary: 'Sign out', form: [], handler: signOut },
+  ]);
 
   // Called by the idle-timeout script's "Stay signed in": answers JSON, never a redirect.
   app.get(
@@ -215,23 +209,22 @@ export function payerPageRoutes(services: HttpServices): RoutePlugin {
     const kit = await registerPayerContext(app, services);
     payerSessionPages(app, kit);
 
-    app.get(
-      payerPaths.home,
+    registerPageRoutes(app, kit, 'payer pages', [
       {
-        schema: pageSchema({
-          tag: 'payer pages',
-          summary: 'Overview: balances and latest payments',
-          query: ['notice'],
-        }),
+        method: 'get',
+        path: payerPaths.home,
+        summary: 'Overview: balances and latest payments',
+        query: ['notice'],
+        handler: showHome,
       },
-      (request, reply) => showHome(kit, request, reply),
-    );
-
-    app.get(
-      payerPaths.payments,
-      { schema: pageSchema({ tag: 'payer pages', summary: 'Payment history, paged', query: ['after'] }) },
-      (request, reply) => showHistory(kit, request, reply),
-    );
+      {
+        method: 'get',
+        path: payerPaths.payments,
+        summary: 'Payment history, paged',
+        query: ['after'],
+        handler: showHistory,
+      },
+    ]);
 
     payerPaymentPages(app, kit);
     payerTerminalPages(app, kit);

@@ -6,7 +6,9 @@
  * twice (an array) is refused by the schema.
  */
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { httpLimits, limits } from '../../domain/limits.js';
+import type { FastifyTypebox } from '../dependencies.js';
 import { noControlCharacterPattern } from '../schemas.js';
 
 /** The OpenAPI tag of each page area. */
@@ -67,4 +69,29 @@ export function pageSchema(options: PageSchemaOptions): {
           body: Type.Object(optionalStrings(['_csrf', ...options.form])),
         }),
   };
+}
+
+/** A page route whose options are its schema alone: what it serves, and the handler, given its area's kit. */
+export interface PageRoute<Kit> extends Omit<PageSchemaOptions, 'tag'> {
+  readonly method: 'get' | 'post';
+  readonly path: string;
+  readonly handler: (kit: Kit, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+}
+
+/**
+ * Registers page routes of one area, in order. Most pages need nothing but their schema, so their
+ * registrations are listed as rows rather than each repeating the same `app.post(path, {schema}, …)` shape;
+ * a page with more options (a JSON answer, a typed body) registers itself.
+ */
+export function registerPageRoutes<Kit>(
+  app: FastifyTypebox,
+  kit: Kit,
+  tag: PageTag,
+  routes: readonly PageRoute<Kit>[],
+): void {
+  for (const { method, path, handler, ...options } of routes) {
+    app[method](path, { schema: pageSchema({ tag, ...options }) }, (request, reply) =>
+      handler(kit, request, reply),
+    );
+  }
 }

@@ -75,7 +75,7 @@ export async function streamTerminalEvents(
     'referrer-policy': 'no-referrer',
     'x-accel-buffering': 'no',
   });
-  raw.write('retry: 3000\n\n');
+  raw.write(`retry: ${limits.terminalStreamRetryMs}\n\n`);
   raw.on('close', end);
   timers.push(
     setInterval(() => {

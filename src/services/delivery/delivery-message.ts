@@ -3,6 +3,7 @@
  * (amount, currency, payee, expiry) — as the payment service seals it into the outbox, and the one-line
  * text an SMS or the development outbox shows.
  */
+import { limits } from '../../domain/limits.js';
 import { formatMoney } from '../../domain/money.js';
 import { deliveryPayloadLabel } from '../../domain/sealed-labels.js';
 import type { MethodSecrets } from '../keys/secrets.js';
@@ -62,7 +63,11 @@ export function openSecondTerminalMessage(
  * wherever the gateway is). The payee name is cut so that one message stays within two SMS segments.
  */
 export function secondTerminalText(message: SecondTerminalMessage): string {
-  const payee = message.payeeName.length > 60 ? `${message.payeeName.slice(0, 59)}…` : message.payeeName;
+  const lengthMax = limits.smsPayeeNameLengthMax;
+  const payee =
+    message.payeeName.length > lengthMax
+      ? `${message.payeeName.slice(0, lengthMax - 1)}…`
+      : message.payeeName;
   const until = new Date(message.expiresAtMs).toISOString().slice(11, 16);
   return (
     `Countersign: pay ${formatMoney(message.amount, message.currency)} to ${payee}? ` +

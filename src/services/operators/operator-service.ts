@@ -265,7 +265,11 @@ export class OperatorService {
 
   /** The operator of a live session token, extending its idle window; `authentication_required` if none. */
   async authenticate(token: string | undefined): Promise<OperatorPrincipal> {
-    if (token === undefined || !token.startsWith(operatorSessionTokenPrefix) || token.length > 128) {
+    if (
+      token === undefined ||
+      !token.startsWith(operatorSessionTokenPrefix) ||
+      token.length > limits.sessionTokenLengthMax
+    ) {
       throw new CountersignError('authentication_required');
     }
     const session = await this.deps.operatorStore.touchSession(
@@ -296,7 +300,12 @@ export class OperatorService {
 
   /** Ends the session of `token` (sign out); does nothing for an unknown or ended one. */
   async signOut(token: string | undefined): Promise<void> {
-    if (token === undefined || !token.startsWith(operatorSessionTokenPrefix) || token.length > 128) return;
+    if (
+      token === undefined ||
+      !token.startsWith(operatorSessionTokenPrefix) ||
+      token.length > limits.sessionTokenLengthMax
+    )
+      return;
     const { database, clock, operatorStore } = this.deps;
     await operatorStore.endSession(database, this.tokenHash(token), clock.nowMs(), 'signed_out');
   }

@@ -9,6 +9,7 @@
  * that arrives while the payer is locked counts nothing and is answered `payer_locked`. An id that does not
  * exist is hashed against a dummy, counted and locked exactly like one that does.
  */
+
 import { randomBytes } from 'node:crypto';
 import {
   type AttemptState,
@@ -22,6 +23,7 @@ import {
   settleSelfUnlock,
 } from '../../domain/attempts.js';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { type Actor, actorLabel, assertMayAct } from '../../domain/operator.js';
 import { isPartyId } from '../../domain/payer.js';
 import { verificationCodeLabel } from '../../domain/sealed-labels.js';
@@ -231,7 +233,7 @@ export class AuthenticationService {
    */
   async authenticateSession(token: string): Promise<{ payerId: string; expiresAtMs: number }> {
     const { database, clock, settings, partyStore } = this.deps;
-    if (!token.startsWith(sessionTokenPrefix) || token.length > 128) {
+    if (!token.startsWith(sessionTokenPrefix) || token.length > limits.sessionTokenLengthMax) {
       throw new CountersignError('authentication_required');
     }
     const nowMs = clock.nowMs();

@@ -3,6 +3,7 @@
  * sign-in with the choice of where the first code goes, the approval step, and the outcome. Server-rendered
  * forms without any script. Nothing here is shown to the merchant; the payer sees only their own id.
  */
+import { limits } from '../../domain/limits.js';
 import type { PaymentRequest } from '../../domain/merchant.js';
 import type { Payment } from '../../domain/payment.js';
 import { money, time } from '../format.js';
@@ -63,9 +64,9 @@ ${errorBanner(form.error)}
 <form class="card" method="post" action="${checkoutPaths.pay(summary.request.id)}" autocomplete="off">
 ${csrfField(csrfToken)}
 <label for="payerId">Your payer id</label>
-<input id="payerId" name="payerId" required maxlength="64" autocomplete="username" value="${form.payerId ?? ''}">
+<input id="payerId" name="payerId" required maxlength="${limits.partyIdLengthMax}" autocomplete="username" value="${form.payerId ?? ''}">
 <label for="password">Password</label>
-<input id="password" name="password" type="password" required maxlength="128" autocomplete="current-password">
+<input id="password" name="password" type="password" required maxlength="${limits.passwordLengthMax}" autocomplete="current-password">
 <fieldset>
 <legend>Where should the first code go?</legend>
 <input type="radio" id="deliver-first" name="deliverTo" value="first_terminal"${deliverTo === 'first_terminal' ? html` checked` : ''}>

@@ -2,7 +2,7 @@
  * The console's dashboard: payments per minute (chart), approval success and failure rates, open holds
  * and locked payers.
  */
-import type { Dashboard } from '../../services/operators/overview-service.js';
+import { type Dashboard, dashboardMinutes } from '../../services/operators/overview-service.js';
 import { money } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { barChart } from './chart.js';
@@ -36,14 +36,14 @@ export function dashboardBody(dashboard: Dashboard): SafeHtml {
   );
   return html`<h1>Dashboard</h1>
 <div class="tiles">
-${tile('Payments, last 30 minutes', recentPayments, 'payments-recent')}
+${tile(`Payments, last ${dashboardMinutes} minutes`, recentPayments, 'payments-recent')}
 ${tile('Approval success rate', percent(dashboard.approvalsSucceeded, attempts), 'approval-success-rate', `${dashboard.approvalsSucceeded} approved, last hour`)}
 ${tile('Approval failure rate', percent(dashboard.approvalsFailed, attempts), 'approval-failure-rate', `${dashboard.approvalsFailed} wrong ${dashboard.approvalsFailed === 1 ? 'code' : 'codes'}, last hour`)}
 ${tile('Open holds', holds, 'open-holds')}
 ${tile('Locked payers', dashboard.lockedPayers, 'locked-payers')}
 </div>
 <h2>Payments per minute</h2>
-${barChart('payments-per-minute', 'Payments created per minute, last 30 minutes (UTC)', bars)}
+${barChart('payments-per-minute', `Payments created per minute, last ${dashboardMinutes} minutes (UTC)`, bars)}
 <h2>Open holds by currency</h2>
 ${holdRows.length === 0 ? html`<p>No open holds.</p>` : html`<table><thead><tr><th scope="col">Currency</th><th scope="col" class="amount">Holds</th><th scope="col" class="amount">Amount held</th></tr></thead><tbody>${holdRows}</tbody></table>`}
 <h2>Payments of the last hour by status</h2>

@@ -2,9 +2,11 @@
  * The console's ledger: accounts and transfers with filters, and the verification of every invariant with
  * totals per currency.
  */
+
 import { exportFormats, exportKinds } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
 import type { LedgerVerification } from '../../domain/ledger-verification.js';
+import { limits } from '../../domain/limits.js';
 import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
 import { money, shortId, statusBadge, time } from '../format.js';
 import { html, pathWithQuery, type SafeHtml } from '../html.js';
@@ -45,7 +47,7 @@ export function accountsBody(
 <form class="filters card" method="get" action="${operatorPaths.accounts}">
 <label for="currency">Currency<input id="currency" name="currency" maxlength="3" value="${filter.currency ?? ''}"></label>
 <label for="kind">Kind<select id="kind" name="kind">${options(accountKinds, filter.kind)}</select></label>
-<label for="owner">Owner starts with<input id="owner" name="owner" maxlength="64" value="${filter.owner ?? ''}"></label>
+<label for="owner">Owner starts with<input id="owner" name="owner" maxlength="${limits.partyIdLengthMax}" value="${filter.owner ?? ''}"></label>
 <button type="submit">Filter</button>
 </form>
 ${
@@ -77,7 +79,7 @@ export function transfersBody(
 <label for="currency">Currency<input id="currency" name="currency" maxlength="3" value="${filter.currency ?? ''}"></label>
 <label for="kind">Kind<select id="kind" name="kind">${options(transferKinds, filter.kind)}</select></label>
 <label for="account">Account id<input id="account" name="account" maxlength="36" value="${filter.accountId ?? ''}"></label>
-<label for="reference">Reference starts with<input id="reference" name="reference" maxlength="100" value="${filter.reference ?? ''}"></label>
+<label for="reference">Reference starts with<input id="reference" name="reference" maxlength="${limits.transferReferenceFilterLengthMax}" value="${filter.reference ?? ''}"></label>
 <button type="submit">Filter</button>
 </form>
 ${

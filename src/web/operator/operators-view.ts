@@ -3,6 +3,7 @@
  * create one (its one-time set-up code is shown once, on the page that answers the creation) and a button
  * that ends an operator's sessions.
  */
+import { limits } from '../../domain/limits.js';
 import type { OperatorSummary } from '../../services/operators/operator-store.js';
 import { statusBadge, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
@@ -55,8 +56,8 @@ until ${time(created.setupExpiresAtMs)}, at <a href="${operatorPaths.setup}">${o
 ${error === undefined ? '' : html`<div class="error" role="alert">${error}</div>`}
 <form class="card" method="post" action="${operatorPaths.operators}" autocomplete="off" aria-labelledby="create-operator">
 ${csrfField(csrfToken)}
-<label for="new-name">Name <span class="hint">2–64 of a-z 0-9 . _ -, starting with a letter</span></label>
-<input id="new-name" name="name" required maxlength="64">
+<label for="new-name">Name <span class="hint">2–${limits.operatorNameLengthMax} of a-z 0-9 . _ -, starting with a letter</span></label>
+<input id="new-name" name="name" required maxlength="${limits.operatorNameLengthMax}">
 <label for="new-role">Role</label>
 <select id="new-role" name="role"><option value="viewer">viewer: reads</option><option value="support">support: also unlocks and blocks payers, replays deliveries</option><option value="admin">admin: also creates payers, payees, merchants, operators and deposits</option></select>
 <button type="submit">Create operator</button>

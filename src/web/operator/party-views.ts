@@ -3,6 +3,7 @@
  * deposit). Passwords and verification codes typed into the forms are never rendered back; a new payer's
  * terminal key is shown once, on the page that answers its creation.
  */
+import { limits } from '../../domain/limits.js';
 import type {
   CurrencyBalance,
   Paged,
@@ -13,7 +14,7 @@ import type {
 } from '../../services/operators/overview-service.js';
 import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { money, paymentStatus, shortId, statusBadge, time } from '../format.js';
-import { html, pathWithQuery, type SafeHtml } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import { csrfField } from '../layout.js';
 import { operatorPaths } from './operator-frame.js';
 
@@ -52,7 +53,7 @@ export function payersBody(
   const values = create?.values ?? {};
   return html`<h1>Payers</h1>
 <form class="filters card" method="get" action="${operatorPaths.payers}" role="search">
-<label for="q">Payer id starts with</label><input id="q" name="q" value="${query}" maxlength="64">
+<label for="q">Payer id starts with</label><input id="q" name="q" value="${query}" maxlength="${limits.partyIdLengthMax}">
 <button type="submit">Search</button>
 </form>
 ${
@@ -67,12 +68,12 @@ ${nextHref === undefined ? '' : html`<nav class="pager" aria-label="Pages of pay
 ${errorOf(create)}
 <form class="card" method="post" action="${operatorPaths.payers}" autocomplete="off" aria-labelledby="create-payer">
 ${csrfField(csrfToken)}
-<label for="new-id">Payer id <span class="hint">3–64 characters: letters, digits, . _ @ + -</span></label>
-<input id="new-id" name="id" required maxlength="64" value="${values['id'] ?? ''}">
-<label for="new-password">Password <span class="hint">8–128 characters; give it to the payer, it is not shown again</span></label>
-<input id="new-password" name="password" type="password" required minlength="8" maxlength="128" autocomplete="new-password">
-<label for="new-verification">Verification code <span class="hint">4–12 digits</span></label>
-<input id="new-verification" name="verificationCode" type="password" inputmode="numeric" required maxlength="12" autocomplete="off">
+<label for="new-id">Payer id <span class="hint">${limits.partyIdLengthMin}–${limits.partyIdLengthMax} characters: letters, digits, . _ @ + -</span></label>
+<input id="new-id" name="id" required maxlength="${limits.partyIdLengthMax}" value="${values['id'] ?? ''}">
+<label for="new-password">Password <span class="hint">${limits.passwordLengthMin}–${limits.passwordLengthMax} characters; give it to the payer, it is not shown again</span></label>
+<input id="new-password" name="password" type="password" required minlength="${limits.passwordLengthMin}" maxlength="${limits.passwordLengthMax}" autocomplete="new-password">
+<label for="new-verification">Verification code <span class="hint">${limits.verificationCodeDigitsMin}–${limits.verificationCodeDigitsMax} digits</span></label>
+<input id="new-verification" name="verificationCode" type="password" inputmode="numeric" required maxlength="${limits.verificationCodeDigitsMax}" autocomplete="off">
 <fieldset>
 <legend>Second terminal</legend>
 <input type="radio" id="first-terminal-ocra" name="firstTerminal" value="ocra"${values['firstTerminal'] === 'none' ? '' : html` checked`}>
@@ -196,7 +197,7 @@ export function payeesBody(
   );
   return html`<h1>Payees</h1>
 <form class="filters card" method="get" action="${operatorPaths.payees}" role="search">
-<label for="q">Id or name starts with</label><input id="q" name="q" value="${query}" maxlength="64">
+<label for="q">Id or name starts with</label><input id="q" name="q" value="${query}" maxlength="${limits.partyIdLengthMax}">
 <button type="submit">Search</button>
 </form>
 ${rows.length === 0 ? html`<p>No payee matches.</p>` : html`<table><caption>Payees by id</caption><thead><tr><th scope="col">Payee id</th><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Created</th></tr></thead><tbody>${rows}</tbody></table>`}
@@ -205,8 +206,8 @@ ${nextHref === undefined ? '' : html`<nav class="pager" aria-label="Pages of pay
 ${errorOf(create)}
 <form class="card" method="post" action="${operatorPaths.payees}" aria-labelledby="create-payee">
 ${csrfField(csrfToken)}
-<label for="payee-id">Payee id</label><input id="payee-id" name="id" required maxlength="64" value="${values['id'] ?? ''}">
-<label for="payee-name">Name</label><input id="payee-name" name="name" required maxlength="200" value="${values['name'] ?? ''}">
+<label for="payee-id">Payee id</label><input id="payee-id" name="id" required maxlength="${limits.partyIdLengthMax}" value="${values['id'] ?? ''}">
+<label for="payee-name">Name</label><input id="payee-name" name="name" required maxlength="${limits.payeeNameLengthMax}" value="${values['name'] ?? ''}">
 <button type="submit">Create payee</button>
 </form>`;
 }
@@ -228,13 +229,4 @@ ${balancesTable(balanceRows, 'Incoming (held)')}
 <h2>Payments received</h2>
 ${paymentsTable(payments, 'payer')}
 ${nextPaymentsHref === undefined ? '' : html`<nav class="pager" aria-label="Pages of payments"><a href="${nextPaymentsHref}">Older payments</a></nav>`}`;
-}
-
-/** A list's next-page link with the current query kept. */
-export function nextPage(
-  base: string,
-  query: Readonly<Record<string, string | undefined>>,
-  after: string | undefined,
-): string | undefined {
-  return after === undefined ? undefined : pathWithQuery(base, { ...query, after });
 }

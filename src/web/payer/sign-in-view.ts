@@ -2,6 +2,7 @@
  * The payer's sign-in page. A failed attempt shows the page's message for its code, keeps the payer id the
  * person typed, and never the password.
  */
+import { limits } from '../../domain/limits.js';
 import { html, type SafeHtml } from '../html.js';
 import { type Banner, csrfField, renderLayout } from '../layout.js';
 import { payerPaths } from './payer-frame.js';
@@ -25,9 +26,9 @@ export function signInPage(view: SignInView): SafeHtml {
 <form class="card" method="post" action="${payerPaths.signIn}">
 ${csrfField(view.csrfToken)}
 <label for="payerId">Payer id</label>
-<input id="payerId" name="payerId" autocomplete="username" required maxlength="64" value="${view.payerId ?? ''}" autofocus>
+<input id="payerId" name="payerId" autocomplete="username" required maxlength="${limits.partyIdLengthMax}" value="${view.payerId ?? ''}" autofocus>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128">
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="${limits.passwordLengthMax}">
 <button type="submit">Sign in</button>
 </form>
 <p class="hint">After 5 failed attempts in a row, signing in is locked for a while. You are signed out after 5 minutes without activity.</p>`,

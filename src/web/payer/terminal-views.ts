@@ -3,6 +3,7 @@
  * never shown here; enrolling a new terminal shows its one-time enrollment QR code (the browser
  * authenticator at `/terminal`, or an authenticator app, reads it).
  */
+import { limits } from '../../domain/limits.js';
 import type { TerminalView } from '../../services/terminals/terminal-service.js';
 import { statusBadge, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
@@ -58,7 +59,7 @@ ${csrfField(csrfToken)}
 <h2>Add a passkey</h2>
 <p>A passkey on this device (or your phone) can approve your payments: it signs each payment after your fingerprint, face or PIN, and the platform keeps only its public key.</p>
 <label for="passkey-label">Name of the passkey <span class="hint">For example "my laptop"</span></label>
-<input id="passkey-label" name="label" maxlength="64">
+<input id="passkey-label" name="label" maxlength="${limits.terminalLabelLengthMax}">
 <button type="submit" id="passkey-register">Add a passkey</button>
 </form>`;
 }
@@ -77,7 +78,7 @@ export function terminalsBody(view: TerminalsView): SafeHtml {
     view.enroll.kind === 'form'
       ? html`<form method="post" action="${view.enroll.action}">${csrfField(view.csrfToken)}
 <label for="label">Name of the new terminal <span class="hint">For example "my phone"</span></label>
-<input id="label" name="label" maxlength="64">
+<input id="label" name="label" maxlength="${limits.terminalLabelLengthMax}">
 <button type="submit">Enroll a new terminal</button></form>`
       : html`<p><a class="button" href="${view.enroll.href}">Enroll a new terminal</a></p>`;
   return html`<h1>Terminals</h1>

@@ -4,10 +4,11 @@
  * text. Every control has a label; the list of pending payments is a live region, so that a screen reader
  * announces a payment when it arrives.
  */
+import { limits } from '../../domain/limits.js';
 import { html, type SafeHtml } from '../html.js';
 
 const codeInput = (id: string) =>
-  html`<input id="${id}" type="password" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,12}" minlength="4" maxlength="12" required>`;
+  html`<input id="${id}" type="password" inputmode="numeric" autocomplete="off" pattern="[0-9]{${limits.verificationCodeDigitsMin},${limits.verificationCodeDigitsMax}}" minlength="${limits.verificationCodeDigitsMin}" maxlength="${limits.verificationCodeDigitsMax}" required>`;
 
 /** Enrolling this browser: the enrollment link (pasted or scanned), a name, the verification code. */
 function enrollSection(): SafeHtml {
@@ -20,7 +21,7 @@ function enrollSection(): SafeHtml {
 <button type="button" id="scan" class="secondary" hidden>Scan the QR code</button>
 <video id="scan-video" muted playsinline hidden></video>
 <label for="enroll-label">Name of this terminal <span class="hint">Optional, e.g. "my phone".</span></label>
-<input id="enroll-label" maxlength="64" autocomplete="off">
+<input id="enroll-label" maxlength="${limits.terminalLabelLengthMax}" autocomplete="off">
 <label for="enroll-code">Your verification code <span class="hint">The platform checks it, and it encrypts the keys this browser keeps.</span></label>
 ${codeInput('enroll-code')}
 <button type="submit" id="enroll-submit">Enroll</button>

@@ -8,9 +8,11 @@
  * shows it to type into the first terminal. The offline form computes a second code without a network.
  * Markup is in the page; this script only fills text and toggles `hidden`, never builds HTML from strings.
  */
+
 import { base64urlToBytes, importPrivateKey } from '../../../domain/enrollment-credential.js';
 import { EnrollmentUriError, parseEnrollmentUri } from '../../../domain/enrollment-uri.js';
 import { hexToBytes } from '../../../domain/hex.js';
+import { limits } from '../../../domain/limits.js';
 import { formatMoney } from '../../../domain/money.js';
 import { computeOcra } from '../../../domain/ocra.js';
 import {
@@ -155,7 +157,7 @@ async function listen(): Promise<void> {
     }
     if (abort.signal.aborted) return;
     setConnection('Reconnecting…');
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await new Promise((resolve) => setTimeout(resolve, limits.terminalStreamRetryMs));
   }
 }
 

@@ -3,6 +3,7 @@
  * Detection API (Chromium on Android and desktop, among others). Elsewhere the page offers pasting only.
  * The video never leaves the page: frames are read here and the camera stops once a code is found.
  */
+import { limits } from '../../../domain/limits.js';
 
 interface DetectedBarcode {
   readonly rawValue: string;
@@ -27,7 +28,7 @@ export async function startScanner(video: HTMLVideoElement, found: (text: string
     video.srcObject = null;
     video.hidden = true;
   };
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + limits.enrollmentScanMs;
   const tick = async (): Promise<void> => {
     if (Date.now() > deadline) return stop();
     try {
@@ -41,7 +42,7 @@ export async function startScanner(video: HTMLVideoElement, found: (text: string
     } catch {
       // A frame that cannot be read yet; try the next one.
     }
-    window.setTimeout(() => void tick(), 250);
+    window.setTimeout(() => void tick(), limits.enrollmentScanFrameIntervalMs);
   };
   void tick();
 }
