@@ -156,10 +156,10 @@ async function tlsFiles(config: Config): Promise<{ tls?: { cert: Buffer; key: Bu
       const reason = error instanceof Error ? error.message : String(error);
       throw new ConfigError(variable, `cannot read ${file}: ${reason}`);
     });
-  const [cert, key] = await Promise.all([
-    read('TLS_CERT', config.tlsCertPath),
-    read('TLS_KEY', config.tlsKeyPath),
-  ]);
+  // Read in turn, not together: with both files missing the error must name TLS_CERT every time, not
+  // whichever read happened to fail first.
+  const cert = await read('TLS_CERT', config.tlsCertPath);
+  const key = await read('TLS_KEY', config.tlsKeyPath);
   return { tls: { cert, key } };
 }
 
