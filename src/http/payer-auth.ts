@@ -5,7 +5,7 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { CountersignError } from '../domain/errors.js';
 import type { AuthenticationService } from '../services/parties/authentication-service.js';
-import { bearerToken } from './operator-auth.js';
+import { bearerToken, matchesTokenHash } from './operator-auth.js';
 
 /** Credentials that may travel in a body. */
 export interface BodyCredentials {
@@ -46,6 +46,28 @@ export async function sessionPayer(
   const token = bearerToken(request);
   if (token === undefined) return undefined;
   return (await authentication.authenticateSession(token)).payerId;
+}
+
+/** Who a request speaks for on a route open both to the operator and to a payer's session. */
+export type OperatorOrPayer =
+  | { readonly operator: true }
+  | { readonly operator: false; readonly payerId: string };
+
+/**
+ * The operator (its bearer token) or the payer of a live session; undefined when the request carries no
+ * bearer token. A bearer token that is neither (a dead session, a guess) is refused, authentication_required,
+ * like anywhere else. The one place that tells the operator from a payer on such routes: a payment's reads
+ * and approval, a payer's terminals.
+ */
+export async function operatorOrSession(
+  request: FastifyRequest,
+  operatorTokenHashes: readonly Uint8Array[],
+  authentication: AuthenticationService,
+): Promise<OperatorOrPayer | undefined> {
+  const token = bearerToken(request);
+  if (token === undefined) return undefined;
+  if (matchesTokenHash(token, operatorTokenHashes)) return { operator: true };
+  return { operator: false, payerId: (await authentication.authenticateSession(token)).payerId };
 }
 
 /** Payer ids authenticated by `payerAuthentication`, per request. */

@@ -88,6 +88,49 @@ describe.each(testEngines())('payments on %s', (engine) => {
     expect(operatorAnswer.json()).toMatchObject({ id: operators.id, payerId: alice.id, amount: 12 });
   });
 
+  it('refuses an approval that names a dead session or a wrong token, and approves nothing', async () => {
+    const payment = await pay(13);
+    const secondCode = await secondCodeFor(alice, payment.firstCode!);
+    const session = (
+      await call(platform.app, 'POST', '/v1/sessions', { payerId: alice.id, password: alice.password })
+    ).json() as { token: string };
+    const revoked = await call(platform.app, 'POST', '/v1/sessions/current/revoke', undefined, {
+      token: session.token,
+    });
+    expect(revoked.statusCode).toBe(200);
+    const before = [await balance(), await payeeBalance()];
+    const headers = { 'idempotency-key': `dead-session-${engine}` };
+    for (const token of [session.token, 'not-a-token-of-anyone']) {
+      const refused = await call(
+        platform.app,
+        'POST',
+        `/v1/payments/${payment.id}/approve`,
+        { secondCode },
+        { token, headers },
+      );
+      expect(refused.statusCode, refused.body).toBe(401);
+      expect(refused.json().error.code).toBe('authentication_required');
+    }
+    // The refusal is the key's answer: a retry replays it, and nothing was approved.
+    const retried = await call(
+      platform.app,
+      'POST',
+      `/v1/payments/${payment.id}/approve`,
+      { secondCode },
+      { token: session.token, headers },
+    );
+    expect(retried.statusCode).toBe(401);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    const read = await call(platform.app, 'GET', `/v1/payments/${payment.id}`, undefined, {
+      token: platform.operatorToken,
+    });
+    expect(read.json().status).toBe('requires_approval');
+    expect([await balance(), await payeeBalance()]).toEqual(before);
+    // The codes still approve, for a caller who names nobody.
+    const approved = await call(platform.app, 'POST', `/v1/payments/${payment.id}/approve`, { secondCode });
+    expect(approved.json()).toEqual({ id: payment.id, object: 'payment', status: 'succeeded' });
+  });
+
   it('holds the amount and approves with the second code (embodiment 1)', async () => {
     const before = await balance();
     const payment = await pay(500);

@@ -13,9 +13,11 @@ import type { Approval } from '../../services/payments/payment-service.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin, TypeboxReply, TypeboxRequest } from '../dependencies.js';
 import { runWithIdempotencyKey } from '../idempotency.js';
-import { bearerToken, matchesTokenHash } from '../operator-auth.js';
+import { bearerToken } from '../operator-auth.js';
 import {
   authenticatedPayer,
+  type OperatorOrPayer,
+  operatorOrSession,
   passwordAuthentication,
   payerAuthentication,
   sessionPayer,
@@ -125,21 +127,12 @@ interface PaymentRouteContext {
   readonly operatorTokenHashes: readonly Buffer[];
 }
 
-/** Whether `token` is the operator's. */
-function isOperator(context: PaymentRouteContext, token: string | undefined): boolean {
-  return matchesTokenHash(token, context.operatorTokenHashes);
-}
-
-/** Whether a request carries the operator token or a session of `payerId`; a dead session is refused. */
-async function mayReadPayment(
+/** The operator or a session's payer, or undefined without a bearer token (`operatorOrSession`). */
+function readerOf(
   context: PaymentRouteContext,
   request: FastifyRequest,
-  payerId: string,
-): Promise<boolean> {
-  const token = bearerToken(request);
-  if (token === undefined) return false;
-  if (isOperator(context, token)) return true;
-  return (await sessionPayer(request, context.services.authentication)) === payerId;
+): Promise<OperatorOrPayer | undefined> {
+  return operatorOrSession(request, context.operatorTokenHashes, context.services.authentication);
 }
 
 /** `POST /v1/sessions`: a payer's password for a bearer token. */
@@ -257,14 +250,19 @@ async function approvePayment(
   request: TypeboxRequest<typeof approvePaymentSchema>,
   reply: TypeboxReply<typeof approvePaymentSchema>,
 ) {
-  const run = await runWithIdempotencyKey(request, reply, (ticket) =>
-    context.services.payments.approve(request.params.id, approvalOf(request.body), ticket),
-  );
+  // Who the caller is, when it says: known before the approval, so that a dead session or a wrong token
+  // is refused with nothing approved (and the refusal is the key's answer, like any other).
+  let reader: OperatorOrPayer | undefined;
+  const run = await runWithIdempotencyKey(request, reply, async (ticket) => {
+    reader = await readerOf(context, request);
+    return context.services.payments.approve(request.params.id, approvalOf(request.body), ticket);
+  });
   if (run.replayed) return reply;
   const payment = run.value;
   // Holding the codes proves nothing about who the caller is (a merchant's till, a shoulder): only the
   // operator and the payer's own session learn more than the outcome.
-  return (await mayReadPayment(context, request, payment.payerId))
+  const mayRead = reader !== undefined && (reader.operator || reader.payerId === payment.payerId);
+  return mayRead
     ? paymentJson(payment)
     : { id: payment.id, object: 'payment' as const, status: payment.status };
 }
@@ -351,12 +349,14 @@ const getPaymentSchema = {
 
 /** The payment, to the operator or to a session of its payer. */
 async function getPayment(context: PaymentRouteContext, request: TypeboxRequest<typeof getPaymentSchema>) {
-  const { services } = context;
-  if (isOperator(context, bearerToken(request)))
-    return paymentJson(await services.payments.get(request.params.id));
-  const payerId = await sessionPayer(request, services.authentication);
-  if (payerId === undefined) throw new CountersignError('authentication_required');
-  return paymentJson(await services.payments.get(request.params.id, payerId));
+  const reader = await readerOf(context, request);
+  if (reader === undefined) throw new CountersignError('authentication_required');
+  const payments = context.services.payments;
+  return paymentJson(
+    await (reader.operator
+      ? payments.get(request.params.id)
+      : payments.get(request.params.id, reader.payerId)),
+  );
 }
 
 /** Routes of payers and of whoever holds a payment's codes. */

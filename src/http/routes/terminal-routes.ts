@@ -15,7 +15,7 @@ import { tokenActor } from '../../domain/operator.js';
 import type { Viewer } from '../../services/terminals/terminal-enrollment-service.js';
 import { created, fileOf, ok } from '../contract.js';
 import type { RoutePlugin, TypeboxReply, TypeboxRequest } from '../dependencies.js';
-import { bearerToken, matchesTokenHash } from '../operator-auth.js';
+import { operatorOrSession } from '../payer-auth.js';
 import { listOf, PartyId, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 import { registerDeviceRoutes } from './terminal-device-routes.js';
@@ -59,12 +59,15 @@ async function viewerOf(
   request: FastifyRequest,
   payerId?: string,
 ): Promise<Viewer> {
-  const token = bearerToken(request);
-  if (token === undefined) throw new CountersignError('authentication_required');
-  if (matchesTokenHash(token, context.operatorTokenHashes)) return {};
-  const session = await context.services.authentication.authenticateSession(token);
-  if (payerId !== undefined && session.payerId !== payerId) throw new CountersignError('forbidden');
-  return { payerId: session.payerId };
+  const reader = await operatorOrSession(
+    request,
+    context.operatorTokenHashes,
+    context.services.authentication,
+  );
+  if (reader === undefined) throw new CountersignError('authentication_required');
+  if (reader.operator) return {};
+  if (payerId !== undefined && reader.payerId !== payerId) throw new CountersignError('forbidden');
+  return { payerId: reader.payerId };
 }
 
 /** `POST /v1/payers/:id/terminals`: an enrollment for a new terminal. */
