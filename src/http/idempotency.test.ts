@@ -9,10 +9,10 @@ import { CountersignError } from '../domain/errors.js';
 import { IdempotencyRepository } from '../store/idempotency-repository.js';
 import { buildApp } from './app.js';
 import type { RoutePlugin } from './dependencies.js';
-import { canonicalJson } from './idempotency.js';
+import { canonicalJson, runWithIdempotencyKey } from './idempotency.js';
 
 /** Handler runs per route, and the keys handlers saw. */
-const runs = { transfers: 0, flaky: 0, slow: 0 };
+const runs = { transfers: 0, flaky: 0, slow: 0, deferred: 0 };
 const seenKeys: (string | undefined)[] = [];
 let flakyFailuresLeft = 0;
 let slowGate: { entered: () => void; proceed: Promise<void> } | undefined;
@@ -57,6 +57,21 @@ const testRoutes: RoutePlugin = (app) => {
     return { run: runs.slow };
   });
   app.get('/v1/transfers', async () => ({ listed: true }));
+  // A route that claims its key in its operation, as payments do; what the operation does is chosen by path.
+  app.post<{ Params: { mode: string } }>(
+    '/v1/deferred/:mode',
+    { config: { idempotencyInOperation: true } },
+    async (request, reply) => {
+      const { mode } = request.params;
+      if (mode === 'refuse-outside') throw new CountersignError('insufficient_funds');
+      const run = await runWithIdempotencyKey(request, reply, async () => {
+        runs.deferred += 1;
+        if (mode === 'refuse-inside') throw new CountersignError('insufficient_funds');
+        return { run: runs.deferred };
+      });
+      return run.replayed ? reply : run.value;
+    },
+  );
 };
 
 describe.each(testEngines())('idempotent POST on %s', (engine) => {
@@ -83,6 +98,7 @@ describe.each(testEngines())('idempotent POST on %s', (engine) => {
     runs.transfers = 0;
     runs.flaky = 0;
     runs.slow = 0;
+    runs.deferred = 0;
     seenKeys.length = 0;
     flakyFailuresLeft = 0;
     slowGate = undefined;
@@ -157,7 +173,7 @@ describe.each(testEngines())('idempotent POST on %s', (engine) => {
     expect(otherBody.json()).toMatchObject({
       error: { code: 'idempotency_key_reused', param: 'Idempotency-Key' },
     });
-    expect(runs).toEqual({ transfers: 1, flaky: 0, slow: 0 });
+    expect(runs).toEqual({ transfers: 1, flaky: 0, slow: 0, deferred: 0 });
     // The first request's record is untouched.
     const retry = await post('/v1/transfers', 'key-2', { amount: 5 });
     expect(retry.body).toBe(first.body);
@@ -168,7 +184,7 @@ describe.each(testEngines())('idempotent POST on %s', (engine) => {
     expect((await post('/v1/transfers', 'key-7', { amount: 5 }, caller)).statusCode).toBe(201);
     const otherPath = await post('/v1/flaky', 'key-7', { amount: 5 }, caller);
     expect(otherPath.statusCode).toBe(422);
-    expect(runs).toEqual({ transfers: 1, flaky: 0, slow: 0 });
+    expect(runs).toEqual({ transfers: 1, flaky: 0, slow: 0, deferred: 0 });
     // Anonymous keys are scoped by route, so the same key on another route is another key.
     expect((await post('/v1/flaky', 'key-7', {})).statusCode).toBe(200);
     expect(runs.flaky).toBe(1);
@@ -266,6 +282,29 @@ describe.each(testEngines())('idempotent POST on %s', (engine) => {
     });
     expect(listed.statusCode).toBe(200);
     expect(await storedKeys()).toBe(0);
+  });
+
+  it('stores a refusal from inside an operation that claims its key, and replays it', async () => {
+    const first = await post('/v1/deferred/refuse-inside', 'refused-inside', {});
+    expect(first.statusCode, first.body).toBe(402);
+    expect(await storedKeys()).toBe(1);
+    const retry = await post('/v1/deferred/refuse-inside', 'refused-inside', {});
+    expect(retry.statusCode).toBe(402);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toBe(first.body);
+    // The operation runs again (its claim is part of it) and learns the key was answered already.
+    expect(runs.deferred).toBe(2);
+  });
+
+  it('answers 500 and stores nothing when such a route refuses outside its operation, or returns unclaimed', async () => {
+    for (const mode of ['refuse-outside', 'unclaimed']) {
+      const answer = await post(`/v1/deferred/${mode}`, `bug-${mode}`, {});
+      expect(answer.statusCode, `${mode}: ${answer.body}`).toBe(500);
+      expect(answer.json().error.code).toBe('internal_error');
+      expect(answer.body).not.toContain('invariant');
+    }
+    expect(await storedKeys()).toBe(0);
+    expect(runs.deferred).toBe(1);
   });
 
   it('lets a retry take over a key whose holder crashed, once the lease expired', async () => {

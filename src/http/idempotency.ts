@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type {
+  FastifyInstance,
   FastifyReply,
   FastifyRequest,
   preHandlerHookHandler,
@@ -185,11 +186,12 @@ export function registerIdempotency(app: FastifyTypebox, options: IdempotencyOpt
     if (!isPost(route)) return;
     route.preValidation = [capture, ...hooksOf(route.preValidation)];
     route.preHandler = [...hooksOf(route.preHandler), claim];
+    if (route.config?.idempotencyInOperation === true)
+      route.handler = claimedInOperation(route.handler, states);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const state = states.get(request);
-    if (state?.phase === 'deferred') await claimLate(options, state, request, reply);
     if (state?.phase === 'started') await finish(options, state, request, reply, payload);
     return payload;
   });
@@ -254,7 +256,8 @@ export type IdempotentRun<T> = { readonly replayed: false; readonly value: T } |
  * key whose holder's lease ran out is taken over and the operation runs (its ids are derived from the key,
  * so it finds what its predecessor did). A refusal after the operation's transaction claimed the key is
  * stored like any answer; one before it (or in a rolled-back transaction) claims the key before it is
- * answered (`claimForRefusal`).
+ * answered (`claimForRefusal`). So every refusal of such a route comes from inside `operation`: one sent
+ * outside it would leave the key unclaimed, which the route answers as a bug (`claimedInOperation`).
  */
 export async function runWithIdempotencyKey<T>(
   request: FastifyRequest,
@@ -275,10 +278,7 @@ export async function runWithIdempotencyKey<T>(
     outcome: undefined,
   };
   try {
-    const value = await operation(ticket);
-    // An operation that did not use its ticket leaves the key to be claimed as the answer is sent.
-    if (ticket.outcome === 'held') state.phase = 'started';
-    return { replayed: false, value };
+    return { replayed: false, value: heldValue(state, ticket, await operation(ticket)) };
   } catch (error) {
     if (ticket.outcome === 'held') state.phase = 'started';
     else if (ticket.outcome === undefined && (await claimForRefusal(options, state, reply, error))) {
@@ -311,25 +311,41 @@ async function claimForRefusal(
 }
 
 /**
- * A deferred request that never reached its operation (its handler refused the body before calling
- * `runWithIdempotencyKey`) claims its key as the answer is sent, so that the answer is stored as it would
- * have been had the key been claimed before the handler; a 5xx answer is never stored, so it claims
- * nothing. Such a refusal follows from the request alone, which the key's request hash pins, so a key
- * taken meanwhile holds the same answer and is left to its holder.
+ * The value of an operation that returned: it must have claimed the key in its transaction, since a
+ * service that takes a ticket either claims the key with its work or refuses; one that returned without
+ * claiming it would answer with the key unclaimed, and a retry would run the work again.
  */
-async function claimLate(
-  options: IdempotencyOptions,
-  state: KeyState,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<void> {
-  state.phase = 'finished';
-  if (reply.statusCode >= 500) return;
-  try {
-    if ((await beginClaim(options, state)).kind === 'started') state.phase = 'started';
-  } catch (error) {
-    request.log.error({ err: error }, 'could not claim the idempotency key of a refused request');
-  }
+function heldValue<T>(state: KeyState, ticket: KeyClaimTicket, value: T): T {
+  if (ticket.outcome !== 'held') throw new Error('invariant: an operation returned without claiming its key');
+  state.phase = 'started';
+  return value;
+}
+
+/**
+ * The handler of a route that claims its key in its operation, held to that: a handler that answered
+ * without running its operation through `runWithIdempotencyKey` (returned, or refused outside it) would
+ * send an answer its key neither holds nor keeps a retry from running again. That is a bug, answered as
+ * one (500 internal_error, logged with its stack), never as the key's answer. A 5xx is let through: it
+ * claims nothing anyway.
+ */
+function claimedInOperation(
+  handler: RouteOptions['handler'],
+  states: WeakMap<FastifyRequest, KeyState>,
+): RouteOptions['handler'] {
+  const unclaimed = (request: FastifyRequest) => states.get(request)?.phase === 'deferred';
+  return async function (this: FastifyInstance, request, reply) {
+    let answer: unknown;
+    try {
+      answer = await handler.call(this, request, reply);
+    } catch (error) {
+      const status = error instanceof CountersignError ? error.status : 500;
+      if (status < 500 && unclaimed(request))
+        throw new Error('invariant: a refusal outside the operation', { cause: error });
+      throw error;
+    }
+    if (unclaimed(request)) throw new Error('invariant: an answer without running the operation');
+    return answer;
+  };
 }
 
 /**

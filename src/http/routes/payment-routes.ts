@@ -210,7 +210,6 @@ async function createPayment(
   request: TypeboxRequest<typeof createPaymentSchema>,
   reply: TypeboxReply<typeof createPaymentSchema>,
 ) {
-  const target = paymentTargetOf(request.body);
   const payerId = authenticatedPayer(request);
   const idempotency =
     request.idempotencyKey === undefined
@@ -218,11 +217,14 @@ async function createPayment(
       : { idempotencyKey: `payer:${payerId}:${request.idempotencyKey}` };
   const { deliverTo, metadata } = request.body;
   // For a payment request, payee, amount and currency come from the request and cannot be changed.
-  const run = await runWithIdempotencyKey(request, reply, (ticket) =>
-    'paymentRequestId' in target
+  // Every refusal comes from inside the operation, where it becomes the key's answer (the target was
+  // checked before the password already; reading it again refuses nothing new).
+  const run = await runWithIdempotencyKey(request, reply, (ticket) => {
+    const target = paymentTargetOf(request.body);
+    return 'paymentRequestId' in target
       ? services.paymentRequests.pay({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket)
-      : services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket),
-  );
+      : services.payments.create({ payerId, deliverTo, metadata, ...target, ...idempotency }, ticket);
+  });
   if (run.replayed) return reply;
   return reply.code(201).send(paymentJson(run.value.payment, run.value.firstCode));
 }
