@@ -17,6 +17,9 @@ export default defineConfig({
     // Generous: on a loaded 2-core machine a fresh PGlite directory alone can take 20 s to open.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // `expect.poll` waits for what a browser shows after real work (a vault opened with Argon2id, a signed
+    // request): its default second is short on a loaded machine. A poll still fails when the text never comes.
+    expect: { poll: { timeout: 20_000 } },
     // Two cores: two workers keep PGlite's start-up cost spread without starving the database server.
     maxWorkers: 2,
   },
