@@ -32,6 +32,15 @@ export interface Banner {
   readonly text: string;
 }
 
+/**
+ * The banner a `notice` query value names in an area's table of fixed sentences, if it names one: the query
+ * only ever picks a sentence, so a link cannot put text of its own on a page.
+ */
+export function noticeOf(notices: Readonly<Record<string, Banner>>, notice: unknown): Banner[] {
+  if (typeof notice !== 'string' || !Object.hasOwn(notices, notice)) return [];
+  return [notices[notice]!];
+}
+
 /** Everything a page gives the layout. */
 export interface LayoutOptions {
   /** The page's own title; the document title becomes "<title> · Countersign". */

@@ -4,7 +4,7 @@
  */
 import { html, type SafeHtml } from '../html.js';
 import { idleTimeoutData, idleTimeoutScript, idleWarning } from '../idle-timeout.js';
-import { type Banner, renderLayout } from '../layout.js';
+import { type Banner, noticeOf, renderLayout } from '../layout.js';
 
 /** Paths of the console. */
 export const operatorPaths = Object.freeze({
@@ -44,8 +44,7 @@ const notices: Readonly<Record<string, Banner>> = {
 
 /** The banner of a `notice` query value, if it names one. */
 export function operatorNotice(notice: unknown): Banner[] {
-  if (typeof notice !== 'string' || !Object.hasOwn(notices, notice)) return [];
-  return [notices[notice]!];
+  return noticeOf(notices, notice);
 }
 
 /** What every signed-in console page knows. */

@@ -4,7 +4,7 @@
  */
 import { type HtmlValue, html, type SafeHtml } from '../html.js';
 import { idleTimeoutData, idleTimeoutScript, idleWarning } from '../idle-timeout.js';
-import { type Banner, renderLayout } from '../layout.js';
+import { type Banner, noticeOf, renderLayout } from '../layout.js';
 
 /** Paths of the payer's pages. */
 export const payerPaths = Object.freeze({
@@ -41,8 +41,7 @@ const notices: Readonly<Record<string, Banner>> = {
 
 /** The banner of a `notice` query value, if it names one. */
 export function noticeBanner(notice: unknown): Banner[] {
-  if (typeof notice !== 'string' || !Object.hasOwn(notices, notice)) return [];
-  return [notices[notice]!];
+  return noticeOf(notices, notice);
 }
 
 /** What every signed-in payer page knows. */
