@@ -127,6 +127,15 @@ describe.each(testEngines())('IdempotencyRepository on %s', (engine) => {
     });
   });
 
+  it('keeps an answer for the whole retention after it completed, however long before the key was taken', async () => {
+    await store.begin('s', 'slow', hashA, t0, leaseMs);
+    await store.complete('s', 'slow', 200, 'slow', t0 + 10 * leaseMs);
+    expect(await store.purgeExpired(t0 + 10 * leaseMs + idempotencyKeyRetentionMs - 1, 100)).toBe(0);
+    expect(await rowCount()).toBe(1);
+    expect(await store.purgeExpired(t0 + 10 * leaseMs + idempotencyKeyRetentionMs + 1, 100)).toBe(1);
+    expect(await rowCount()).toBe(0);
+  });
+
   it('refuses out-of-range arguments before touching the table', async () => {
     await expect(store.purgeExpired(t0, 0)).rejects.toThrow(RangeError);
     await expect(store.purgeExpired(t0, 1_000_000)).rejects.toThrow(RangeError);
