@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { limits } from './domain/limits.js';
+import { limits, type SettingLimit, secretSettingLimits, settingLimits } from './domain/limits.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -105,7 +105,9 @@ function combined(problems: readonly ConfigError[]): ConfigError {
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
+/** A numeric setting of `settingLimits`: its default when unset, else a whole number within its range. */
+function integer(env: Environment, setting: SettingLimit, fallback = setting.defaultValue): number {
+  const { variable: name, min, max } = setting;
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^[0-9]+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
@@ -204,12 +206,14 @@ function checkFailoverHosts(hosts: readonly string[], targetSessionAttrs: string
   }
 }
 
+/** What a token given by the environment must be: as strong as a generated one (128 bits or more). */
+const tokenStrength = `must be at least ${secretSettingLimits.bearerTokenLengthMin} printable characters (128 bits or more)`;
+
 function operatorToken(env: Environment): string | undefined {
   const raw = env['OPERATOR_TOKEN'];
   if (raw === undefined || raw === '') return undefined;
-  // 22 base64url characters carry 132 bits; a shorter token is guessable.
-  if (raw.length < 22 || !/^[\x21-\x7e]+$/.test(raw)) {
-    throw new ConfigError('OPERATOR_TOKEN', 'must be at least 22 printable characters (128 bits or more)');
+  if (raw.length < secretSettingLimits.bearerTokenLengthMin || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('OPERATOR_TOKEN', tokenStrength);
   }
   return raw;
 }
@@ -218,8 +222,8 @@ function metricsToken(env: Environment): string | undefined {
   const raw = env['METRICS_TOKEN'];
   if (raw === undefined || raw === '') return undefined;
   // The same strength as the operator token: a guessed one reads the platform's volumes.
-  if (raw.length < 22 || !/^[\x21-\x7e]+$/.test(raw)) {
-    throw new ConfigError('METRICS_TOKEN', 'must be at least 22 printable characters (128 bits or more)');
+  if (raw.length < secretSettingLimits.bearerTokenLengthMin || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('METRICS_TOKEN', tokenStrength);
   }
   return raw;
 }
@@ -390,11 +394,11 @@ function smsGateway(env: Environment): {
   if (protocol !== 'https:' && protocol !== 'http:') {
     throw new ConfigError('SMS_GATEWAY_URL', 'must be an https:// URL');
   }
-  // 32 characters or more: the secret keys an HMAC, and a short one could be guessed from signed messages.
-  if (secret === undefined || secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) {
+  const secretLengthMin = secretSettingLimits.smsGatewaySecretLengthMin;
+  if (secret === undefined || secret.length < secretLengthMin || !/^[\x21-\x7e]+$/.test(secret)) {
     throw new ConfigError(
       'SMS_GATEWAY_SECRET',
-      'must be at least 32 printable characters when SMS_GATEWAY_URL is set',
+      `must be at least ${secretLengthMin} printable characters when SMS_GATEWAY_URL is set`,
     );
   }
   return { smsGatewayUrl: url, smsGatewaySecret: secret, smsGatewayAllowHttp: allowHttp };
@@ -416,10 +420,15 @@ export function loadConfig(env: Environment = process.env): Config {
       return fallback;
     }
   };
+  // A numeric setting of `settingLimits`; when it is refused, its default stands in for the next readers.
+  const numeric = (setting: SettingLimit): number => check(() => integer(env, setting), setting.defaultValue);
   const host = env['HOST'] || '127.0.0.1';
-  const port = check(() => integer(env, 'PORT', 8080, 0, 65535), 8080);
+  const port = numeric(settingLimits.port);
   const masterKeyHex = check(() => masterKey(env), undefined);
-  const publicUrlValue = check(() => publicUrl(env, host, port), 'http://127.0.0.1:8080');
+  const publicUrlValue = check(
+    () => publicUrl(env, host, port),
+    `http://127.0.0.1:${settingLimits.port.defaultValue}`,
+  );
   const config: Config = {
     host,
     port,
@@ -427,43 +436,27 @@ export function loadConfig(env: Environment = process.env): Config {
     webauthnRpId: check(() => webauthnRpId(env, publicUrlValue), undefined),
     dataDir: path.resolve(env['DATA_DIR'] || './data'),
     databaseUrl: check(() => databaseUrl(env), undefined),
-    databasePoolSize: check(() => integer(env, 'DATABASE_POOL_SIZE', 10, 1, limits.databasePoolSizeMax), 10),
+    databasePoolSize: numeric(settingLimits.databasePoolSize),
     operatorToken: check(() => operatorToken(env), undefined),
     masterKeyHex,
-    codeTtlSeconds: check(
-      () => integer(env, 'CODE_TTL_SECONDS', 300, limits.codeTtlSecondsMin, limits.codeTtlSecondsMax),
-      300,
-    ),
-    ...check(() => lockSeconds(env), { lockSeconds: 900, lockSecondsMax: 86_400 }),
+    codeTtlSeconds: numeric(settingLimits.codeTtlSeconds),
+    ...check(() => lockSeconds(env), {
+      lockSeconds: settingLimits.lockSeconds.defaultValue,
+      lockSecondsMax: settingLimits.lockSecondsMax.defaultValue,
+    }),
     logLevel: check(() => logLevel(env), 'info'),
-    sweepIntervalMs: check(() => integer(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000), 1000),
+    sweepIntervalMs: numeric(settingLimits.sweepIntervalMs),
     trustProxy: check(() => trustProxy(env), false),
-    rateLimitPerMinute: check(() => integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000), 600),
-    commitBatchSize: check(
-      () => integer(env, 'COMMIT_BATCH_SIZE', limits.commitBatchSizeMax, 0, limits.commitBatchSizeMax),
-      limits.commitBatchSizeMax,
-    ),
-    commitBatchWaitMs: check(
-      () => integer(env, 'COMMIT_BATCH_WAIT_MS', limits.commitBatchWaitMsMax, 0, limits.commitBatchWaitMsMax),
-      limits.commitBatchWaitMsMax,
-    ),
+    rateLimitPerMinute: numeric(settingLimits.rateLimitPerMinute),
+    commitBatchSize: numeric(settingLimits.commitBatchSize),
+    commitBatchWaitMs: numeric(settingLimits.commitBatchWaitMs),
     masterKeysRetiredHex: Object.freeze(check(() => masterKeysRetired(env, masterKeyHex), [])),
-    rateLimitPerPayer: check(
-      () =>
-        integer(
-          env,
-          'RATE_LIMIT_PER_PAYER',
-          limits.payerAttemptsPerWindowMax,
-          limits.rateLimitPerWindowMin,
-          limits.rateLimitPerWindowMax,
-        ),
-      limits.payerAttemptsPerWindowMax,
-    ),
+    rateLimitPerPayer: numeric(settingLimits.rateLimitPerPayer),
     ...check(() => tlsFiles(env), { tlsCertPath: undefined, tlsKeyPath: undefined }),
     ...check(() => smsGateway(env), noSmsGateway),
     developmentOutbox: check(() => boolean(env, 'DEVELOPMENT_OUTBOX'), false),
     webhookAllowPrivateTargets: check(() => boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'), false),
-    webhookTimeoutMs: check(() => integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1_000, 30_000), 10_000),
+    webhookTimeoutMs: numeric(settingLimits.webhookTimeoutMs),
     metricsToken: check(() => metricsToken(env), undefined),
     redisUrl: check(() => redisUrl(env), undefined),
     redisKeyPrefix: check(() => redisKeyPrefix(env), 'countersign:'),
@@ -474,8 +467,12 @@ export function loadConfig(env: Environment = process.env): Config {
 
 /** `LOCK_SECONDS` and its escalation's cap `LOCK_SECONDS_MAX`, which may not be shorter. */
 function lockSeconds(env: Environment): { lockSeconds: number; lockSecondsMax: number } {
-  const first = integer(env, 'LOCK_SECONDS', 900, 1, 30 * 24 * 3600);
-  const max = integer(env, 'LOCK_SECONDS_MAX', Math.max(86_400, first), 1, 30 * 24 * 3600);
+  const first = integer(env, settingLimits.lockSeconds);
+  const max = integer(
+    env,
+    settingLimits.lockSecondsMax,
+    Math.max(settingLimits.lockSecondsMax.defaultValue, first),
+  );
   if (max < first) throw new ConfigError('LOCK_SECONDS_MAX', 'must not be less than LOCK_SECONDS');
   return { lockSeconds: first, lockSecondsMax: max };
 }

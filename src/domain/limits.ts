@@ -32,6 +32,11 @@ export const limits = Object.freeze({
   /** Page size bounds for list endpoints, and the size of a page when the request names none (Stripe's). */
   pageSizeMax: 100,
   pageSizeDefault: 10,
+  /**
+   * The page of the operator's outbox lists (`GET /v1/deliveries`, webhook deliveries) when the request
+   * names none: messages are looked at in runs, so a longer page than other lists.
+   */
+  deliveryPageSizeDefault: 20,
   /** Proxies `TRUST_PROXY` may count in front of the server; more hops than this are no real deployment. */
   trustedProxyHopsMax: 16,
   /** Proxy addresses and networks `TRUST_PROXY` may list. */
@@ -113,6 +118,11 @@ export const limits = Object.freeze({
    * inside the page body's own bound of 8 KiB. Answers without attestation are about 1 to 2 KiB.
    */
   passkeyResponseBytesMax: 6144,
+  /**
+   * What a second terminal's passkey approval sends around that answer (the JSON keys, the client data's
+   * envelope), counted on top of `passkeyResponseBytesMax` in the route's body limit.
+   */
+  passkeyApprovalEnvelopeBytesMax: 1024,
   /** How far the timestamp of a signed terminal request may be from the platform's clock, either way. */
   terminalRequestSkewSecondsMax: 60,
   /** Event streams open at once for one terminal, and in one server process. */
@@ -423,3 +433,75 @@ export const httpLimits = Object.freeze({
 });
 /** The shape of the HTTP limits, for overrides in tests. */
 export type HttpLimits = { readonly [name in keyof typeof httpLimits]: number };
+
+/** One numeric setting of the environment: the variable, its value when unset, and the values accepted. */
+export interface SettingLimit {
+  readonly variable: string;
+  readonly defaultValue: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Thirty days, in seconds: the longest lock a setting may ask for (no lock is meant to be permanent). */
+const lockSecondsLimit = 30 * 24 * 3600;
+
+/**
+ * The environment's numeric settings (README, *Configuration*): `config.ts` reads each through this table
+ * only, so that the default it applies and the range it refuses outside are the ones listed here, and a
+ * test keeps the README's table in step with it.
+ */
+export const settingLimits = Object.freeze({
+  port: { variable: 'PORT', defaultValue: 8080, min: 0, max: 65_535 },
+  databasePoolSize: {
+    variable: 'DATABASE_POOL_SIZE',
+    defaultValue: 10,
+    min: 1,
+    max: limits.databasePoolSizeMax,
+  },
+  codeTtlSeconds: {
+    variable: 'CODE_TTL_SECONDS',
+    defaultValue: 300,
+    min: limits.codeTtlSecondsMin,
+    max: limits.codeTtlSecondsMax,
+  },
+  /** The first lock after consecutive failures; each next one doubles, up to `lockSecondsMax`. */
+  lockSeconds: { variable: 'LOCK_SECONDS', defaultValue: 900, min: 1, max: lockSecondsLimit },
+  /** Its default is a day, or `LOCK_SECONDS` when that is longer (config.ts). */
+  lockSecondsMax: { variable: 'LOCK_SECONDS_MAX', defaultValue: 86_400, min: 1, max: lockSecondsLimit },
+  /** How often the background jobs run: often enough for expiry, not so often that they spin. */
+  sweepIntervalMs: { variable: 'SWEEP_INTERVAL_MS', defaultValue: 1_000, min: 10, max: 60_000 },
+  rateLimitPerMinute: {
+    variable: 'RATE_LIMIT_PER_MINUTE',
+    defaultValue: httpLimits.requestsPerWindowPerAddressMax,
+    min: 1,
+    max: 10_000_000,
+  },
+  commitBatchSize: {
+    variable: 'COMMIT_BATCH_SIZE',
+    defaultValue: limits.commitBatchSizeMax,
+    min: 0,
+    max: limits.commitBatchSizeMax,
+  },
+  commitBatchWaitMs: {
+    variable: 'COMMIT_BATCH_WAIT_MS',
+    defaultValue: limits.commitBatchWaitMsMax,
+    min: 0,
+    max: limits.commitBatchWaitMsMax,
+  },
+  rateLimitPerPayer: {
+    variable: 'RATE_LIMIT_PER_PAYER',
+    defaultValue: limits.payerAttemptsPerWindowMax,
+    min: limits.rateLimitPerWindowMin,
+    max: limits.rateLimitPerWindowMax,
+  },
+  /** One webhook attempt, connect to answer: a receiver gets a second at least, never more than 30. */
+  webhookTimeoutMs: { variable: 'WEBHOOK_TIMEOUT_MS', defaultValue: 10_000, min: 1_000, max: 30_000 },
+} satisfies Record<string, SettingLimit>);
+
+/** Secrets the environment gives, by length. */
+export const secretSettingLimits = Object.freeze({
+  /** `OPERATOR_TOKEN` and `METRICS_TOKEN`: 22 base64url characters carry 132 bits; fewer is guessable. */
+  bearerTokenLengthMin: 22,
+  /** `SMS_GATEWAY_SECRET` keys an HMAC: a short one could be guessed from the signed messages. */
+  smsGatewaySecretLengthMin: 32,
+});

@@ -28,9 +28,9 @@ const operatorSecurity = [{ operatorToken: [] }];
 const Limit = Type.Integer({
   minimum: 1,
   maximum: limits.pageSizeMax,
-  description: `Page size, 1 to ${limits.pageSizeMax} (default 20)`,
+  description: `Page size, 1 to ${limits.pageSizeMax} (default ${limits.deliveryPageSizeDefault})`,
 });
-const limitOf = (limit: number | undefined): number => limit ?? 20;
+const limitOf = (limit: number | undefined): number => limit ?? limits.deliveryPageSizeDefault;
 const Status = Type.Union(
   ['pending', 'delivered', 'failed', 'skipped'].map((status) => Type.Literal(status)),
 );

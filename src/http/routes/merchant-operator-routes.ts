@@ -5,7 +5,7 @@
  */
 
 import { Type } from '@sinclair/typebox';
-import { merchantLimits } from '../../domain/limits.js';
+import { limits, merchantLimits } from '../../domain/limits.js';
 import { tokenActor } from '../../domain/operator.js';
 import { created, ok } from '../contract.js';
 import type { RoutePlugin, TypeboxReply, TypeboxRequest } from '../dependencies.js';
@@ -51,7 +51,7 @@ const createMerchantSchema = operatorSchema(
     body: Type.Object(
       {
         id: PartyId,
-        name: displayName(200),
+        name: displayName(limits.payeeNameLengthMax),
         webhookUrl: Type.Optional(Type.String({ minLength: 1, maxLength: merchantLimits.urlCharactersMax })),
       },
       { additionalProperties: false },

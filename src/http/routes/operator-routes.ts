@@ -227,7 +227,10 @@ const createPayeeSchema = {
   tags: ['operator'],
   summary: 'Create a payee',
   security: operatorSecurity,
-  body: Type.Object({ id: PartyId, name: displayName(200) }, { additionalProperties: false }),
+  body: Type.Object(
+    { id: PartyId, name: displayName(limits.payeeNameLengthMax) },
+    { additionalProperties: false },
+  ),
 };
 
 /** Creates the payee. */

@@ -284,7 +284,7 @@ export function registerDeviceRoutes(
     {
       schema: passkeyApproveSchema,
       // An authenticator's answer has the same bound here as in a page's form field, plus the envelope.
-      bodyLimit: limits.passkeyResponseBytesMax + 1024,
+      bodyLimit: limits.passkeyResponseBytesMax + limits.passkeyApprovalEnvelopeBytesMax,
     },
     (request) => passkeyApprove(services, request),
   );
