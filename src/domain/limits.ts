@@ -123,6 +123,16 @@ export const limits = Object.freeze({
    * envelope), counted on top of `passkeyResponseBytesMax` in the route's body limit.
    */
   passkeyApprovalEnvelopeBytesMax: 1024,
+  /**
+   * The costs a terminal vault may ask of the key derivation that opens it. A vault names its own costs
+   * (a file written with other ones still opens); these bounds keep an altered file from making its opener
+   * allocate gigabytes or spin for hours. Far above what any release writes: Argon2id 64 MiB, 3 passes,
+   * 1 lane; PBKDF2 600,000 iterations.
+   */
+  vaultArgon2idMemoryKibibytesMax: 1_048_576,
+  vaultArgon2idIterationsMax: 64,
+  vaultArgon2idParallelismMax: 16,
+  vaultPbkdf2IterationsMax: 10_000_000,
   /** How far the timestamp of a signed terminal request may be from the platform's clock, either way. */
   terminalRequestSkewSecondsMax: 60,
   /** Event streams open at once for one terminal, and in one server process. */

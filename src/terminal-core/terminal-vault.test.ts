@@ -7,6 +7,7 @@ import {
   vaultFixture,
 } from '../../test/support/terminal-vault.js';
 import { argon2id } from '../cli/commands/terminal-vault.js';
+import { limits } from '../domain/limits.js';
 import {
   type BrowserVault,
   isBrowserVault,
@@ -108,5 +109,41 @@ describe('new vaults', () => {
     const first = record.cipher.ciphertext.startsWith('A') ? 'B' : 'A';
     const cipher = { ...record.cipher, ciphertext: `${first}${record.cipher.ciphertext.slice(1)}` };
     expect(await openTerminalVault({ ...record, cipher }, '4321')).toBeUndefined();
+  });
+});
+
+describe('the cost a vault may ask of its opener', () => {
+  it('refuses a file whose Argon2id costs pass the limits, before deriving anything', async () => {
+    const file = vaultFixture('terminal-file.json') as TerminalFileVault;
+    let derivations = 0;
+    const counted: typeof argon2id = (code, parameters) => {
+      derivations += 1;
+      return argon2id(code, parameters);
+    };
+    const altered = [
+      { memoryKibibytes: limits.vaultArgon2idMemoryKibibytesMax + 1 },
+      { iterations: limits.vaultArgon2idIterationsMax + 1 },
+      { parallelism: limits.vaultArgon2idParallelismMax + 1 },
+      { iterations: 0 },
+      { memoryKibibytes: 1.5 },
+    ];
+    for (const costs of altered) {
+      expect(
+        await openTerminalVault({ ...file, kdf: { ...file.kdf, ...costs } }, '2468', counted),
+      ).toBeUndefined();
+    }
+    expect(derivations).toBe(0);
+    // The file as written is within them, and opens.
+    expect(await openTerminalVault(file, '2468', counted)).toEqual(secrets);
+    expect(derivations).toBe(1);
+  });
+
+  it('refuses a browser record whose PBKDF2 iterations pass the limit', async () => {
+    const record = vaultFixture('browser-record.json') as BrowserVault;
+    const iterations = limits.vaultPbkdf2IterationsMax + 1;
+    expect(
+      await openTerminalVault({ ...record, kdf: { ...record.kdf, iterations } }, '4321'),
+    ).toBeUndefined();
+    expect(await openTerminalVault(record, '4321')).toEqual(secrets);
   });
 });

@@ -15,6 +15,7 @@
  * `test/fixtures/terminal-vault/` keep that true). Pure and WebCrypto-only: no I/O, no Node.js module.
  */
 import { base64urlToBytes, bytesToBase64url } from '../domain/enrollment-credential.js';
+import { limits } from '../domain/limits.js';
 
 /** The format tags, each bound into the associated data of its vaults. */
 export const vaultFormats = Object.freeze({
@@ -234,15 +235,35 @@ function sealedBytes(vault: TerminalVault): Uint8Array<ArrayBuffer> {
   return joined;
 }
 
+/** Whether a count a vault names is a whole number from 1 to `max`. */
+function withinCost(value: unknown, max: number): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= max;
+}
+
+/** Whether the key derivation a vault asks for stays within the costs `limits` allows an opener to pay. */
+function affordable(vault: TerminalVault): boolean {
+  if (vault.format === vaultFormats.browser) {
+    return withinCost(vault.kdf.iterations, limits.vaultPbkdf2IterationsMax);
+  }
+  return (
+    withinCost(vault.kdf.memoryKibibytes, limits.vaultArgon2idMemoryKibibytesMax) &&
+    withinCost(vault.kdf.iterations, limits.vaultArgon2idIterationsMax) &&
+    withinCost(vault.kdf.parallelism, limits.vaultArgon2idParallelismMax)
+  );
+}
+
 /**
  * Opens a vault with the verification code: its secrets, or undefined when the code does not open it (a
- * wrong code and an altered vault look the same). A file vault needs `argon2id`; without it, it throws.
+ * wrong code and an altered vault look the same, and so does a vault that asks its key derivation for more
+ * than `limits` allows, which is refused before any of it runs). A file vault needs `argon2id`; without
+ * it, it throws.
  */
 export async function openTerminalVault(
   vault: TerminalVault,
   verificationCode: string,
   argon2id?: Argon2idHash,
 ): Promise<TerminalSecrets | undefined> {
+  if (!affordable(vault)) return undefined;
   let key: CryptoKey;
   if (vault.format === vaultFormats.browser) {
     let salt: Uint8Array;
