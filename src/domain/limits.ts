@@ -133,6 +133,19 @@ export const limits = Object.freeze({
   vaultArgon2idIterationsMax: 64,
   vaultArgon2idParallelismMax: 16,
   vaultPbkdf2IterationsMax: 10_000_000,
+  /**
+   * Longest wait before a transaction's retry after a serialization failure or deadlock; each wait is a
+   * random part of the smaller of this and 2^attempt ms, so that two contending transactions drift apart.
+   */
+  transactionRetryBackoffMsMax: 50,
+  /** First wait before reconnecting to the shared counters, grown by this much per attempt up to its bound. */
+  sharedCounterReconnectDelayStepMs: 100,
+  /**
+   * Characters of a field name that an invalid-request error echoes back as its `param` (a name that is a
+   * plain token only): a JSON path of nested fields, and a duplicated key's name.
+   */
+  errorParamLengthMax: 200,
+  duplicateKeyParamLengthMax: 64,
   /** How far the timestamp of a signed terminal request may be from the platform's clock, either way. */
   terminalRequestSkewSecondsMax: 60,
   /** Event streams open at once for one terminal, and in one server process. */

@@ -91,7 +91,8 @@ export function jsonPathText(path: JsonPath): string {
   return text;
 }
 
-const safeParamPattern = /^[A-Za-z0-9_.[\]-]{1,200}$/;
+const safeParamPattern = new RegExp(`^[A-Za-z0-9_.[\\]-]{1,${limits.errorParamLengthMax}}$`);
+const safeKeyPattern = new RegExp(`^[A-Za-z0-9_.-]{1,${limits.duplicateKeyParamLengthMax}}$`);
 
 /**
  * Why a parsed JSON body is refused, or undefined when it is accepted: a key given twice in one object,
@@ -103,7 +104,7 @@ export function strictJsonRefusal(text: string, value: unknown): CountersignErro
   if (duplicate !== undefined) {
     return new CountersignError('invalid_request', {
       message: 'The request body gives the same key twice in one object.',
-      ...(/^[A-Za-z0-9_.-]{1,64}$/.test(duplicate) && { param: duplicate }),
+      ...(safeKeyPattern.test(duplicate) && { param: duplicate }),
     });
   }
   const nul = firstNulPath(value);

@@ -35,7 +35,8 @@ export function openSharedCounterConnection(
     commandTimeout: limits.sharedCounterTimeoutMs,
     maxRetriesPerRequest: 1,
     // Reconnect quickly at first, then at the bound: a counter back up is used within it.
-    retryStrategy: (times) => Math.min(times * 100, limits.sharedCounterReconnectDelayMsMax),
+    retryStrategy: (times) =>
+      Math.min(times * limits.sharedCounterReconnectDelayStepMs, limits.sharedCounterReconnectDelayMsMax),
     // No INFO round trip before the first command: the counters need nothing from it.
     enableReadyCheck: false,
   });

@@ -2,6 +2,8 @@
  * What both drivers share: parameters in a form both accept, and the pause between transaction retries.
  */
 
+import { limits } from '../domain/limits.js';
+
 function scalarParameter(value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
@@ -24,6 +26,6 @@ export function normalizeParameters(params: readonly unknown[] | undefined): unk
 
 /** Waits a little before a retry, with jitter so that two contending transactions drift apart. */
 export function retryBackoff(attempt: number): Promise<void> {
-  const ms = Math.min(50, 2 ** attempt) * Math.random();
+  const ms = Math.min(limits.transactionRetryBackoffMsMax, 2 ** attempt) * Math.random();
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
