@@ -222,7 +222,7 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     routes: platformRoutes(services),
     idempotencyStore: services.idempotencyStore,
     ...(platform.sharedCounters === undefined ? {} : { sharedCounters: platform.sharedCounters.redis }),
-    // The window stays one minute, so the configured count is exactly the per-minute rate.
+    // The window is one minute (limits.ts says why it stays so): the configured count is the per-minute rate.
     httpLimits: {
       requestsPerWindowPerAddressMax: config.rateLimitPerMinute,
       rateLimitWindowMs: httpLimits.rateLimitWindowMs,

@@ -46,8 +46,8 @@ export const limits = Object.freeze({
   /** Hosts a failover `DATABASE_URL` may name (a primary and its standbys). */
   databaseHostsMax: 8,
   /**
-   * Attempts of a statement or transaction that never reached a primary (connection refused, only a standby
-   * answering) before the request is answered 503; with the backoff below they span about a second.
+   * Retries of a statement or transaction that never reached a primary (connection refused, only a standby
+   * answering) before the request is answered 503; with the backoff below they span about 1.5 s.
    */
   databaseUnavailableRetriesMax: 4,
   /** First wait between those attempts, doubled after each: 100, 200, 400, 800 ms, about 1.5 s in all. */
@@ -269,8 +269,9 @@ export const limits = Object.freeze({
   terminalRequestTimeoutMs: 15_000,
   /**
    * How long a terminal waits before reopening an event stream that ended without a refusal (a restart, a
-   * network change): the browser's wait is the one the stream itself asks for (its `retry:` field); the
-   * command line comes back sooner, since a person watching its output waits for it.
+   * network change): the stream announces it (its `retry:` field, for an EventSource) and the browser
+   * terminal, which reads the stream through fetch, waits it itself; the command line comes back sooner,
+   * since a person watching its output waits for it.
    */
   terminalStreamRetryMs: 3_000,
   commandLineStreamRetryMs: 2_000,
@@ -313,6 +314,8 @@ export const limits = Object.freeze({
    */
   operatorPageRowsMax: 50,
   operatorPartyPaymentsPageRowsMax: 20,
+  /** Payments on one page of a payer's own history (`/payments`). */
+  payerPaymentsPageRowsMax: 20,
   /** Characters of the transfer reference prefix the operator's transfer list filters by. */
   transferReferenceFilterLengthMax: 100,
   /** Largest form body the pages accept: forms carry a few short fields. */
@@ -425,7 +428,10 @@ export const ocraLimits = Object.freeze({
 export const httpLimits = Object.freeze({
   /** Requests one client address may make in one rate-limit window, across all routes. */
   requestsPerWindowPerAddressMax: 600,
-  /** Length of the rate-limit window. */
+  /**
+   * Length of the rate-limit window: one minute, and it must stay one, since `RATE_LIMIT_PER_MINUTE` sets
+   * the count per window in production (main.ts).
+   */
   rateLimitWindowMs: 60_000,
   /** Client addresses the in-memory rate limiter tracks at once; the least recently seen are forgotten. */
   rateLimitAddressesTrackedMax: 10_000,

@@ -6,8 +6,11 @@ import { limits } from './limits.js';
 
 const { partyIdLengthMin, partyIdLengthMax, verificationCodeDigitsMin, verificationCodeDigitsMax } = limits;
 
+/** The characters of a party id, as a regular expression's character class (without the brackets). */
+export const partyIdCharacters = 'A-Za-z0-9._@+-';
+
 /** The payer identification code (and payee id): `partyIdRule`. */
-export const partyIdPattern = new RegExp(`^[A-Za-z0-9._@+-]{${partyIdLengthMin},${partyIdLengthMax}}$`);
+export const partyIdPattern = new RegExp(`^[${partyIdCharacters}]{${partyIdLengthMin},${partyIdLengthMax}}$`);
 
 /** The payer verification code: `limits.verificationCodeDigitsMin` to `Max` digits, the OCRA PIN input. */
 export const verificationCodePattern = new RegExp(

@@ -104,8 +104,8 @@ export class PostgresDatabase implements Database {
 
   /**
    * Runs `call` against the primary. A failure that proves the call never ran on a primary (no connection,
-   * a standby refusing the write) is retried a bounded number of times, which spans the first second of a
-   * failover; any other sign of a missing primary, including a connection lost mid-call whose outcome is
+   * a standby refusing the write) is retried a bounded number of times, which spans the first second and a
+   * half of a failover; any other sign of a missing primary, including a connection lost mid-call whose outcome is
    * unknown, becomes the catalogued 503 without a replay.
    */
   private async onPrimary<T>(call: (sql: Sql, executor: SqlExecutor) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { exportContentType, exportFileName, parseExportRequest } from '../../domain/export-format.js';
 import type { Account, Transfer } from '../../domain/ledger.js';
 import { limits } from '../../domain/limits.js';
+import { partyIdCharacters } from '../../domain/payer.js';
 import type { AccountFilter, TransferFilter } from '../../services/operators/overview-service.js';
 import { nextPage } from '../../web/html.js';
 import {
@@ -27,7 +28,7 @@ import { pageSchema, registerPageRoutes } from './page-schemas.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** An account owner's id prefix: the characters of a party id, at most as many. */
-const ownerPrefixPattern = new RegExp(`^[A-Za-z0-9._@+-]{1,${limits.partyIdLengthMax}}$`);
+const ownerPrefixPattern = new RegExp(`^[${partyIdCharacters}]{1,${limits.partyIdLengthMax}}$`);
 /** A transfer reference prefix: printable ASCII without spaces. */
 const referencePrefixPattern = new RegExp(`^[\\x21-\\x7e]{1,${limits.transferReferenceFilterLengthMax}}$`);
 

@@ -30,7 +30,11 @@ import { type OperatorPageKit, queryOf } from './page-operator-kit.js';
 import { newFormKey } from './page-payer-kit.js';
 import { registerPageRoutes } from './page-schemas.js';
 
-/** A search term from the query (a party id prefix): at most as long as a party id, else none. */
+/**
+ * A search term from the query: the start of a party's id, or of a payee's name. At most as long as a
+ * party id (`limits.partyIdLengthMax`), else none: a name is found by its first characters, and a prefix
+ * that long already names one payee.
+ */
 function searchTerm(request: FastifyRequest): string {
   const raw = queryOf(request)['q'];
   return typeof raw === 'string' && raw.length <= limits.partyIdLengthMax ? raw.trim() : '';

@@ -7,6 +7,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountersignError } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
 import { cookieAttributes, cookieNames } from '../../web/cookies.js';
 import { errorPageMessage } from '../../web/messages.js';
 import { formField, redirectSeeOther, registerPageContext, sendPage } from '../../web/page-context.js';
@@ -162,7 +163,11 @@ async function showHistory(
   const session = await kit.session(request);
   const query = request.query as Record<string, unknown>;
   const after = parseCursor(query['after']);
-  const page = await kit.services.overview.payments({ payerId: session.payerId }, after, 20);
+  const page = await kit.services.overview.payments(
+    { payerId: session.payerId },
+    after,
+    limits.payerPaymentsPageRowsMax,
+  );
   const frame = kit.frame(request, reply, session, payerPaths.payments);
   return sendPage(reply, payerPage(frame, 'Payments', historyBody(page, after === undefined)));
 }

@@ -10,7 +10,12 @@ import { scriptAsset } from '../../web/assets.js';
 import { pageContentSecurityPolicy } from '../../web/csp.js';
 import { renderLayout } from '../../web/layout.js';
 import { sendPage } from '../../web/page-context.js';
-import { terminalIcon, terminalManifest, terminalPageBody } from '../../web/terminal/terminal-page.js';
+import {
+  terminalIcon,
+  terminalManifest,
+  terminalPageBody,
+  terminalPageScripts,
+} from '../../web/terminal/terminal-page.js';
 import type { RoutePlugin } from '../dependencies.js';
 
 /** The page's policy: the base one, plus fetch to this origin, its service worker and its manifest. */
@@ -32,8 +37,7 @@ export function terminalPageRoutes(): RoutePlugin {
       homeHref: '/terminal/',
       narrow: true,
       body: terminalPageBody(),
-      // The WebAuthn library first: approving with a passkey, where the payer has one, uses it.
-      scripts: ['vendor/simplewebauthn-browser', 'web/terminal/scripts/app'],
+      scripts: terminalPageScripts,
       data: { 'platform-url': deps.config.publicUrl },
     });
 

@@ -128,7 +128,7 @@ ${hidden}
 <label for="firstCode">First code</label>
 <input id="firstCode" name="firstCode" inputmode="numeric" pattern="[0-9]{8}" maxlength="8" required>
 <label for="verificationCode">Verification code</label>
-<input id="verificationCode" name="verificationCode" type="password" inputmode="numeric" maxlength="12" required>
+<input id="verificationCode" name="verificationCode" type="password" inputmode="numeric" maxlength="${limits.verificationCodeDigitsMax}" required>
 <button type="submit">Approve payment</button>
 </form>
 </details>

@@ -1,6 +1,7 @@
 /**
  * The payer's overview, payment history, payment detail, "pay someone" form and approval step.
  */
+import { limits } from '../../domain/limits.js';
 import type { Payment } from '../../domain/payment.js';
 import type {
   CurrencyBalance,
@@ -108,7 +109,7 @@ ${errors.form === undefined ? '' : html`<div class="error" role="alert">${errors
 ${csrfField(csrfToken)}
 <input type="hidden" name="formKey" value="${form.formKey}">
 <label for="payeeId">Payee id <span class="hint">The id the payee gave you, e.g. corner-shop.</span></label>
-<input id="payeeId" name="payeeId" required maxlength="64" value="${form.payeeId ?? ''}"${payee.attributes}>
+<input id="payeeId" name="payeeId" required maxlength="${limits.partyIdLengthMax}" value="${form.payeeId ?? ''}"${payee.attributes}>
 ${payee.text}
 <label for="amount">Amount <span class="hint">For example 12.50</span></label>
 <input id="amount" name="amount" required inputmode="decimal" maxlength="24" value="${form.amount ?? ''}"${amount.attributes}>
@@ -186,7 +187,7 @@ ${csrfField(csrfToken)}
 <label for="firstCode">First code</label>
 <input id="firstCode" name="firstCode" inputmode="numeric" pattern="[0-9]{8}" maxlength="8" required>
 <label for="verificationCode">Verification code</label>
-<input id="verificationCode" name="verificationCode" type="password" inputmode="numeric" maxlength="12" required>
+<input id="verificationCode" name="verificationCode" type="password" inputmode="numeric" maxlength="${limits.verificationCodeDigitsMax}" required>
 <button type="submit">Approve payment</button>
 </form>
 </details>

@@ -112,6 +112,15 @@ function manageSection(): SafeHtml {
 </section>`;
 }
 
+/**
+ * The scripts the page names in its script tags, in order: the WebAuthn library first, since approving with
+ * a passkey, where the payer has one, uses it. The service worker keeps them and all they import.
+ */
+export const terminalPageScripts: readonly string[] = Object.freeze([
+  'vendor/simplewebauthn-browser',
+  'web/terminal/scripts/app',
+]);
+
 /** The body of `/terminal/`. */
 export function terminalPageBody(): SafeHtml {
   return html`<h1>Second terminal</h1>

@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { scriptUrl } from '../../layout.js';
+import { terminalPageScripts } from '../terminal-page.js';
 
 const sourceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-/** The scripts `/terminal/` names in its script tags (`page-terminal.ts`); the vendored one imports nothing. */
-const pageScripts = ['vendor/simplewebauthn-browser', 'web/terminal/scripts/app'];
+/** The scripts `/terminal/` names in its script tags; the vendored one imports nothing. */
+const pageScripts = terminalPageScripts;
 const vendored = new Set(['vendor/simplewebauthn-browser']);
 
 /** The specifiers a source file's compiled JavaScript imports, static and dynamic. */
