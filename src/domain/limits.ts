@@ -33,8 +33,8 @@ export const limits = Object.freeze({
   pageSizeMax: 100,
   pageSizeDefault: 10,
   /**
-   * The page of the operator's outbox lists (`GET /v1/deliveries`, webhook deliveries) when the request
-   * names none: messages are looked at in runs, so a longer page than other lists.
+   * The page of the operator's second-terminal outbox (`GET /v1/deliveries`) when the request names none:
+   * messages are looked at in runs, so a longer page than other lists.
    */
   deliveryPageSizeDefault: 20,
   /** Proxies `TRUST_PROXY` may count in front of the server; more hops than this are no real deployment. */

@@ -6,7 +6,9 @@
  * A response of 500 or above is not stored: the key is released so that a retry runs again.
  *
  * The key is claimed in a preHandler appended after the route's own preHandlers, so a request refused by
- * authentication or validation never claims a key. Services read `request.idempotencyKey` to derive
+ * validation or by a route's authentication preHandler never claims a key. (A payment's approval needs no
+ * authentication; the bearer token it may carry is checked inside its operation, so that refusal is the
+ * key's answer, like the approval's own.) Services read `request.idempotencyKey` to derive
  * deterministic ids, which makes the operation itself idempotent even if a key's record were lost.
  *
  * A route whose operation can claim the key in its own transaction (a payment's creation and approval: the

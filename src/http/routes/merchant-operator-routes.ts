@@ -38,7 +38,7 @@ function operatorSchema<T extends object>(summary: string, parts: T) {
   };
 }
 
-/** The platform's time now, which a key's state (active, expiring, expired) is read at. */
+/** The platform's time now, which a key's state (active, expired, revoked) is read at. */
 function nowMs(services: HttpServices): number {
   return services.deps.clock.nowMs();
 }

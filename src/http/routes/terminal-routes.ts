@@ -19,7 +19,7 @@ import { operatorOrSession } from '../payer-auth.js';
 import { listOf, PartyId, Uuid } from '../schemas.js';
 import type { HttpServices } from '../services.js';
 import { registerDeviceRoutes } from './terminal-device-routes.js';
-import { type StreamTimings, streamTimings } from './terminal-events.js';
+import { streamTimings } from './terminal-events.js';
 import {
   EnrollmentJson,
   enrollmentJson,
@@ -34,11 +34,6 @@ import { keepRawJsonBodies } from './terminal-signed-request.js';
 const managementSecurity: { [name: string]: string[] }[] = [{ operatorToken: [] }, { payerSession: [] }];
 const IdParams = Type.Object({ id: Uuid });
 const PayerParams = Type.Object({ id: PartyId });
-
-/** Options of the terminal routes; tests shorten the stream timers. */
-export interface TerminalRouteOptions {
-  readonly streamTimings?: StreamTimings;
-}
 
 /**
  * What the management handlers share: the services, the operator's token hash that recognises the
@@ -202,7 +197,7 @@ async function pngQrCode(
 }
 
 /** Routes of second terminals and of their management. */
-export function terminalRoutes(services: HttpServices, options: TerminalRouteOptions = {}): RoutePlugin {
+export function terminalRoutes(services: HttpServices): RoutePlugin {
   const operatorTokenHashes = [Buffer.from(services.operatorTokenHash)];
   return (app, deps) => {
     keepRawJsonBodies(app);
@@ -227,6 +222,6 @@ export function terminalRoutes(services: HttpServices, options: TerminalRouteOpt
     app.get('/v1/enrollments/:id/qr.png', { schema: pngQrCodeSchema }, (request, reply) =>
       pngQrCode(context, request, reply),
     );
-    registerDeviceRoutes(app, services, options.streamTimings ?? streamTimings);
+    registerDeviceRoutes(app, services, streamTimings);
   };
 }
