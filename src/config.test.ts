@@ -65,6 +65,8 @@ describe('the README', () => {
     expect(rowOf('SMS_GATEWAY_SECRET')).toContain(
       `≥ ${secretSettingLimits.smsGatewaySecretLengthMin} characters`,
     );
+    const shortest = 'x'.repeat(secretSettingLimits.bearerTokenLengthMin);
+    expect(loadConfig({ OPERATOR_TOKEN: shortest }).operatorToken).toBe(shortest);
     expect(refusal({ OPERATOR_TOKEN: 'x'.repeat(secretSettingLimits.bearerTokenLengthMin - 1) })).toContain(
       `at least ${secretSettingLimits.bearerTokenLengthMin} printable characters`,
     );

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { httpLimits, secretSettingLimits } from '../../domain/limits.js';
 
 /** File name of the master key in the data directory. */
 export const masterKeyFileName = 'master.key';
@@ -24,8 +25,13 @@ export const operatorTokenPrefix = 'cs_op_';
 const masterKeyPattern = /^[0-9a-fA-F]{64}$/;
 // 32 random bytes are 43 base64url characters; at least 22 (128 bits) are accepted from a file.
 const operatorTokenPattern = /^cs_op_[A-Za-z0-9_-]{22,256}$/;
-// A token chosen by the operator: printable ASCII without spaces, long enough to carry 128 bits.
-const environmentTokenPattern = /^[\x21-\x7e]{32,512}$/;
+// A token chosen by the operator (`OPERATOR_TOKEN`): printable ASCII without spaces, as long as config.ts
+// and the README require (128 bits or more), and no longer than a bearer header may carry.
+const environmentTokenLengthMin = secretSettingLimits.bearerTokenLengthMin;
+const environmentTokenLengthMax = httpLimits.bearerTokenLengthMax;
+const environmentTokenPattern = new RegExp(
+  `^[\\x21-\\x7e]{${environmentTokenLengthMin},${environmentTokenLengthMax}}$`,
+);
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
@@ -142,7 +148,7 @@ export async function installMasterKey(dataDir: string, masterKeyHex: string): P
 }
 
 /**
- * The operator token: `fromEnvironment` when given (at least 32 printable characters), else the content
+ * The operator token: `fromEnvironment` when given (`OPERATOR_TOKEN`'s length, as config.ts checks it), else the content
  * of `<dataDir>/operator.token`, created on first use as `cs_op_` and 256 random bits in base64url.
  * `created` tells the caller to show the new token to the operator once.
  */
@@ -152,7 +158,9 @@ export async function loadOrCreateOperatorToken(
 ): Promise<{ token: string; created: boolean }> {
   if (fromEnvironment !== undefined) {
     if (!environmentTokenPattern.test(fromEnvironment)) {
-      throw new Error('the operator token from the environment must be 32 to 512 printable characters');
+      throw new Error(
+        `the operator token from the environment must be ${environmentTokenLengthMin} to ${environmentTokenLengthMax} printable characters`,
+      );
     }
     return { token: fromEnvironment, created: false };
   }
